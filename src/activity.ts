@@ -1,0 +1,59 @@
+/** The one normalized shape every platform speaks: Activity in, OutgoingMessage out, ConversationRef to reach a person later. */
+
+/** Reply languages. */
+export type Locale = 'zh' | 'en';
+/** The platforms the assistant speaks on. */
+export type ChannelId = 'telegram' | 'slack' | 'console';
+
+/** Enough to reach a person later without them writing first (reminders, nudges). */
+export interface ConversationRef {
+  channel: ChannelId;
+  userId: string;
+  conversationId: string;
+}
+
+/** What the person did: typed text, pressed a button, or shared a contact. */
+export type ActivityInput =
+  | { type: 'text'; text: string }
+  | { type: 'action'; data: string }
+  | { type: 'contact'; phone: string; isOwn: boolean };
+
+/** One incoming event from any platform, after the adapter translated it. */
+export interface Activity {
+  channel: ChannelId;
+  userId: string;
+  conversationId: string;
+  /** The platform's language hint, if any. */
+  locale?: Locale;
+  /** The platform's id of the incoming message, so a reply can ask to delete it. */
+  messageId?: string;
+  input: ActivityInput;
+}
+
+/** A message reference: a catalog key with parameters, or text that is already final. */
+export type Msg = { key: string; params?: Record<string, string | number> } | { raw: string };
+
+/** A button: its label and its compact data (at most 64 bytes, see flows/buttons). */
+export interface Button<L = Msg> {
+  label: L;
+  data: string;
+}
+
+/** A reply as a flow writes it: lines of messages, buttons in rows, and requests to the platform. */
+export interface Reply {
+  lines: Msg[];
+  buttons?: Button[][];
+  /** Ask the person to share their own phone contact (Telegram's request_contact keyboard). */
+  requestContact?: boolean;
+  /** Ask the platform to delete the incoming message (the code guard, RULES R8). */
+  deleteIncoming?: boolean;
+}
+
+/** A reply rendered in one locale: what adapters turn into platform messages. Text is plain; adapters escape it. */
+export interface OutgoingMessage {
+  text: string;
+  buttons: Button<string>[][];
+  /** Label for a "share my phone" button, when the flow asks for a contact. */
+  requestContact?: string;
+  deleteIncoming?: boolean;
+}

@@ -1,0 +1,100 @@
+/** Configuration from the environment (CONTRACT §3), validated with zod, one clear error per variable. */
+import { z } from 'zod';
+import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
+
+/** The shipped demo filings. */
+export const DEMO_FILINGS_FILE = new URL('../data/demo-filings.json', import.meta.url).pathname;
+
+const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
+const url = (what: string) =>
+  optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL for ${what}` });
+
+const EnvSchema = z
+  .object({
+    FILINGS_FILE: optionalText,
+    STORE_URL: optionalText.refine((v) => v === undefined || v === 'memory://' || v.startsWith('file:') || v.startsWith('redis://') || v.startsWith('rediss://'), {
+      message: 'must be memory://, file:<path> or redis://…',
+    }),
+    TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[A-Za-z0-9_-]+$/.test(v), { message: 'must look like 123456:ABC-DEF… (from BotFather)' }),
+    TELEGRAM_API_ROOT: url('the Bot API server'),
+    TELEGRAM_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be the public https URL Telegram posts to' }),
+    TELEGRAM_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), {
+      message: 'must be 1–256 of A–Z a–z 0–9 _ - (Telegram’s rule for secret_token)',
+    }),
+    SLACK_BOT_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xoxb-'), { message: 'must be a bot token starting with xoxb-' }),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), { message: 'must be an app-level token starting with xapp-' }),
+    SLACK_API_URL: url('the Slack Web API'),
+    SLACK_ALERT_CHANNEL: optionalText.refine((v) => v === undefined || /^[A-Z0-9]{8,}$/.test(v), { message: 'must be a channel id like C0123456789' }),
+    SLACK_TEAM_ID: optionalText,
+    SLACK_ALLOWED_USERS: optionalText,
+    SLACK_ALLOWED_USERGROUP: optionalText,
+    EVENTS_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
+    PORT: z.preprocess((v) => (v === undefined || v === '' ? '3000' : v), z.string().regex(/^\d+$/, 'must be a port number').transform(Number).pipe(z.number().int().min(0).max(65535))),
+    REMINDER_OFFSETS: z.preprocess((v) => (v === undefined || v === '' ? '12h,4h,1h' : v), z.string()).transform((v, ctx) => {
+      try {
+        return parseReminderOffsets(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    DEFAULT_LOCALE: z.preprocess((v) => (v === undefined || v === '' ? 'zh' : v), z.enum(['zh', 'en'], { message: 'must be zh or en' })),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN in HTTP mode' });
+    if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET)
+      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
+    if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN)
+      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
+  });
+
+/** The validated configuration. */
+export interface Config {
+  filingsFile: string;
+  storeUrl: string;
+  telegram?: { token: string; apiRoot?: string; webhookUrl?: string; webhookSecret?: string };
+  slack?: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string; alertChannel?: string; teamId?: string; allowedUsers: string[]; allowedUsergroup?: string };
+  eventsSecret?: string;
+  port: number;
+  reminderOffsets: ReminderOffset[];
+  defaultLocale: 'zh' | 'en';
+}
+
+/** A configuration error: one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates the configuration from an environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`));
+  const e = parsed.data;
+  return {
+    filingsFile: e.FILINGS_FILE ?? DEMO_FILINGS_FILE,
+    storeUrl: e.STORE_URL ?? 'file:./data/state.sqlite',
+    telegram: e.TELEGRAM_BOT_TOKEN
+      ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
+      : undefined,
+    slack: e.SLACK_BOT_TOKEN
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          appToken: e.SLACK_APP_TOKEN,
+          apiUrl: e.SLACK_API_URL,
+          alertChannel: e.SLACK_ALERT_CHANNEL,
+          teamId: e.SLACK_TEAM_ID,
+          allowedUsers: e.SLACK_ALLOWED_USERS ? e.SLACK_ALLOWED_USERS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+          allowedUsergroup: e.SLACK_ALLOWED_USERGROUP,
+        }
+      : undefined,
+    eventsSecret: e.EVENTS_SECRET,
+    port: e.PORT,
+    reminderOffsets: e.REMINDER_OFFSETS,
+    defaultLocale: e.DEFAULT_LOCALE,
+  };
+}

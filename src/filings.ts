@@ -1,0 +1,202 @@
+/** The FilingSource: filings loaded from FILINGS_FILE, changed by events, indexed by id and phone. */
+import { readFileSync } from 'node:fs';
+import type { Dayjs } from './time.js';
+import { dayjs } from './time.js';
+import { FilingSchema, FilingsFileSchema, type Filing } from './filing.js';
+import type { FilingEvent } from './events.js';
+import type { StateStore } from './store/state-store.js';
+import { phonesOf, requiredVerifiers } from './rules/verifiers.rules.js';
+
+/** A problem found in a filings file: which record, which id, which field, what is wrong. */
+export interface FilingProblem {
+  index: number;
+  id?: string;
+  field: string;
+  message: string;
+}
+
+/** A filings file that cannot be loaded; nothing of it is used. */
+export class FilingsFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: FilingProblem[],
+  ) {
+    super(
+      `${file}: ${problems.length} problem(s), nothing loaded:\n` +
+        problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+/** The instant the demo file's times are written around; the demo is shifted so that this is "now". */
+export const DEMO_ANCHOR = '2026-11-29T12:00:00+08:00';
+
+/** Validates every record; returns all filings or every problem (record index, id, field). */
+export function parseFilings(json: unknown, file = 'filings'): Filing[] {
+  const top = FilingsFileSchema.safeParse(json);
+  if (!top.success) throw new FilingsFileError(file, [{ index: -1, field: 'filings', message: 'the file must be {"filings": [ … ]}' }]);
+  const problems: FilingProblem[] = [];
+  const filings: Filing[] = [];
+  const seen = new Map<string, number>();
+  top.data.filings.forEach((raw, index) => {
+    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+    const parsed = FilingSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push({ index, id, field: issue.path.join('.') || '(record)', message: issue.message });
+      return;
+    }
+    const earlier = seen.get(parsed.data.id);
+    if (earlier !== undefined) problems.push({ index, id, field: 'id', message: `duplicates record ${earlier}` });
+    seen.set(parsed.data.id, index);
+    filings.push(parsed.data);
+  });
+  if (problems.length > 0) throw new FilingsFileError(file, problems);
+  return filings;
+}
+
+/** Reads and validates a filings file; throws FilingsFileError with every problem. */
+export function readFilingsFile(file: string): Filing[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new FilingsFileError(file, [{ index: -1, field: '(file)', message: (error as Error).message }]);
+  }
+  return parseFilings(json, file);
+}
+
+/** Moves every cycle time of the demo by `now - DEMO_ANCHOR`, so the demo stays meaningful on any date. */
+export function shiftDemo(filings: Filing[], now: Dayjs): Filing[] {
+  const delta = now.valueOf() - dayjs(DEMO_ANCHOR).valueOf();
+  const shift = (iso: string) => dayjs(dayjs(iso).valueOf() + delta).toISOString();
+  return filings.map((f) =>
+    f.cycle
+      ? {
+          ...f,
+          cycle: {
+            ...f.cycle,
+            reportedAt: shift(f.cycle.reportedAt),
+            verified: Object.fromEntries(Object.entries(f.cycle.verified).map(([p, at]) => [p, shift(at)])),
+          },
+        }
+      : f,
+  );
+}
+
+/** What applying an event did. */
+export type ApplyResult =
+  | { ok: true; filing: Filing; previous?: Filing }
+  | { ok: false; error: 'unknown_filing'; field: 'filingId' }
+  | { ok: false; error: 'not_a_verifier'; field: 'phone' }
+  | { ok: false; error: 'no_cycle'; field: 'filingId' };
+
+/** Called after a filing changed, so indexes (the reminder time index) can follow. */
+export type FilingListener = (filing: Filing, previous: Filing | undefined, event: FilingEvent) => void;
+
+/**
+ * Filings in memory, indexed by id and by phone (principals and emergency contact), with every
+ * event-applied change persisted in the store so it survives a restart.
+ */
+export class FilingSource {
+  private readonly byId = new Map<string, Filing>();
+  private readonly idsByPhone = new Map<string, Set<string>>();
+  private readonly listeners: FilingListener[] = [];
+
+  constructor(
+    filings: Filing[],
+    private readonly store?: StateStore,
+  ) {
+    for (const f of filings) this.put(f);
+  }
+
+  /** Loads the file, then the changes events made before the last stop. */
+  static async open(filings: Filing[], store: StateStore): Promise<FilingSource> {
+    const source = new FilingSource(filings, store);
+    for await (const key of store.keys('filing:')) {
+      const stored = await store.get<Filing>(key);
+      if (stored) source.put(stored);
+    }
+    return source;
+  }
+
+  /** The filing with this id. */
+  get(id: string): Filing | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Filings naming this normalized phone as a principal or emergency contact. */
+  byPhone(phone: string): Filing[] {
+    const ids = this.idsByPhone.get(phone);
+    return ids ? [...ids].map((id) => this.byId.get(id)!).filter(Boolean) : [];
+  }
+
+  /** Every filing. */
+  all(): IterableIterator<Filing> {
+    return this.byId.values();
+  }
+
+  /** How many filings are loaded. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Filings in a verification window (status verifying). */
+  *openWindows(): Iterable<Filing> {
+    for (const f of this.byId.values()) if (f.status === 'verifying' && f.cycle) yield f;
+  }
+
+  /** Registers a listener for changes. */
+  onChange(listener: FilingListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Applies a filing event (CONTRACT §2), persists the result and tells the listeners. */
+  async apply(event: FilingEvent): Promise<ApplyResult> {
+    let next: Filing;
+    const previous = event.type === 'filing.upserted' ? this.byId.get(event.filing.id) : this.byId.get(event.filingId);
+    switch (event.type) {
+      case 'filing.upserted':
+        next = event.filing;
+        break;
+      case 'filing.reported':
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        next = { ...previous, status: 'verifying', returnReason: undefined, cycle: { number: (previous.cycle?.number ?? 0) + 1, reportedAt: event.at, verified: {} } };
+        break;
+      case 'verification.confirmed': {
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        if (!previous.cycle) return { ok: false, error: 'no_cycle', field: 'filingId' };
+        if (!requiredVerifiers(previous).verifiers.some((v) => v.phone === event.phone)) return { ok: false, error: 'not_a_verifier', field: 'phone' };
+        next = { ...previous, cycle: { ...previous.cycle, verified: { ...previous.cycle.verified, [event.phone]: event.at } } };
+        break;
+      }
+      case 'filing.returned':
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        next = { ...previous, status: 'returned', returnReason: event.reason };
+        break;
+      case 'filing.status':
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        next = { ...previous, status: event.status, returnReason: event.status === 'returned' ? previous.returnReason : undefined };
+        break;
+    }
+    next = stripUndefined(next);
+    await this.store?.set(`filing:${next.id}`, next);
+    this.put(next);
+    for (const listener of this.listeners) listener(next, previous, event);
+    return { ok: true, filing: next, previous };
+  }
+
+  private put(filing: Filing): void {
+    const old = this.byId.get(filing.id);
+    if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(phone)?.delete(filing.id);
+    this.byId.set(filing.id, filing);
+    for (const phone of phonesOf(filing)) {
+      let ids = this.idsByPhone.get(phone);
+      if (!ids) this.idsByPhone.set(phone, (ids = new Set()));
+      ids.add(filing.id);
+    }
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,67 @@
+/** Structured, redacted logging (RULES R8: never a full phone number, ID characters or a code in a log). */
+
+/** Log levels, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A structured logger: a message and fields, written as one JSON line. */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const MOBILE = /(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)/g;
+const ID_NUMBER = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])/g;
+const SIX_DIGITS = /(?<!\d)\d{6}(?!\d)/g;
+const SECRET_KEYS = /token|secret|password|signature|authorization|code/i;
+const PERSONAL_KEYS = /^(text|phone|name|contact|body)$/i;
+
+/** Masks anything that looks like a phone, an ID number or a 6-digit code in a string. */
+export function redactText(text: string): string {
+  return text
+    .replace(ID_NUMBER, '[id]')
+    .replace(MOBILE, (_m, a: string, _b: string, c: string) => `${a}****${c}`)
+    .replace(SIX_DIGITS, '[digits]');
+}
+
+/** Redacts a log field value: secrets and personal fields are dropped, strings are masked. */
+export function redact(value: unknown, key = '', depth = 0): unknown {
+  if (SECRET_KEYS.test(key)) return '[redacted]';
+  if (PERSONAL_KEYS.test(key) && value !== undefined) return '[redacted]';
+  if (typeof value === 'string') return redactText(value);
+  if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
+  if (depth > 4) return '[deep]';
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => redact(v, '', depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redact(v, k, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** A JSON-lines logger writing to a sink (stderr by default), redacting every field. */
+export function createLogger(opts: { level?: LogLevel | 'silent'; sink?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
+  const min = opts.level === 'silent' ? Infinity : ORDER[opts.level ?? 'info'];
+  const sink = opts.sink ?? ((line: string) => process.stderr.write(line + '\n'));
+  const base = opts.base ?? {};
+  const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[level] < min) return;
+    const record = { t: new Date().toISOString(), level, msg: redactText(msg), ...(redact({ ...base, ...fields }) as object) };
+    sink(JSON.stringify(record));
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
+  };
+}
+
+/** A logger that writes nothing. */
+export const silentLogger: Logger = createLogger({ level: 'silent' });

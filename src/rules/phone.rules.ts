@@ -1,0 +1,51 @@
+/** Phone normalization and masking (RULES R1 "one person is one phone number", R8 masking). */
+
+/** Why a string is not a mainland mobile number. */
+export type PhoneRejection = 'empty' | 'bad_characters' | 'bad_length' | 'not_mobile';
+
+/** The outcome of normalizing a phone number as written in a filing or typed by a person. */
+export type PhoneResult = { ok: true; phone: string } | { ok: false; reason: PhoneRejection; message: string };
+
+const REASONS: Record<PhoneRejection, string> = {
+  empty: 'no phone number given',
+  bad_characters: 'only digits, spaces, dashes, dots, brackets and a leading + are allowed',
+  bad_length: 'a mainland mobile number has 11 digits after the optional +86/86/0086 prefix',
+  not_mobile: 'a mainland mobile number starts with 1 followed by 3–9',
+};
+
+/**
+ * Normalizes a mainland mobile number to its 11 digits: strips spaces, dashes, dots and brackets
+ * and a leading `+86`, `86` or `0086` (RULES R1), and rejects anything else with the reason.
+ */
+export function normalizePhone(input: string): PhoneResult {
+  const trimmed = input.trim();
+  if (trimmed === '') return reject('empty');
+  if (!/^\+?[0-9 ()\-.]+$/.test(trimmed)) return reject('bad_characters');
+  let digits = trimmed.replace(/[^0-9]/g, '');
+  if (trimmed.startsWith('+')) {
+    if (!digits.startsWith('86')) return reject('not_mobile');
+    digits = digits.slice(2);
+  } else if (digits.length === 15 && digits.startsWith('0086')) digits = digits.slice(4);
+  else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2);
+  if (digits.length !== 11) return reject('bad_length');
+  if (!/^1[3-9]\d{9}$/.test(digits)) return reject('not_mobile');
+  return { ok: true, phone: digits };
+}
+
+function reject(reason: PhoneRejection): PhoneResult {
+  return { ok: false, reason, message: REASONS[reason] };
+}
+
+/** Masks a phone as first 3 + `****` + last 4 (`13800138000` → `138****8000`, RULES R8). */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length < 7) return '****';
+  return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
+}
+
+/** Masks a name as its first character + one `*` per remaining character (`张三丰` → `张**`, RULES R8). */
+export function maskName(name: string): string {
+  const chars = Array.from(name.trim());
+  if (chars.length === 0) return '';
+  return chars[0] + '*'.repeat(chars.length - 1);
+}

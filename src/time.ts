@@ -1,0 +1,29 @@
+/** dayjs set up once with the plugins the project needs; China Standard Time helpers. */
+import dayjs, { type Dayjs } from 'dayjs';
+import utc from 'dayjs/plugin/utc.js';
+import timezone from 'dayjs/plugin/timezone.js';
+import customParseFormat from 'dayjs/plugin/customParseFormat.js';
+
+dayjs.extend(utc);
+dayjs.extend(timezone);
+dayjs.extend(customParseFormat);
+
+/** The zone every deadline is shown in (RULES R3). */
+export const CHINA_TZ = 'Asia/Shanghai';
+
+export { dayjs, type Dayjs };
+
+/** Parses an ISO 8601 instant. */
+export function instant(iso: string | number): Dayjs {
+  return dayjs(iso);
+}
+
+/** Formats an instant in China Standard Time as `YYYY-MM-DD HH:mm`. */
+export function toChinaTime(at: Dayjs): string {
+  return at.tz(CHINA_TZ).format('YYYY-MM-DD HH:mm');
+}
+
+/** The China Standard Time calendar date (`YYYY-MM-DD`) of an instant. */
+export function chinaDate(at: Dayjs): string {
+  return at.tz(CHINA_TZ).format('YYYY-MM-DD');
+}
