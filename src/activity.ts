@@ -30,8 +30,11 @@ export interface Activity {
   input: ActivityInput;
 }
 
+/** A message parameter: a value, a nested message, or a list of messages (joined per locale). */
+export type MsgParam = string | number | Msg | Msg[];
+
 /** A message reference: a catalog key with parameters, or text that is already final. */
-export type Msg = { key: string; params?: Record<string, string | number> } | { raw: string };
+export type Msg = { key: string; params?: Record<string, MsgParam> } | { raw: string };
 
 /** A button: its label and its compact data (at most 64 bytes, see flows/buttons). */
 export interface Button<L = Msg> {

@@ -41,6 +41,7 @@ const EnvSchema = z
     }),
     DEFAULT_LOCALE: z.preprocess((v) => (v === undefined || v === '' ? 'zh' : v), z.enum(['zh', 'en'], { message: 'must be zh or en' })),
   })
+  // zod skips a refinement after an aborting issue (a bad locale or offset); `when` runs it anyway so every problem is listed at once.
   .superRefine((env, ctx) => {
     if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)
       ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN in HTTP mode' });
@@ -48,7 +49,7 @@ const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
     if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN)
       ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
-  });
+  }, { when: () => true });
 
 /** The validated configuration. */
 export interface Config {

@@ -105,13 +105,15 @@ export class FilingSource {
   constructor(
     filings: Filing[],
     private readonly store?: StateStore,
+    /** Turns a phone into the key the phone index uses (identity by default; the app uses its PhoneKeyer). */
+    readonly keyOf: (phone: string) => string = (phone) => phone,
   ) {
     for (const f of filings) this.put(f);
   }
 
   /** Loads the file, then the changes events made before the last stop. */
-  static async open(filings: Filing[], store: StateStore): Promise<FilingSource> {
-    const source = new FilingSource(filings, store);
+  static async open(filings: Filing[], store: StateStore, keyOf?: (phone: string) => string): Promise<FilingSource> {
+    const source = new FilingSource(filings, store, keyOf);
     for await (const key of store.keys('filing:')) {
       const stored = await store.get<Filing>(key);
       if (stored) source.put(stored);
@@ -126,7 +128,12 @@ export class FilingSource {
 
   /** Filings naming this normalized phone as a principal or emergency contact. */
   byPhone(phone: string): Filing[] {
-    const ids = this.idsByPhone.get(phone);
+    return this.byPhoneKey(this.keyOf(phone));
+  }
+
+  /** Filings naming the phone with this key. */
+  byPhoneKey(key: string): Filing[] {
+    const ids = this.idsByPhone.get(key);
     return ids ? [...ids].map((id) => this.byId.get(id)!).filter(Boolean) : [];
   }
 
@@ -187,11 +194,12 @@ export class FilingSource {
 
   private put(filing: Filing): void {
     const old = this.byId.get(filing.id);
-    if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(phone)?.delete(filing.id);
+    if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(filing.id);
     this.byId.set(filing.id, filing);
     for (const phone of phonesOf(filing)) {
-      let ids = this.idsByPhone.get(phone);
-      if (!ids) this.idsByPhone.set(phone, (ids = new Set()));
+      const key = this.keyOf(phone);
+      let ids = this.idsByPhone.get(key);
+      if (!ids) this.idsByPhone.set(key, (ids = new Set()));
       ids.add(filing.id);
     }
   }

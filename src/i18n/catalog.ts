@@ -1,5 +1,5 @@
 /** The message catalog: one key, two languages, `{param}` placeholders. */
-import type { Locale, Msg } from '../activity.js';
+import type { Locale, Msg, MsgParam } from '../activity.js';
 import { en, type MessageKey } from './en.js';
 import { zh } from './zh.js';
 
@@ -19,7 +19,18 @@ export function t(locale: Locale, key: string, params: Record<string, string | n
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
-/** Renders a Msg (a key with params, or raw text). */
+const LIST_SEPARATOR: Record<Locale, string> = { zh: '、', en: ', ' };
+
+function renderParam(locale: Locale, param: MsgParam): string | number {
+  if (typeof param === 'string' || typeof param === 'number') return param;
+  if (Array.isArray(param)) return param.map((m) => renderMsg(locale, m)).join(LIST_SEPARATOR[locale]);
+  return renderMsg(locale, param);
+}
+
+/** Renders a Msg (a key with params, which may be messages themselves, or raw text). */
 export function renderMsg(locale: Locale, msg: Msg): string {
-  return 'raw' in msg ? msg.raw : t(locale, msg.key, msg.params);
+  if ('raw' in msg) return msg.raw;
+  const params: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(msg.params ?? {})) params[name] = renderParam(locale, value);
+  return t(locale, msg.key, params);
 }

@@ -124,6 +124,7 @@ export const en = {
   'recovery.a.principalCannot': 'No (left, changed number)',
   'recovery.shellNote': 'Our records mark this website as a shell website (not hosted with any access provider).',
   'recovery.steps': 'Your steps:',
+  'recovery.step': '{n}. {text}',
   'recovery.s.checkConsole': 'Log in to the provider’s filing console and confirm each principal’s phone number.',
   'recovery.s.resubmit': 'Resubmit the filing.',
   'recovery.s.newNumberReceives': 'Make sure the new number can receive SMS (virtual-operator numbers may not).',

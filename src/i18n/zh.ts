@@ -126,6 +126,7 @@ export const zh: Record<MessageKey, string> = {
   'recovery.a.principalCannot': '不能（已离职、换号）',
   'recovery.shellNote': '我们的记录显示该网站为空壳网站（当前未在任何接入商处接入）。',
   'recovery.steps': '您的处理步骤：',
+  'recovery.step': '{n}. {text}',
   'recovery.s.checkConsole': '登录接入商备案控制台，确认每位负责人的手机号码。',
   'recovery.s.resubmit': '重新提交备案。',
   'recovery.s.newNumberReceives': '确保新号码能正常接收短信（虚拟运营商号码可能收不到）。',

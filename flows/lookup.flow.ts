@@ -1,0 +1,58 @@
+/** Lookup: a filing's type, status, verifiers (masked), deadline, whether I must verify, and R7 warnings. */
+import type { Button, Msg, Reply } from '../src/activity.js';
+import type { Filing } from '../src/filing.js';
+import { encodeButton } from './buttons.js';
+import { btn, done, m, meIn, menuButtons, notFound, reply, summaryFor, visibleFiling } from './common.js';
+import type { FlowDeps, StepResult } from './flow.types.js';
+import type { FilingSummary } from './summary.js';
+
+/** The lines describing a filing for an applicant (shared by lookup and recovery). */
+export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {
+  const lines: Msg[] = [m('lookup.header', { id: summary.id, type: summary.type, status: summary.status }), m('lookup.subject', { name: summary.subjectName })];
+  if (summary.returnReason) lines.push(m('lookup.returned', { reason: summary.returnReason }));
+  if (summary.noSms) return [...lines, m('lookup.noSms')];
+  const cycle = summary.cycle;
+  if (cycle) lines.push(m('lookup.cycle', { cycle: cycle.number, reportedAt: cycle.reportedAt }));
+  else lines.push(m('lookup.notReported'));
+  lines.push(m('lookup.verifiers'));
+  for (const v of summary.verifiers)
+    lines.push(m('lookup.verifier', { name: v.name, phone: v.phone, roles: v.roles, state: cycle ? m(`state.${v.state}`) : m('state.pending') }));
+  if (cycle) {
+    if (cycle.allVerified) lines.push(m('lookup.allVerified'));
+    else if (cycle.open) lines.push(m('lookup.deadline', { deadline: cycle.deadline, left: cycle.left }));
+    else if (cycle.overdue && summary.returnReason === undefined) lines.push(m('lookup.overdue', { deadline: cycle.deadline }));
+    else lines.push(m('lookup.closed', { deadline: cycle.deadline }));
+  }
+  const mine = meIn(summary, deps);
+  if (!mine) lines.push(m('lookup.youNot'));
+  else if (mine.state !== 'pending' && cycle) lines.push(m('lookup.youDone', { state: m(`state.${mine.state}`) }));
+  else lines.push(m('lookup.youMust', { phone: mine.phone }));
+  lines.push(...summary.warnings);
+  return lines;
+}
+
+/** The buttons under a filing card: what this person can do next. */
+export function filingButtons(filing: Filing, summary: FilingSummary, deps: FlowDeps): Button[][] {
+  const rows: Button[][] = [];
+  const mine = meIn(summary, deps);
+  if (filing.status === 'verifying' && summary.cycle?.open && mine?.state === 'pending') {
+    rows.push([btn('btn.verifyGuide', encodeButton('vg', filing.id)), btn('btn.resendGuide', encodeButton('rg', filing.id))]);
+    rows.push([btn('btn.iVerified', encodeButton('iv', filing.id))]);
+  }
+  if (filing.status === 'returned' && filing.type !== 'cancel_access') rows.push([btn('btn.recovery', encodeButton('rc', filing.id))]);
+  return [...rows, ...menuButtons(deps)];
+}
+
+/** The card reply for a visible filing. */
+export async function filingCard(filing: Filing, deps: FlowDeps): Promise<Reply> {
+  const summary = await summaryFor(filing, deps);
+  return reply(filingCardLines(summary, deps), filingButtons(filing, summary, deps));
+}
+
+/** `/lookup <id>` (alias `/status`), or the lookup button. */
+export async function lookup(id: string | undefined, deps: FlowDeps): Promise<StepResult> {
+  if (!id) return done(reply([m('lookup.usage')], menuButtons(deps)));
+  const filing = visibleFiling(deps, id);
+  if (!filing) return notFound(deps, id);
+  return done(await filingCard(filing, deps));
+}

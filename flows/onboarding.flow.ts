@@ -1,0 +1,74 @@
+/** Onboarding: /start (with a deep-linked filing), linking by one's own contact, and "my filings". */
+import type { Activity, Reply } from '../src/activity.js';
+import { normalizePhone } from '../src/rules/phone.rules.js';
+import { cycleState } from '../src/rules/cycle.rules.js';
+import { toChinaTime } from '../src/time.js';
+import { encodeButton } from './buttons.js';
+import { askToLink, btn, done, m, menuButtons, myFilingList, reply, visibleFiling } from './common.js';
+import { FilingIdSchema } from '../src/filing.js';
+import type { Effect, FlowDeps, SessionState, StepResult } from './flow.types.js';
+import { SESSION_VERSION } from './flow.types.js';
+import { filingCard } from './lookup.flow.js';
+import { timeLeftMsg } from './summary.js';
+import { maskPhone } from '../src/rules/phone.rules.js';
+
+/** The list of filings naming my phone, each with a button to open it. */
+export function myFilingsReply(deps: FlowDeps, phoneMasked = deps.me.phoneMasked ?? ''): Reply {
+  const filings = myFilingList(deps);
+  if (filings.length === 0) return reply([m('mine.none', { phone: phoneMasked })], menuButtons(deps));
+  const now = deps.clock.now();
+  const lines = [m('mine.title')];
+  const buttons = [];
+  for (const f of filings) {
+    const state = f.status === 'verifying' ? cycleState(f, now) : undefined;
+    const params = { id: f.id, type: m(`type.${f.type}`), status: m(`status.${f.status}`) };
+    lines.push(state?.open ? m('mine.itemDeadline', { ...params, deadline: toChinaTime(state.deadline), left: timeLeftMsg(state.msLeft) }) : m('mine.item', params));
+    buttons.push([btn('btn.lookup', encodeButton('lk', f.id), { id: f.id })]);
+  }
+  return reply(lines, [...buttons.slice(0, 20), [btn('menu.help', encodeButton('hp'))]]);
+}
+
+/** `/start [filingId]`: welcome, then link or list; a deep-linked filing opens after linking. */
+export async function start(payload: string | undefined, deps: FlowDeps): Promise<StepResult> {
+  const filingId = payload && FilingIdSchema.safeParse(payload).success ? payload : undefined;
+  const effects: Effect[] = deps.me.stopped ? [{ type: 'setStopped', stopped: false }] : [];
+  const resumed = deps.me.stopped ? [m('stop.resumed')] : [];
+  if (!deps.me.phoneKey) {
+    const state: SessionState = { v: SESSION_VERSION, flow: 'onboarding', step: 'await-contact', data: filingId ? { filingId } : {} };
+    const extra = filingId ? [m('start.welcome'), m('start.deepLink', { id: filingId })] : [m('start.welcome')];
+    return { status: 'waiting', state, replies: [askToLink(deps, extra)], effects };
+  }
+  const replies: Reply[] = [reply([m('start.welcome'), ...resumed, m('start.welcomeBack', { phone: deps.me.phoneMasked ?? '' })])];
+  const filing = filingId ? visibleFiling(deps, filingId) : undefined;
+  replies.push(filing ? await filingCard(filing, deps) : myFilingsReply(deps));
+  if (filingId && !filing) replies.push(reply([m('lookup.notFound', { id: filingId })]));
+  return { status: 'done', replies, effects };
+}
+
+/**
+ * Links a phone: from a shared contact (trusted only when it is the sender's own) or, on the
+ * console only, from `/link <phone>`. A refused contact stores nothing.
+ */
+export async function link(input: { phone: string; isOwn: boolean }, session: SessionState | undefined, deps: FlowDeps): Promise<StepResult> {
+  if (!input.isOwn) return done(askToLink(deps, [m('link.foreign')]));
+  const phone = normalizePhone(input.phone);
+  if (!phone.ok) return done(reply([m('link.badPhone', { reason: phone.message })], menuButtons(deps)));
+  const masked = maskPhone(phone.phone);
+  // The flow sees the linked view right away, so the list below already uses the new link.
+  const linkedDeps: FlowDeps = { ...deps, me: { ...deps.me, phoneKey: deps.keyOf(phone.phone), phoneMasked: masked } };
+  const replies: Reply[] = [reply([m('link.done', { phone: masked })])];
+  const deepLinked = session?.flow === 'onboarding' && session.data.filingId ? visibleFiling(linkedDeps, session.data.filingId) : undefined;
+  replies.push(deepLinked ? await filingCard(deepLinked, linkedDeps) : myFilingsReply(linkedDeps, masked));
+  return { status: 'done', replies, effects: [{ type: 'link', phone: phone.phone }] };
+}
+
+/** The "my filings" button or command. */
+export function myFilings(deps: FlowDeps): StepResult {
+  if (!deps.me.phoneKey) return done(askToLink(deps, [m('link.needed')]));
+  return done(myFilingsReply(deps));
+}
+
+/** Whether an activity is a contact share. */
+export function isContact(activity: Activity): activity is Activity & { input: { type: 'contact' } } {
+  return activity.input.type === 'contact';
+}

@@ -1,0 +1,118 @@
+/** The router: one turn's input, with the stored state, to the step that handles it. Pure; all I/O through deps. */
+import { parseButton } from './buttons.js';
+import { btn, done, expired, m, menuButtons, reply } from './common.js';
+import { encodeButton } from './buttons.js';
+import type { FlowDeps, StepResult, TurnInput } from './flow.types.js';
+import { looksSensitive } from './guard.js';
+import { lookup } from './lookup.flow.js';
+import { link, myFilings, start } from './onboarding.flow.js';
+import { recoveryAnswer, recoveryStart } from './recovery.flow.js';
+import { resendOutcome, resendStart } from './resend.flow.js';
+import { forgetAnswer, forgetAsk, resumeReminders, setLanguage, stopReminders } from './settings.flow.js';
+import { remindOthers, selfReport, verifyNext, verifyOutcome, verifyStart } from './verify.flow.js';
+
+const COMMAND = /^\/([a-zA-Z_]+)(?:@\w+)?(?:\s+([\s\S]*))?$/;
+// A bare filing id typed on its own (it must hold a digit, so plain words stay help).
+const BARE_ID = /^(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{4,40}$/;
+
+/** Short help with buttons: never a dead end. */
+export function help(deps: FlowDeps): StepResult {
+  const lines = [m('help.text')];
+  if (deps.me.channel === 'console') lines.push(m('help.console'));
+  return { status: 'keep', replies: [reply(lines, [...menuButtons(deps), [btn('menu.lang', encodeButton('lg', deps.me.locale === 'zh' ? 'en' : 'zh'))]])] };
+}
+
+async function onText(text: string, input: TurnInput, deps: FlowDeps): Promise<StepResult> {
+  if (looksSensitive(text)) {
+    const lines = [m('guard.code')];
+    if (deps.me.channel !== 'console') lines.push(m('guard.deleted'));
+    return { status: 'keep', replies: [{ lines, deleteIncoming: true }] };
+  }
+  const command = COMMAND.exec(text.trim());
+  if (!command) {
+    const trimmed = text.trim();
+    if (BARE_ID.test(trimmed)) return lookup(trimmed, deps);
+    return help(deps);
+  }
+  const name = command[1]!.toLowerCase();
+  const arg = command[2]?.trim() || undefined;
+  switch (name) {
+    case 'start':
+      return start(arg, deps);
+    case 'lookup':
+    case 'status':
+      return lookup(arg?.split(/\s+/)[0], deps);
+    case 'help':
+      return help(deps);
+    case 'lang':
+      return setLanguage(arg, deps);
+    case 'stop':
+      return stopReminders(deps);
+    case 'forget':
+      return forgetAsk();
+    case 'mine':
+      return myFilings(deps);
+    case 'link':
+      // The console is a local, trusted demo (CONTRACT §4); no other platform may link by typing a number.
+      if (deps.me.channel !== 'console') return help(deps);
+      if (!arg) return done(reply([m('link.usage')]));
+      return link({ phone: arg, isOwn: true }, input.session, deps);
+    default:
+      return help(deps);
+  }
+}
+
+async function onAction(data: string, input: TurnInput, deps: FlowDeps): Promise<StepResult> {
+  const button = parseButton(data);
+  if (!button) return expired(deps);
+  const [a, b, c] = button.args;
+  const { session } = input;
+  switch (button.action) {
+    case 'my':
+      return myFilings(deps);
+    case 'hp':
+      return help(deps);
+    case 'lg':
+      return setLanguage(a, deps);
+    case 'lk':
+      return a ? lookup(a, deps) : expired(deps);
+    case 'st':
+      return resumeReminders(deps);
+    case 'fg':
+      return forgetAnswer(a, session, deps);
+  }
+  if (!a) return expired(deps);
+  switch (button.action) {
+    case 'vg':
+      return verifyStart(a, deps);
+    case 'vn':
+      return verifyNext(a, session, deps);
+    case 'vo':
+      return verifyOutcome(a, b ?? '', session, deps);
+    case 'vr':
+      return remindOthers(a, session, deps);
+    case 'iv':
+      return selfReport(a, deps);
+    case 'rg':
+      return resendStart(a, deps);
+    case 'ro':
+      return resendOutcome(a, b ?? '', session, deps);
+    case 'rc':
+      return recoveryStart(a, deps);
+    case 'ra':
+      return b && c ? recoveryAnswer(a, b, c, session, deps) : expired(deps);
+  }
+}
+
+/** Routes one turn: the code guard first, then commands, buttons and contacts; anything else gets help. */
+export async function route(input: TurnInput, deps: FlowDeps): Promise<StepResult> {
+  const { activity } = input;
+  switch (activity.input.type) {
+    case 'text':
+      return onText(activity.input.text, input, deps);
+    case 'action':
+      return onAction(activity.input.data, input, deps);
+    case 'contact':
+      return link(activity.input, input.session, deps);
+  }
+}

@@ -1,0 +1,48 @@
+/** Starts the assistant: configuration, core, then the adapters the configuration enables (the console when none). */
+import { ConfigError, loadConfig } from './config.js';
+import { createCore } from './core.js';
+import { FilingsFileError } from './filings.js';
+import { createLogger } from './log.js';
+import { consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const platforms = Boolean(config.telegram || config.slack);
+  // The console demo keeps stdout for the chat; only warnings reach stderr there.
+  const logger = createLogger({ level: platforms ? 'info' : 'warn' });
+  let core;
+  try {
+    core = await createCore(config, { logger });
+  } catch (error) {
+    if (error instanceof FilingsFileError) {
+      process.stderr.write(`cannot start: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  if (!platforms) {
+    core.channels.add(consoleChannel());
+    await runConsole({ handle: (a) => core.runner.handle(a), greeting: 'beian-assistant console (demo). Try /start, /link 13800138000, /lookup VE-2026-000101, /help.\n' });
+    await core.close();
+    return 0;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`fatal: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

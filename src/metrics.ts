@@ -1,0 +1,33 @@
+/** Prometheus metrics (prom-client): one registry per app instance, so tests can run several side by side. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The app's metrics. */
+export interface Metrics {
+  registry: Registry;
+  turns: Counter<'channel' | 'outcome'>;
+  turnSeconds: Histogram<'channel'>;
+  sends: Counter<'channel' | 'outcome'>;
+  remindersSent: Counter<'stage'>;
+  remindersLate: Counter<'stage'>;
+  alertsSent: Counter<'kind'>;
+  outboxDepth: Gauge<'channel'>;
+  events: Counter<'type' | 'outcome'>;
+}
+
+/** Creates a registry with the app's metrics (and Node's defaults when asked). */
+export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaults) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    turns: new Counter({ name: 'beian_turns_total', help: 'Conversation turns handled', labelNames: ['channel', 'outcome'], registers }),
+    turnSeconds: new Histogram({ name: 'beian_turn_seconds', help: 'Turn time through the runner', labelNames: ['channel'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
+    sends: new Counter({ name: 'beian_sends_total', help: 'Messages sent to platforms', labelNames: ['channel', 'outcome'], registers }),
+    remindersSent: new Counter({ name: 'beian_reminders_sent_total', help: 'Reminders sent to applicants', labelNames: ['stage'], registers }),
+    remindersLate: new Counter({ name: 'beian_reminders_late_total', help: 'Reminders sent more than one minute after their stage was due', labelNames: ['stage'], registers }),
+    alertsSent: new Counter({ name: 'beian_alerts_sent_total', help: 'Team alerts sent', labelNames: ['kind'], registers }),
+    outboxDepth: new Gauge({ name: 'beian_outbox_depth', help: 'Messages waiting in an outbox', labelNames: ['channel'], registers }),
+    events: new Counter({ name: 'beian_filing_events_total', help: 'Filing events received', labelNames: ['type', 'outcome'], registers }),
+  };
+}

@@ -1,0 +1,204 @@
+/** What the assistant keeps about people: links (by phone key, never a full phone), settings, counters and confirmations. */
+import type { ChannelId, ConversationRef, Locale } from './activity.js';
+import type { Filing } from './filing.js';
+import type { ExtraConfirmations } from './rules/cycle.rules.js';
+import { requiredVerifiers } from './rules/verifiers.rules.js';
+import type { PhoneKeyer } from './privacy.js';
+import type { StateStore } from './store/state-store.js';
+
+/** One person on one platform. */
+export interface UserRecord {
+  v: 1;
+  phoneKey?: string;
+  phoneMasked?: string;
+  locale?: Locale;
+  stopped?: boolean;
+  /** Where to reach them later (reminders). */
+  ref?: ConversationRef;
+  /** Conversations with stored flow state, so /forget can delete them. */
+  conversations?: string[];
+}
+
+/** One person's counters and self-reports for one filing cycle. */
+export interface CycleFacts {
+  resends?: number;
+  wrong?: number;
+  self?: string;
+}
+
+/** Everything tied to one phone (by key): who linked it, and per-cycle facts. */
+export interface PhoneRecord {
+  v: 1;
+  users: string[];
+  cycles: Record<string, CycleFacts>;
+}
+
+/** A team member's confirmation by phone, audit-logged. */
+export interface TeamConfirmation {
+  at: string;
+  by: string;
+}
+
+const MAX_CYCLES_KEPT = 50;
+
+/** The user key of a platform user. */
+export function userKey(channel: ChannelId, userId: string): string {
+  return `${channel}:${userId}`;
+}
+
+/** The cycle key of a filing cycle. */
+export function cycleKey(filingId: string, cycle: number): string {
+  return `${filingId}#${cycle}`;
+}
+
+/** The store of people: users, phones, team confirmations and conversation sessions. */
+export class People {
+  constructor(
+    private readonly store: StateStore,
+    readonly keyOf: PhoneKeyer,
+  ) {}
+
+  /** A user's record. */
+  async user(channel: ChannelId, userId: string): Promise<UserRecord | undefined> {
+    return this.store.get<UserRecord>(`user:${userKey(channel, userId)}`);
+  }
+
+  /** Changes a user's record under its lock. */
+  async updateUser(channel: ChannelId, userId: string, change: (user: UserRecord) => UserRecord): Promise<UserRecord> {
+    const key = `user:${userKey(channel, userId)}`;
+    return this.store.withLock(key, async () => {
+      const next = change((await this.store.get<UserRecord>(key)) ?? { v: 1 });
+      await this.store.set(key, next);
+      return next;
+    });
+  }
+
+  /** A phone's record. */
+  async phone(phoneKey: string): Promise<PhoneRecord | undefined> {
+    return this.store.get<PhoneRecord>(`phone:${phoneKey}`);
+  }
+
+  private async updatePhone(phoneKey: string, change: (rec: PhoneRecord) => PhoneRecord | undefined): Promise<void> {
+    const key = `phone:${phoneKey}`;
+    await this.store.withLock(key, async () => {
+      const next = change((await this.store.get<PhoneRecord>(key)) ?? { v: 1, users: [], cycles: {} });
+      if (next) await this.store.set(key, next);
+      else await this.store.delete(key);
+    });
+  }
+
+  /** Links a user to a phone (moving them off any phone they had), and remembers where to reach them. */
+  async link(ref: ConversationRef, phone: string, masked: string): Promise<void> {
+    const phoneKey = this.keyOf(phone);
+    const me = userKey(ref.channel, ref.userId);
+    const before = await this.user(ref.channel, ref.userId);
+    if (before?.phoneKey && before.phoneKey !== phoneKey) await this.unlinkPhone(before.phoneKey, me);
+    await this.updatePhone(phoneKey, (rec) => ({ ...rec, users: rec.users.includes(me) ? rec.users : [...rec.users, me] }));
+    await this.updateUser(ref.channel, ref.userId, (u) => ({ ...u, phoneKey, phoneMasked: masked, ref }));
+  }
+
+  private async unlinkPhone(phoneKey: string, me: string): Promise<void> {
+    await this.updatePhone(phoneKey, (rec) => {
+      const users = rec.users.filter((u) => u !== me);
+      // Counters belong to the person behind the phone; when nobody is linked to it any more they go too.
+      return users.length === 0 ? undefined : { ...rec, users };
+    });
+  }
+
+  /** Adds one to a per-cycle counter of a phone. */
+  async count(phoneKey: string, filingId: string, cycle: number, counter: 'resends' | 'wrong'): Promise<number> {
+    let value = 0;
+    await this.updatePhone(phoneKey, (rec) => {
+      const key = cycleKey(filingId, cycle);
+      const facts = rec.cycles[key] ?? {};
+      value = (facts[counter] ?? 0) + 1;
+      return { ...rec, cycles: prune({ ...rec.cycles, [key]: { ...facts, [counter]: value } }) };
+    });
+    return value;
+  }
+
+  /** Records a person's own report that they verified in a cycle. */
+  async selfReport(phoneKey: string, filingId: string, cycle: number, at: string): Promise<void> {
+    await this.updatePhone(phoneKey, (rec) => {
+      const key = cycleKey(filingId, cycle);
+      const facts = rec.cycles[key] ?? {};
+      return { ...rec, cycles: prune({ ...rec.cycles, [key]: { ...facts, self: facts.self ?? at } }) };
+    });
+  }
+
+  /** A phone's facts for one cycle. */
+  async facts(phoneKey: string, filingId: string, cycle: number): Promise<CycleFacts> {
+    return (await this.phone(phoneKey))?.cycles[cycleKey(filingId, cycle)] ?? {};
+  }
+
+  /** Records a team member's confirmation (by phone call) of one verifier in a cycle. */
+  async teamConfirm(filingId: string, cycle: number, phoneKey: string, confirmation: TeamConfirmation): Promise<boolean> {
+    const key = `team:${cycleKey(filingId, cycle)}`;
+    return this.store.withLock(key, async () => {
+      const map = (await this.store.get<Record<string, TeamConfirmation>>(key)) ?? {};
+      if (map[phoneKey]) return false;
+      await this.store.set(key, { ...map, [phoneKey]: confirmation }, 30 * 86_400_000);
+      return true;
+    });
+  }
+
+  /** Team confirmations and self-reports for the filing's current cycle, by phone (for cycleState). */
+  async confirmations(filing: Filing): Promise<ExtraConfirmations> {
+    const cycle = filing.cycle?.number;
+    if (cycle === undefined) return {};
+    const team = (await this.store.get<Record<string, TeamConfirmation>>(`team:${cycleKey(filing.id, cycle)}`)) ?? {};
+    const out: Required<ExtraConfirmations> = { team: {}, self: {} };
+    for (const v of requiredVerifiers(filing).verifiers) {
+      const key = this.keyOf(v.phone);
+      if (team[key]) out.team[v.phone] = team[key].at;
+      const self = (await this.facts(key, filing.id, cycle)).self;
+      if (self) out.self[v.phone] = self;
+    }
+    return out;
+  }
+
+  /** The users linked to a phone who can be reached and have not switched reminders off. */
+  async reachable(phone: string): Promise<Array<UserRecord & { ref: ConversationRef }>> {
+    const rec = await this.phone(this.keyOf(phone));
+    if (!rec) return [];
+    const out: Array<UserRecord & { ref: ConversationRef }> = [];
+    for (const key of rec.users) {
+      const [channel, ...rest] = key.split(':');
+      const user = await this.user(channel as ChannelId, rest.join(':'));
+      if (user?.ref && !user.stopped) out.push(user as UserRecord & { ref: ConversationRef });
+    }
+    return out;
+  }
+
+  /** A conversation's stored flow state. */
+  async session<T>(channel: ChannelId, conversationId: string): Promise<T | undefined> {
+    return this.store.get<T>(`session:${channel}:${conversationId}`);
+  }
+
+  /** Saves or clears a conversation's flow state (kept a week: a flow older than that is stale anyway). */
+  async saveSession<T>(channel: ChannelId, conversationId: string, state: T | undefined): Promise<void> {
+    const key = `session:${channel}:${conversationId}`;
+    if (state === undefined) await this.store.delete(key);
+    else await this.store.set(key, state, 7 * 86_400_000);
+  }
+
+  /** Deletes everything about a user: their link (and the phone's counters if nobody else linked it), sessions and settings. */
+  async forget(channel: ChannelId, userId: string): Promise<void> {
+    const user = await this.user(channel, userId);
+    if (user?.phoneKey) await this.unlinkPhone(user.phoneKey, userKey(channel, userId));
+    for (const conversation of new Set([...(user?.conversations ?? []), ...(user?.ref ? [user.ref.conversationId] : [])]))
+      await this.saveSession(channel, conversation, undefined);
+    await this.store.delete(`user:${userKey(channel, userId)}`);
+  }
+
+  /** The lock key of a conversation: one turn at a time. */
+  static conversationLock(channel: ChannelId, conversationId: string): string {
+    return `lock:conv:${channel}:${conversationId}`;
+  }
+}
+
+function prune(cycles: Record<string, CycleFacts>): Record<string, CycleFacts> {
+  const keys = Object.keys(cycles);
+  if (keys.length <= MAX_CYCLES_KEPT) return cycles;
+  return Object.fromEntries(keys.slice(-MAX_CYCLES_KEPT).map((k) => [k, cycles[k]!]));
+}

@@ -1,0 +1,165 @@
+/** The turn runner: one Activity in, rendered messages out; one turn per conversation at a time. */
+import type { Activity, Locale, OutgoingMessage, Reply } from './activity.js';
+import type { Clock } from './clock.js';
+import type { FilingSource } from './filings.js';
+import { renderMsg, t } from './i18n/catalog.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { People, type UserRecord } from './people.js';
+import type { WorkCalendar } from './rules/workday.rules.js';
+import { maskPhone } from './rules/phone.rules.js';
+import { route } from '../flows/router.js';
+import { SESSION_VERSION, type Effect, type FlowDeps, type FlowName, type SessionState, type StepResult } from '../flows/flow.types.js';
+import type { StateStore } from './store/state-store.js';
+import type { Filing } from './filing.js';
+
+const FLOWS: FlowName[] = ['onboarding', 'verify', 'resend', 'recovery', 'forget'];
+
+/** Sends "please verify" to the other linked, pending verifiers of a filing; returns how many were reached. */
+export type Nudger = (filing: Filing, opts: { excludeKey?: string; kind: 'other' | 'team' }) => Promise<number>;
+
+/** What the runner needs. */
+export interface RunnerDeps {
+  store: StateStore;
+  people: People;
+  filings: FilingSource;
+  clock: Clock;
+  calendar: WorkCalendar;
+  defaultLocale: Locale;
+  logger: Logger;
+  metrics?: Metrics;
+  nudge?: Nudger;
+}
+
+/** Renders a flow's reply in a locale. */
+export function renderReply(reply: Reply, locale: Locale): OutgoingMessage {
+  return {
+    text: reply.lines.map((line) => renderMsg(locale, line)).join('\n'),
+    buttons: (reply.buttons ?? []).map((row) => row.map((b) => ({ label: renderMsg(locale, b.label), data: b.data }))),
+    ...(reply.requestContact ? { requestContact: t(locale, 'menu.shareContact') } : {}),
+    ...(reply.deleteIncoming ? { deleteIncoming: true } : {}),
+  };
+}
+
+/** Whether a stored state is one this code understands. */
+function isCurrent(state: unknown): state is SessionState {
+  if (!state || typeof state !== 'object') return false;
+  const s = state as Partial<SessionState>;
+  return s.v === SESSION_VERSION && FLOWS.includes(s.flow as FlowName) && typeof s.step === 'string' && typeof s.data === 'object' && s.data !== null;
+}
+
+/** Runs turns: locks the conversation, routes to the flow, applies its effects, saves its state, renders its replies. */
+export class TurnRunner {
+  constructor(private readonly deps: RunnerDeps) {}
+
+  /** Handles one activity; never throws: an error becomes a short apology and a redacted log line. */
+  async handle(activity: Activity): Promise<OutgoingMessage[]> {
+    const started = performance.now();
+    let locale: Locale = activity.locale ?? this.deps.defaultLocale;
+    try {
+      const out = await this.deps.store.withLock(People.conversationLock(activity.channel, activity.conversationId), async () => {
+        const result = await this.turn(activity);
+        locale = result.locale;
+        return result.messages;
+      });
+      this.deps.metrics?.turns.inc({ channel: activity.channel, outcome: 'ok' });
+      return out;
+    } catch (error) {
+      this.deps.metrics?.turns.inc({ channel: activity.channel, outcome: 'error' });
+      this.deps.logger.error('turn failed', { channel: activity.channel, input: activity.input.type, error });
+      return [{ text: t(locale, 'error.sorry'), buttons: [] }];
+    } finally {
+      this.deps.metrics?.turnSeconds.observe({ channel: activity.channel }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async turn(activity: Activity): Promise<{ messages: OutgoingMessage[]; locale: Locale }> {
+    const { people } = this.deps;
+    const user = await people.user(activity.channel, activity.userId);
+    const stored = await people.session<unknown>(activity.channel, activity.conversationId);
+    const restarted = stored !== undefined && !isCurrent(stored);
+    const session = isCurrent(stored) ? stored : undefined;
+    const deps = this.flowDeps(activity, user);
+    const result: StepResult = await route({ activity, session }, deps);
+
+    let locale = deps.me.locale;
+    for (const effect of result.effects ?? []) locale = (await this.apply(effect, activity, user, deps)) ?? locale;
+    const forgotten = result.effects?.some((e) => e.type === 'forget');
+    if (!forgotten) {
+      if (result.status === 'waiting') {
+        await people.saveSession(activity.channel, activity.conversationId, result.state);
+        await this.rememberConversation(activity);
+      } else if (result.status === 'done' || restarted) await people.saveSession(activity.channel, activity.conversationId, undefined);
+      if (user?.phoneKey && user.ref?.conversationId !== activity.conversationId)
+        await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, ref: { channel: activity.channel, userId: activity.userId, conversationId: activity.conversationId } }));
+    }
+    const replies = restarted ? [{ lines: [{ key: 'error.restarted' }] }, ...result.replies] : result.replies;
+    return { messages: replies.map((r) => renderReply(r, locale)), locale };
+  }
+
+  private flowDeps(activity: Activity, user: UserRecord | undefined): FlowDeps {
+    const { people, filings, clock, calendar } = this.deps;
+    return {
+      clock,
+      calendar,
+      me: {
+        channel: activity.channel,
+        locale: user?.locale ?? activity.locale ?? this.deps.defaultLocale,
+        phoneKey: user?.phoneKey,
+        phoneMasked: user?.phoneMasked,
+        stopped: user?.stopped ?? false,
+      },
+      keyOf: people.keyOf,
+      filing: (id) => filings.get(id),
+      filingsByKey: (key) => filings.byPhoneKey(key),
+      confirmations: (filing) => people.confirmations(filing),
+      myFacts: async (filing) => {
+        if (!user?.phoneKey || !filing.cycle) return { resends: 0, wrong: 0 };
+        const facts = await people.facts(user.phoneKey, filing.id, filing.cycle.number);
+        return { resends: facts.resends ?? 0, wrong: facts.wrong ?? 0, selfReportedAt: facts.self };
+      },
+      linkedCount: async (phones) => {
+        let count = 0;
+        for (const phone of phones) if ((await people.reachable(phone)).length > 0) count += 1;
+        return count;
+      },
+    };
+  }
+
+  /** Applies one effect; returns the new locale when the effect changes it. */
+  private async apply(effect: Effect, activity: Activity, user: UserRecord | undefined, deps: FlowDeps): Promise<Locale | undefined> {
+    const { people, clock } = this.deps;
+    const ref = { channel: activity.channel, userId: activity.userId, conversationId: activity.conversationId };
+    switch (effect.type) {
+      case 'link':
+        await people.link(ref, effect.phone, maskPhone(effect.phone));
+        return undefined;
+      case 'setLocale':
+        await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, locale: effect.locale }));
+        return effect.locale;
+      case 'setStopped':
+        await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, stopped: effect.stopped }));
+        return undefined;
+      case 'count':
+        if (user?.phoneKey) await people.count(user.phoneKey, effect.filingId, effect.cycle, effect.counter);
+        return undefined;
+      case 'selfReport':
+        if (user?.phoneKey) await people.selfReport(user.phoneKey, effect.filingId, effect.cycle, clock.now().toISOString());
+        return undefined;
+      case 'remindOthers': {
+        const filing = this.deps.filings.get(effect.filingId);
+        if (filing && this.deps.nudge) await this.deps.nudge(filing, { excludeKey: deps.me.phoneKey, kind: 'other' });
+        return undefined;
+      }
+      case 'forget':
+        await people.forget(activity.channel, activity.userId);
+        return undefined;
+    }
+  }
+
+  private async rememberConversation(activity: Activity): Promise<void> {
+    const user = await this.deps.people.user(activity.channel, activity.userId);
+    if (user?.conversations?.includes(activity.conversationId)) return;
+    await this.deps.people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, conversations: [...(u.conversations ?? []), activity.conversationId].slice(-20) }));
+  }
+}

@@ -1,0 +1,96 @@
+/** The one HTTP server on PORT: health, metrics, filing events, Slack and the Telegram webhook mount routes here. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './log.js';
+
+/** A route handler; it owns the response. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** A body over the limit. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`body over ${limit} bytes`);
+  }
+}
+
+/** Reads a request body up to `limit` bytes; rejects with BodyTooLargeError past it (and stops reading). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new BodyTooLargeError(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Writes a JSON response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The HTTP server with an exact-path route table. */
+export class HttpServer {
+  private readonly routes = new Map<string, RouteHandler>();
+  readonly server: Server;
+
+  constructor(private readonly logger: Logger) {
+    this.server = createServer((req, res) => void this.dispatch(req, res));
+    this.server.requestTimeout = 30_000;
+  }
+
+  /** Mounts a handler on `METHOD /path` (query strings are ignored when matching). */
+  route(method: string, path: string, handler: RouteHandler): void {
+    this.routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const handler = this.routes.get(`${req.method} ${path}`);
+    if (!handler) {
+      const known = [...this.routes.keys()].some((k) => k.endsWith(` ${path}`));
+      sendJson(res, known ? 405 : 404, { ok: false, error: known ? 'method not allowed' : 'not found' });
+      return;
+    }
+    try {
+      await handler(req, res);
+    } catch (error) {
+      this.logger.error('http handler failed', { path, error });
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error' });
+      else res.end();
+    }
+  }
+
+  /** Starts listening; resolves with the bound port (0 picks a free one). */
+  listen(port: number, host = '0.0.0.0'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  /** Stops accepting and closes idle connections. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections?.();
+      this.server.close(() => resolve());
+    });
+  }
+}

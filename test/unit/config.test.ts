@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEMO_FILINGS_FILE, loadConfig } from '../../src/config.js';
+
+/** The problems loadConfig reports for an environment, or [] when it loads. */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+}
+
+describe('CONTRACT §3 configuration defaults', () => {
+  it('R5/§3 an empty environment gives every default', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.reminderOffsets.map((o) => o.label)).toEqual(['12h', '4h', '1h']);
+    expect(config.defaultLocale).toBe('zh');
+    expect(config.storeUrl).toBe('file:./data/state.sqlite');
+    expect(config.filingsFile).toBe(DEMO_FILINGS_FILE);
+    expect(DEMO_FILINGS_FILE).toMatch(/data\/demo-filings\.json$/);
+    expect(config.telegram).toBeUndefined();
+    expect(config.slack).toBeUndefined();
+    expect(config.eventsSecret).toBeUndefined();
+  });
+
+  it('§3 empty and blank values count as unset', () => {
+    const config = loadConfig({ PORT: '', REMINDER_OFFSETS: '', DEFAULT_LOCALE: '', STORE_URL: '  ', TELEGRAM_BOT_TOKEN: '', EVENTS_SECRET: ' ' });
+    expect(config).toMatchObject({ port: 3000, defaultLocale: 'zh', storeUrl: 'file:./data/state.sqlite' });
+    expect(config.telegram).toBeUndefined();
+    expect(config.eventsSecret).toBeUndefined();
+  });
+
+  it('§3 every variable set to a good value is read', () => {
+    const config = loadConfig({
+      FILINGS_FILE: '/srv/filings.json',
+      STORE_URL: 'memory://',
+      TELEGRAM_BOT_TOKEN: '123456:ABC-def_1',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:9000',
+      TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg',
+      TELEGRAM_WEBHOOK_SECRET: 'webhook_secret-1',
+      SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+      SLACK_SIGNING_SECRET: 'signing',
+      SLACK_API_URL: 'http://127.0.0.1:9001/api/',
+      SLACK_ALERT_CHANNEL: 'C0123456789',
+      SLACK_ALLOWED_USERS: 'U1, U2,,',
+      EVENTS_SECRET: '0123456789abcdef',
+      PORT: '8080',
+      REMINDER_OFFSETS: '6h,30m',
+      DEFAULT_LOCALE: 'en',
+    });
+    expect(config).toMatchObject({
+      filingsFile: '/srv/filings.json',
+      storeUrl: 'memory://',
+      telegram: { token: '123456:ABC-def_1', apiRoot: 'http://127.0.0.1:9000', webhookUrl: 'https://bot.example.com/tg', webhookSecret: 'webhook_secret-1' },
+      slack: { botToken: 'xoxb-1-2-3', signingSecret: 'signing', apiUrl: 'http://127.0.0.1:9001/api/', alertChannel: 'C0123456789', allowedUsers: ['U1', 'U2'] },
+      eventsSecret: '0123456789abcdef',
+      port: 8080,
+      defaultLocale: 'en',
+    });
+    expect(config.reminderOffsets.map((o) => o.label)).toEqual(['6h', '30m']);
+  });
+
+  it('§3 Slack in Socket Mode needs no signing secret', () => {
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack).toMatchObject({ botToken: 'xoxb-1', appToken: 'xapp-1' });
+  });
+
+  it.each(['memory://', 'file:./data/x.sqlite', 'file:/tmp/x.sqlite', 'redis://localhost:6379', 'rediss://cache.example.com:6380'])('§3 STORE_URL %s is accepted', (url) => {
+    expect(loadConfig({ STORE_URL: url }).storeUrl).toBe(url);
+  });
+});
+
+describe('CONTRACT §3 each bad variable gives a ConfigError naming it', () => {
+  it.each<[string, Record<string, string>, string]>([
+    ['PORT=abc', { PORT: 'abc' }, 'PORT'],
+    ['PORT=70000', { PORT: '70000' }, 'PORT'],
+    ['PORT=-1', { PORT: '-1' }, 'PORT'],
+    ['REMINDER_OFFSETS=5x', { REMINDER_OFFSETS: '5x' }, 'REMINDER_OFFSETS'],
+    ['REMINDER_OFFSETS=25h', { REMINDER_OFFSETS: '25h' }, 'REMINDER_OFFSETS'],
+    ['REMINDER_OFFSETS=4h,4h', { REMINDER_OFFSETS: '4h,4h' }, 'REMINDER_OFFSETS'],
+    ['DEFAULT_LOCALE=fr', { DEFAULT_LOCALE: 'fr' }, 'DEFAULT_LOCALE'],
+    ['STORE_URL=postgres://x', { STORE_URL: 'postgres://x' }, 'STORE_URL'],
+    ['TELEGRAM_BOT_TOKEN=nonsense', { TELEGRAM_BOT_TOKEN: 'nonsense' }, 'TELEGRAM_BOT_TOKEN'],
+    ['TELEGRAM_API_ROOT=not a url', { TELEGRAM_API_ROOT: 'not a url' }, 'TELEGRAM_API_ROOT'],
+    ['TELEGRAM_WEBHOOK_URL without TELEGRAM_WEBHOOK_SECRET', { TELEGRAM_BOT_TOKEN: '123:abc', TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg' }, 'TELEGRAM_WEBHOOK_SECRET'],
+    ['TELEGRAM_WEBHOOK_URL without TELEGRAM_BOT_TOKEN', { TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg', TELEGRAM_WEBHOOK_SECRET: 's' }, 'TELEGRAM_WEBHOOK_URL'],
+    ['TELEGRAM_WEBHOOK_SECRET with bad characters', { TELEGRAM_WEBHOOK_SECRET: 'no spaces!' }, 'TELEGRAM_WEBHOOK_SECRET'],
+    ['SLACK_BOT_TOKEN without SLACK_SIGNING_SECRET', { SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET'],
+    ['SLACK_BOT_TOKEN not starting with xoxb-', { SLACK_BOT_TOKEN: 'xoxp-1', SLACK_SIGNING_SECRET: 's' }, 'SLACK_BOT_TOKEN'],
+    ['SLACK_APP_TOKEN not starting with xapp-', { SLACK_APP_TOKEN: 'xoxb-1' }, 'SLACK_APP_TOKEN'],
+    ['SLACK_ALERT_CHANNEL=#general', { SLACK_ALERT_CHANNEL: '#general' }, 'SLACK_ALERT_CHANNEL'],
+    ['EVENTS_SECRET too short', { EVENTS_SECRET: 'short' }, 'EVENTS_SECRET'],
+  ])('§3 %s', (_name, env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable}: \\S`));
+  });
+
+  it('§3 SLACK_BOT_TOKEN without a signing secret: the problem names both variables', () => {
+    expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1' })[0]).toMatch(/SLACK_SIGNING_SECRET.*SLACK_BOT_TOKEN/);
+  });
+
+  it('§3 several bad variables are reported at once, one line each', () => {
+    const problems = problemsOf({ PORT: 'abc', REMINDER_OFFSETS: '5x', DEFAULT_LOCALE: 'fr', EVENTS_SECRET: 'short', SLACK_BOT_TOKEN: 'xoxb-1' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DEFAULT_LOCALE', 'EVENTS_SECRET', 'PORT', 'REMINDER_OFFSETS', 'SLACK_SIGNING_SECRET']);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['a bad locale does not hide a missing signing secret', { DEFAULT_LOCALE: 'fr', SLACK_BOT_TOKEN: 'xoxb-1' }, ['DEFAULT_LOCALE', 'SLACK_SIGNING_SECRET']],
+    ['bad offsets do not hide a missing webhook secret', { REMINDER_OFFSETS: '0h', TELEGRAM_BOT_TOKEN: '1:a', TELEGRAM_WEBHOOK_URL: 'https://x.example/tg' }, ['REMINDER_OFFSETS', 'TELEGRAM_WEBHOOK_SECRET']],
+    ['a webhook URL alone lacks both token and secret', { TELEGRAM_WEBHOOK_URL: 'https://x.example/tg' }, ['TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_URL']],
+  ])('§3 cross-variable checks still run: %s', (_name, env, variables) => {
+    expect(problemsOf(env).map((p) => p.split(':')[0]).sort()).toEqual(variables);
+  });
+
+  it('§3 the ConfigError message lists every problem', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', DEFAULT_LOCALE: 'fr' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/invalid configuration/);
+    expect((error as Error).message).toMatch(/- PORT: /);
+    expect((error as Error).message).toMatch(/- DEFAULT_LOCALE: /);
+  });
+});
