@@ -1,4 +1,5 @@
 /** The core, assembled: store, filings, people, runner, channels and metrics, ready for adapters to plug into. */
+import type { TeamAlerts } from './adapter.js';
 import type { Config } from './config.js';
 import { DEMO_FILINGS_FILE } from './config.js';
 import { Channels } from './channel.js';
@@ -28,6 +29,8 @@ export interface Core {
   runner: TurnRunner;
   /** Set by the reminders service: reaches the linked pending verifiers of a filing. */
   nudger: { current?: Nudger };
+  /** Set by the Slack adapter when SLACK_ALERT_CHANNEL is configured. */
+  teamAlerts: { current?: TeamAlerts };
   close(): Promise<void>;
 }
 
@@ -69,5 +72,5 @@ export async function createCore(config: Config, opts: CoreOptions = {}): Promis
     nudge: (filing, o) => nudger.current?.(filing, o) ?? Promise.resolve(0),
   });
   logger.info('core ready', { filings: filings.size, store: config.storeUrl.split(':')[0] });
-  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudger, close: () => store.close() };
+  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudger, teamAlerts: {}, close: () => store.close() };
 }

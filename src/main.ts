@@ -4,6 +4,11 @@ import { createCore } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
 import { consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
+import { startTelegram } from '../adapters/telegram/telegram.adapter.js';
+import { startSlack } from '../adapters/slack/slack.adapter.js';
+import { startReminders } from './reminders/service.js';
+import { HttpServer } from './server.js';
+import type { RunningAdapter } from './adapter.js';
 
 async function main(): Promise<number> {
   let config;
@@ -36,6 +41,22 @@ async function main(): Promise<number> {
     await core.close();
     return 0;
   }
+  const server = new HttpServer(logger);
+  const adapters: RunningAdapter[] = [];
+  if (config.telegram) adapters.push(await startTelegram(core, server));
+  if (config.slack) adapters.push(await startSlack(core, server));
+  const reminders = await startReminders(core, server, adapters);
+  const port = await server.listen(config.port);
+  logger.info('listening', { port, adapters: adapters.map((a) => a.name) });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info('stopping');
+  await reminders.stop();
+  for (const adapter of adapters) await adapter.stop();
+  await server.close();
+  await core.close();
   return 0;
 }
 

@@ -1,0 +1,19 @@
+/** What a running adapter or service exposes to the process: health and an orderly stop. */
+import type { Filing } from './filing.js';
+
+/** A running adapter (telegram, slack) or service (reminders). */
+export interface RunningAdapter {
+  name: string;
+  /** Whether it can do its work now (for /healthz). */
+  health(): Promise<{ ok: boolean; detail?: string }>;
+  stop(): Promise<void>;
+}
+
+/** Kinds of alert for the internal team (RULES R5). */
+export type AlertKind = 'at_risk' | 'window_closed' | 'returned';
+
+/** The internal team's alert channel; the Slack adapter implements it. */
+export interface TeamAlerts {
+  /** Posts an alert at most once per filing, per cycle, per kind; true when this call posted it. */
+  alert(kind: AlertKind, filing: Filing): Promise<boolean>;
+}
