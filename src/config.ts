@@ -1,9 +1,10 @@
 /** Configuration from the environment (CONTRACT §3), validated with zod, one clear error per variable. */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
 
 /** The shipped demo filings. */
-export const DEMO_FILINGS_FILE = new URL('../data/demo-filings.json', import.meta.url).pathname;
+export const DEMO_FILINGS_FILE = fileURLToPath(new URL('../data/demo-filings.json', import.meta.url));
 
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
 const url = (what: string) =>

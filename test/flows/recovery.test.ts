@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Locale } from '../../src/activity.js';
+import { world, type World } from '../support/transcript.js';
+
+let w: World;
+afterEach(async () => w?.core.close());
+
+/** Per-locale words the transcripts use. */
+const L = {
+  zh: {
+    recovery: '现在该怎么办',
+    phoneRight: '号码正确',
+    phoneChange: '需要更换号码',
+    hosted: '在能联系上的接入商',
+    shell: '未接入（空壳网站）',
+    unreach: '联系不上当前接入商',
+    principalOk: '正确，可以核验',
+    principalNo: '不能（已离职、换号）',
+    steps: '您的处理步骤：',
+    resubmit: '重新提交备案。',
+    newNumber: '确保新号码能正常接收短信',
+    smsToNew: '核验短信将发送至新号码',
+    verifyAgain: '点击“重新核验”',
+    changeAtProvider: '先在当前接入商处变更网站负责人信息',
+    resubmitAccess: '重新提交接入备案',
+    deregister: '注销该网站备案',
+    newWebsite: '重新提交新增网站备案',
+    changeFirst: '先提交变更备案',
+    deregisterAgain: '再重新提交注销备案',
+    reportedBy: '预计 2026-11-30 前上报',
+    shellNote: '空壳网站（当前未在任何接入商处接入）',
+    notApplicable: '取消接入无短信核验环节',
+    notReturned: '未被退回',
+  },
+  en: {
+    recovery: 'What to do now',
+    phoneRight: 'The numbers are right',
+    phoneChange: 'A number must change',
+    hosted: 'With a provider I can reach',
+    shell: 'Nowhere (shell website)',
+    unreach: 'Provider can’t be reached',
+    principalOk: 'Yes, all right',
+    principalNo: 'No (left, changed number)',
+    steps: 'Your steps:',
+    resubmit: 'Resubmit the filing.',
+    newNumber: 'Make sure the new number can receive SMS',
+    smsToNew: 'the SMS goes to the new number',
+    verifyAgain: 'Press “重新核验”',
+    changeAtProvider: 'Change the website principal’s information at the current access provider first',
+    resubmitAccess: 'submit the access filing here again',
+    deregister: 'Deregister the website’s filing',
+    newWebsite: 'submit a new website filing',
+    changeFirst: 'First submit a change filing',
+    deregisterAgain: 'Then submit the deregistration again',
+    reportedBy: 'if you resubmit today, by 2026-11-30',
+    shellNote: 'shell website (not hosted with any access provider)',
+    notApplicable: 'no SMS step, so this recovery does not apply',
+    notReturned: 'is not returned',
+  },
+} as const;
+
+async function returned(id: string) {
+  await w.core.filings.apply({ type: 'filing.returned', eventId: `ret-${id}`, at: w.clock.now().toISOString(), filingId: id, reason: 'sms_timeout' });
+}
+
+describe.each<Locale>(['zh', 'en'])('R6 recovery wizard (%s)', (locale) => {
+  const t = L[locale];
+
+  it('R6 first_filing, number right → resubmit, with the re-reported-by working day', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13800138000').send('/lookup VE-2026-000112').tap(t.recovery).tap(t.phoneRight).expect(t.steps).expect(t.resubmit).expect(t.reportedBy).expectNot(t.newNumber);
+  });
+
+  it('R6 first_filing, number must change → update the number, resubmit, SMS goes to the new number', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13800138000').send('/lookup VE-2026-000112').tap(t.recovery).tap(t.phoneChange).expect(t.newNumber).expect(t.resubmit).expect(t.smsToNew).expect(t.reportedBy);
+  });
+
+  it('R6 new_website takes the same questions as first_filing', async () => {
+    w = await world();
+    await returned('VE-2026-000102');
+    await w.chat({ locale }).send('/link 13600136000').send('/lookup VE-2026-000102').tap(t.recovery).tap(t.phoneChange).expect(t.smsToNew);
+  });
+
+  it('R6 change takes the same questions as first_filing', async () => {
+    w = await world();
+    await returned('VE-2026-000104');
+    await w.chat({ locale }).send('/link 15800158000').send('/lookup VE-2026-000104').tap(t.recovery).tap(t.phoneRight).expect(t.resubmit);
+  });
+
+  it('R6 access, hosted and principal right → verify again', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).expect(t.shellNote).tap(t.hosted).tap(t.principalOk).expect(t.verifyAgain).expect(t.reportedBy);
+  });
+
+  it('R6 access, principal cannot verify → change at the current provider, then resubmit the access filing', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).tap(t.hosted).tap(t.principalNo).expect(t.changeAtProvider).expect(t.resubmitAccess);
+  });
+
+  it('R6 access, shell website → deregister, then a new website filing', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).tap(t.shell).expect(t.deregister).expect(t.newWebsite);
+  });
+
+  it('R6 access, provider unreachable → deregister, then a new website filing', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).tap(t.unreach).expect(t.deregister).expect(t.newWebsite);
+  });
+
+  it('R6 deregister a website → a change filing first, then deregister again', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 18700187000').send('/lookup VE-2026-000105').tap(t.recovery).expect(t.changeFirst).expect(t.deregisterAgain).expect(t.reportedBy);
+  });
+
+  it('R6 deregister the subject → a change filing first, then deregister again', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 15000150000').send('/lookup VE-2026-000111').tap(t.recovery).expect(t.changeFirst).expect(t.deregisterAgain);
+  });
+
+  it('R6 cancel_access has no recovery; a filing that is not returned has nothing to recover', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 18600186000').press('rc:VE-2026-000106').expect(t.notApplicable);
+    await w.chat({ locale, user: 'z' }).send('/link 13800138000').press('rc:VE-2026-000101').expect(t.notReturned);
+  });
+});
+
+describe('R6 recovery details', () => {
+  it('R6 the re-reported-by date skips the National Day holidays', async () => {
+    w = await world({ now: '2026-09-30T10:00:00+08:00' });
+    await w.chat().send('/link 13800138000').send('/lookup VE-2026-000112').tap('现在该怎么办').tap('号码正确').expect('预计 2026-10-08 前上报');
+  });
+
+  it('R6 beyond the known calendar the date is not guessed', async () => {
+    w = await world({ now: '2026-12-31T10:00:00+08:00' });
+    await w.chat({ locale: 'en' }).send('/link 13800138000').send('/lookup VE-2026-000112').tap('What to do now').tap('The numbers are right').expect('only reaches 2026-12-31').expectNot('by 2027');
+  });
+
+  it('R6 an answer to a question the conversation is not on is expired, not acted on', async () => {
+    w = await world();
+    const chat = w.chat({ locale: 'en' });
+    await chat.send('/link 13500135000').press('ra:VE-2026-000103:principal-ok:yes').expect('This button has expired');
+    await chat.send('/lookup VE-2026-000103').tap('What to do now').tap('Nowhere').press('ra:VE-2026-000103:hosted:yes').expect('This button has expired');
+  });
+
+  it('R6 "start over" walks the tree again', async () => {
+    w = await world();
+    await w.chat().send('/link 13500135000').send('/lookup VE-2026-000103').tap('现在该怎么办').tap('未接入').tap('重新开始').expect('网站目前接入在哪里？');
+  });
+});

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { world, type World } from '../support/transcript.js';
+
+let w: World;
+afterEach(async () => w?.core.close());
+
+describe('verify guide (R2)', () => {
+  it('R2 walks step by step to "all done" (zh), which records a self-report', async () => {
+    w = await world();
+    await w
+      .chat()
+      .send('/link 13800138000')
+      .send('/lookup VE-2026-000101')
+      .tap('如何核验')
+      .expect('点击“短信核验”标签页')
+      .expect('12381')
+      .tap('下一步')
+      .expect('短信中的 6 位数字验证码')
+      .expect('备案信息中填写的负责人手机号码（138****8000），不是应急联系手机号码')
+      .expect('号码后 6 位')
+      .expect('请在 2026-11-30 09:00（北京时间）前完成')
+      .tap('已全部完成')
+      .expect('所有核验人均已核验，备案将提交管局审核')
+      .send('/lookup VE-2026-000101')
+      .expect('• 张* 138****8000，主体负责人、网站“示例官网”的网站负责人：本人称已核验（备案系统尚未确认）')
+      .expect('您本次已完成');
+  });
+
+  it('R2 "wait for others" names who is pending and offers to remind the linked ones (en)', async () => {
+    w = await world();
+    const nudged: string[] = [];
+    w.core.nudger.current = async (filing, o) => {
+      nudged.push(`${filing.id}:${o.kind}:${o.excludeKey === w.core.people.keyOf('13800138000')}`);
+      return 1;
+    };
+    await w.chat({ user: 'li', locale: 'en' }).send('/link 13900139000');
+    await w
+      .chat({ locale: 'en' })
+      .send('/link 13800138000')
+      .tap('Open VE-2026-000101')
+      .tap('How to verify')
+      .tap('Next')
+      .tap('wait for others')
+      .expect('You are done. Still pending')
+      .expect('• 李* 139****9000, website principal of “示例商城”: pending')
+      .expect('1 of them have linked this assistant')
+      .tap('Remind them')
+      .expect('I reminded 1 linked verifier(s).');
+    expect(nudged).toEqual(['VE-2026-000101:other:true']);
+  });
+
+  it('R2 "wait for others" with nobody linked asks the person to contact them', async () => {
+    w = await world();
+    await w.chat().send('/link 13800138000').send('/lookup VE-2026-000101').tap('如何核验').tap('下一步').tap('请等待其他核验人').expect('他们都没有绑定本助手');
+  });
+
+  it('R7 counts wrong entries and warns before the 5th, then says the filing will be returned', async () => {
+    w = await world();
+    const chat = w.chat({ locale: 'en' });
+    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('How to verify').tap('Next');
+    for (let i = 1; i <= 3; i++) await chat.tap('input was wrong').expect(`Wrong entries reported so far: ${i}.`).expectNot('one more wrong entry');
+    await chat.tap('input was wrong').expect('Wrong entries reported so far: 4.').expect('1 left').expect('one more wrong entry and the filing will be returned');
+    await chat.tap('input was wrong').expect('That is 5 wrong entries: the filing will be returned.');
+  });
+
+  it('"I have verified" stops my reminders and is kept apart from the system’s confirmation', async () => {
+    w = await world();
+    const chat = w.chat({ locale: 'en' });
+    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('I have verified').expect('Noted: you say you have verified VE-2026-000101 in cycle 1');
+    const extra = await w.core.people.confirmations(w.core.filings.get('VE-2026-000101')!);
+    expect(Object.keys(extra.self ?? {})).toEqual(['13800138000']);
+    expect(w.core.filings.get('VE-2026-000101')!.cycle!.verified).toEqual({});
+    await chat.press('iv:VE-2026-000101').expect('You are not a pending verifier');
+  });
+});
+
+describe('resend guide (R4)', () => {
+  it('R4 counts resends per person per cycle, always says how many remain, and at 0 says another will not work', async () => {
+    w = await world();
+    const chat = w.chat();
+    await chat
+      .send('/link 13800138000')
+      .send('/lookup VE-2026-000101')
+      .tap('没收到短信')
+      .expect('“短信重发”栏')
+      .expect('本次核验已重发 0 次（最多 2 次），还可重发 2 次')
+      .expect('重发不会延长截止时间：2026-11-30 09:00')
+      .tap('已重发成功')
+      .expect('本次核验还可重发 1 次')
+      .send('/lookup VE-2026-000101')
+      .tap('没收到短信')
+      .expect('还可重发 1 次')
+      .tap('已重发成功')
+      .expect('本次核验还可重发 0 次')
+      .expect('再次重发不会生效')
+      .send('/lookup VE-2026-000101')
+      .tap('没收到短信')
+      .expect('还可重发 0 次')
+      .expect('2 次重发已用完，再次重发不会生效')
+      .expect('用最近收到的验证码完成核验')
+      .expectNot('已重发成功');
+    // Another person on the same filing has their own budget.
+    await w.chat({ user: 'li' }).send('/link 13900139000').send('/lookup VE-2026-000101').tap('没收到短信').expect('还可重发 2 次');
+  });
+
+  it('R4 a new cycle resets the budget', async () => {
+    w = await world();
+    const chat = w.chat({ locale: 'en' });
+    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('resend').tap('resent').expect('1 resend(s) left');
+    await w.core.filings.apply({ type: 'filing.reported', eventId: 'e1', at: w.clock.now().toISOString(), filingId: 'VE-2026-000101' });
+    await chat.send('/lookup VE-2026-000101').expect('Verification cycle 2').tap('resend').expect('Resends used in this cycle: 0 of 2; 2 left.');
+  });
+
+  it('R4 R7 "找不到记录" lists the checks (en), with the filing status', async () => {
+    w = await world();
+    await w
+      .chat({ locale: 'en' })
+      .send('/link 13800138000')
+      .send('/lookup VE-2026-000101')
+      .tap('resend')
+      .tap('no record')
+      .expect('never used in a filing submission')
+      .expect('as written in the filing (138****8000), not the emergency contact phone')
+      .expect('already with the bureau')
+      .expect('Its status now: SMS verification (24 h window).')
+      .expectButton('How to verify');
+  });
+
+  it('R7 "找不到记录" warns a virtual-operator number', async () => {
+    w = await world();
+    await w.chat().send('/link 17012345678').send('/lookup VE-2026-000104').tap('没收到短信').tap('找不到记录').expect('170****5678 是虚拟运营商号码');
+  });
+
+  it('a stale resend outcome (the cycle changed) is answered as expired', async () => {
+    w = await world();
+    const chat = w.chat({ locale: 'en' });
+    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('resend');
+    await w.core.filings.apply({ type: 'filing.reported', eventId: 'e2', at: w.clock.now().toISOString(), filingId: 'VE-2026-000101' });
+    await chat.press('ro:VE-2026-000101:ok').expect('This button has expired').expectButton('My filings');
+    const facts = await w.core.people.facts(w.core.people.keyOf('13800138000'), 'VE-2026-000101', 2);
+    expect(facts.resends).toBeUndefined();
+  });
+});
