@@ -14,7 +14,8 @@ export interface Logger {
 
 const MOBILE = /(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)/g;
 const ID_NUMBER = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])/g;
-const SIX_DIGITS = /(?<!\d)\d{6}(?!\d)/g;
+// A lone 6-digit run; the tail of a filing id like VE-2026-000101 is not one.
+const SIX_DIGITS = /(?<![\w-])\d{6}(?![\w-])/g;
 const SECRET_KEYS = /token|secret|password|signature|authorization|code/i;
 const PERSONAL_KEYS = /^(text|phone|name|contact|body)$/i;
 

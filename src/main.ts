@@ -28,11 +28,9 @@ async function main(): Promise<number> {
   try {
     core = await createCore(config, { logger });
   } catch (error) {
-    if (error instanceof FilingsFileError) {
-      process.stderr.write(`cannot start: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    // A bad filings file or an unusable store: say what is wrong, without a stack trace.
+    process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);
+    return 1;
   }
 
   if (!platforms) {

@@ -62,7 +62,8 @@ export function cycleState(filing: Filing, now: Dayjs, extra: ExtraConfirmations
   });
   const pending = verifiers.filter((v) => v.state === 'pending');
   const msLeft = deadline.valueOf() - now.valueOf();
-  const overdue = msLeft <= 0 && pending.length > 0;
+  // Overdue only while the filing is still in its window: a returned or reviewed filing has moved on.
+  const overdue = msLeft <= 0 && pending.length > 0 && filing.status === 'verifying';
   return {
     number: cycle.number,
     reportedAt,

@@ -167,5 +167,6 @@ export class KeyvStateStore implements StateStore {
 export function openStore(url: string): StateStore {
   if (url === 'memory://') return KeyvStateStore.memory();
   if (url.startsWith('file:')) return KeyvStateStore.sqlite(url.slice('file:'.length).replace(/^\/\//, ''));
+  if (url.startsWith('redis')) throw new Error('STORE_URL: the Redis store is not part of this version yet; use file:<path> (embedded) or memory://');
   throw new Error(`STORE_URL "${url}" is not supported; use memory:// or file:<path>`);
 }

@@ -1,3 +1,7 @@
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEMO_FILINGS_FILE, loadConfig } from '../../src/config.js';
 
@@ -24,6 +28,25 @@ describe('CONTRACT §3 configuration defaults', () => {
     expect(config.telegram).toBeUndefined();
     expect(config.slack).toBeUndefined();
     expect(config.eventsSecret).toBeUndefined();
+  });
+
+  it('§3 the default filings file exists on disk', () => {
+    expect(existsSync(DEMO_FILINGS_FILE)).toBe(true);
+  });
+
+  it('§3 the default filings file is found in a checkout whose path has spaces and Chinese characters', async () => {
+    const repo = fileURLToPath(new URL('../../', import.meta.url));
+    const root = mkdtempSync(join(tmpdir(), 'beian 备案 '));
+    try {
+      cpSync(join(repo, 'src'), join(root, 'src'), { recursive: true });
+      cpSync(join(repo, 'data'), join(root, 'data'), { recursive: true });
+      symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
+      const moved = (await import(pathToFileURL(join(root, 'src', 'config.ts')).href)) as typeof import('../../src/config.js');
+      expect(moved.DEMO_FILINGS_FILE).toBe(join(root, 'data', 'demo-filings.json'));
+      expect(existsSync(moved.loadConfig({}).filingsFile)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('§3 empty and blank values count as unset', () => {

@@ -240,6 +240,28 @@ describe('FilingSource lookups', () => {
   });
 });
 
+describe('R8 FilingSource indexes phones by key', () => {
+  const keyOf = (phone: string) => `k:${[...phone].reverse().join('')}`;
+
+  it('R8 with a keyer, byPhone takes the phone and byPhoneKey the key; the full phone is not a key', async () => {
+    const source = await FilingSource.open(demo, KeyvStateStore.memory(), keyOf);
+    expect(source.byPhone('13700137000').map((f) => f.id)).toEqual(['VE-2026-000101']);
+    expect(source.byPhoneKey(keyOf('13700137000')).map((f) => f.id)).toEqual(['VE-2026-000101']);
+    expect(source.byPhoneKey('13700137000')).toEqual([]);
+  });
+
+  it('R8 with a keyer, an upsert that changes a phone re-indexes under the new key', async () => {
+    const source = await FilingSource.open(demo, KeyvStateStore.memory(), keyOf);
+    await source.apply(event({ type: 'filing.upserted', filing: { ...demoJson().filings[0]!, emergencyPhone: '13600000000' } }));
+    expect(source.byPhone('13700137000')).toEqual([]);
+    expect(source.byPhoneKey(keyOf('13600000000')).map((f) => f.id)).toEqual(['VE-2026-000101']);
+  });
+
+  it('R8 without a keyer the key is the normalized phone', () => {
+    expect(new FilingSource(demo).byPhoneKey('13700137000').map((f) => f.id)).toEqual(['VE-2026-000101']);
+  });
+});
+
 describe('CONTRACT §2 FilingSource.apply', () => {
   let store: KeyvStateStore;
   let source: FilingSource;

@@ -59,6 +59,14 @@ describe('STYLE §8 t() renders a key with its parameters', () => {
     expect(renderMsg('zh', { raw: 'as {is}' })).toBe('as {is}');
   });
 
+  it('R1 renderMsg renders a message parameter in the same locale, and a list with the locale’s separator', () => {
+    const roles = { key: 'role.website', params: { website: '官网' } };
+    expect(renderMsg('en', { key: 'role.website', params: { website: { raw: 'Shop' } } })).toBe('website principal of “Shop”');
+    expect(renderMsg('zh', { key: 'recovery.step', params: { n: 1, text: { key: 'recovery.s.resubmit' } } })).toBe(`1. ${zh['recovery.s.resubmit']}`);
+    expect(renderMsg('en', { key: 'recovery.step', params: { n: 2, text: [{ key: 'role.subject' }, roles] } })).toBe('2. subject principal, website principal of “官网”');
+    expect(renderMsg('zh', { key: 'recovery.step', params: { n: 2, text: [{ key: 'role.subject' }, roles] } })).toBe('2. 主体负责人、网站“官网”的网站负责人');
+  });
+
   it('R1 type names use the official Chinese terms', () => {
     expect([t('zh', 'type.first_filing'), t('zh', 'type.new_website'), t('zh', 'type.access'), t('zh', 'type.change'), t('zh', 'type.cancel_access'), t('zh', 'type.deregister')]).toEqual([
       '首次备案',
