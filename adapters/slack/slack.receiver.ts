@@ -1,0 +1,193 @@
+/**
+ * A Bolt receiver on the shared HTTP server (POST /slack/events): Bolt's signature check plus a
+ * symmetric ±300 s timestamp window, JSON and form bodies, url_verification, de-duplicated deliveries.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { HTTPResponseAck, verifySlackRequest, type App, type BufferedIncomingMessage, type Logger as BoltLogger, type Receiver, type ReceiverEvent } from '@slack/bolt';
+import type { Clock } from '../../src/clock.js';
+import type { Logger } from '../../src/log.js';
+import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../../src/server.js';
+import type { StateStore } from '../../src/store/state-store.js';
+
+/** Bolt's default path for slash commands, interactivity and events. */
+export const SLACK_EVENTS_PATH = '/slack/events';
+/** Slack's rule: a request whose timestamp is more than 5 minutes from now is refused. */
+export const MAX_SKEW_S = 300;
+/** How long a delivery id is remembered to drop Slack's retries of it. */
+export const DELIVERY_TTL_MS = 60 * 60_000;
+const BODY_LIMIT = 1024 * 1024;
+
+/** What the receiver needs from the core. */
+export interface SharedReceiverOptions {
+  signingSecret: string;
+  store: StateStore;
+  clock: Clock;
+  logger: Logger;
+  boltLogger: BoltLogger;
+}
+
+/** Why a request failed verification, or that it passed. */
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Checks a request as Slack signs it. Bolt's verifier refuses old timestamps only; a timestamp
+ * more than 300 s in the future is refused here too, since a signed request from the future can
+ * be replayed for that long once it arrives.
+ */
+export function verifyRequest(headers: IncomingHttpHeaders, body: string, signingSecret: string, nowMs: number): Verdict {
+  const signature = header(headers, 'x-slack-signature');
+  const timestamp = header(headers, 'x-slack-request-timestamp');
+  if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'missing or malformed signature headers' };
+  const ts = Number(timestamp);
+  if (Math.abs(Math.floor(nowMs / 1000) - ts) > MAX_SKEW_S) return { ok: false, reason: 'timestamp more than 300 s from now' };
+  try {
+    verifySlackRequest({ signingSecret, body, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': ts }, nowMilliseconds: nowMs });
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+/** Parses a Slack body: JSON (events) or form (commands; interactivity sends its JSON in `payload`). */
+export function parseSlackBody(contentType: string | undefined, text: string): Record<string, unknown> {
+  if ((contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    const form = new URLSearchParams(text);
+    const payload = form.get('payload');
+    if (payload !== null) return JSON.parse(payload) as Record<string, unknown>;
+    return Object.fromEntries(form);
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('body is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** The id under which a delivery is de-duplicated: the event id, else the trigger id, else a hash of the body. */
+export function deliveryKey(body: Record<string, unknown>, raw: Buffer): string {
+  if (typeof body.event_id === 'string') return `event:${body.event_id}`;
+  if (typeof body.trigger_id === 'string') return `trigger:${body.trigger_id}`;
+  return `body:${createHash('sha256').update(raw).digest('base64url')}`;
+}
+
+function noBody(res: ServerResponse, status: number): void {
+  res.writeHead(status);
+  res.end();
+}
+
+/** Bolt's Receiver over our HttpServer: mounted at construction, answering once started. */
+export class SharedServerReceiver implements Receiver {
+  private app?: App;
+  private running = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    server: HttpServer,
+    private readonly opts: SharedReceiverOptions,
+  ) {
+    server.route('POST', SLACK_EVENTS_PATH, async (req, res) => {
+      const work = this.handle(req, res);
+      this.inFlight.add(work);
+      try {
+        await work;
+      } finally {
+        this.inFlight.delete(work);
+      }
+    });
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+  }
+
+  /** Stops taking requests and waits for the ones being handled. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.idle();
+  }
+
+  /** Resolves once every request being handled has been answered and its work done (listeners included). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Whether requests are being served. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { logger, store } = this.opts;
+    if (!this.running || !this.app) return sendJson(res, 503, { ok: false, error: 'slack adapter not running' });
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, BODY_LIMIT);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return noBody(res, 413);
+      throw error;
+    }
+    const text = raw.toString('utf8');
+    const contentType = header(req.headers, 'content-type');
+    // Slack's SSL check is unsigned; answer it without looking at anything else in the body.
+    if ((contentType ?? '').startsWith('application/x-www-form-urlencoded') && new URLSearchParams(text).get('ssl_check') === '1') return noBody(res, 200);
+
+    const verdict = verifyRequest(req.headers, text, this.opts.signingSecret, this.opts.clock.now().valueOf());
+    if (!verdict.ok) {
+      logger.warn('slack: request refused', { reason: verdict.reason });
+      return noBody(res, 401);
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseSlackBody(contentType, text);
+    } catch {
+      logger.warn('slack: malformed body');
+      return noBody(res, 400);
+    }
+    if (body.type === 'url_verification') return sendJson(res, 200, { challenge: body.challenge });
+
+    const retryNum = req.headers['x-slack-retry-num'] === undefined ? undefined : Number(header(req.headers, 'x-slack-retry-num'));
+    const retryReason = header(req.headers, 'x-slack-retry-reason');
+    const key = `slack:delivery:${deliveryKey(body, raw)}`;
+    if (!(await store.setIfAbsent(key, 1, DELIVERY_TTL_MS))) {
+      logger.info('slack: duplicate delivery dropped', { retryNum, retryReason });
+      return noBody(res, 200);
+    }
+
+    const responseAck = new HTTPResponseAck({
+      logger: this.opts.boltLogger,
+      processBeforeResponse: false,
+      httpRequest: Object.assign(req, { rawBody: raw }) as BufferedIncomingMessage,
+      httpRequestBody: body,
+      httpResponse: res,
+    });
+    const boltAck = responseAck.bind();
+    let acked = false;
+    const ack = async (response?: unknown) => {
+      acked = true;
+      await boltAck(response);
+    };
+    const event: ReceiverEvent = { body, ack, retryNum: Number.isFinite(retryNum) ? retryNum : undefined, retryReason };
+    try {
+      await this.app.processEvent(event);
+    } catch (error) {
+      logger.error('slack: processing failed', { error });
+      if (!acked) {
+        // Nothing was acknowledged, so Slack will retry: let that retry through.
+        await store.delete(key);
+        acked = true;
+        responseAck.ack();
+        if (!res.headersSent) noBody(res, 500);
+      }
+    }
+    // Bolt drops a body it cannot type without acknowledging it; answer instead of waiting for its 3 s timer.
+    if (!acked) await ack();
+  }
+}

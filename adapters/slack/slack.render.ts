@@ -1,0 +1,329 @@
+/** Block Kit rendering of the team view: summaries, lists, the recovery tree, App Home and alerts. Text from filings is escaped. */
+import type { types } from '@slack/bolt';
+import type { Locale, Msg } from '../../src/activity.js';
+import { FILING_STATUSES, type Filing, type FilingStatus } from '../../src/filing.js';
+import { renderMsg } from '../../src/i18n/catalog.js';
+import { recoveryTree } from '../../src/rules/recovery.rules.js';
+import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
+import { WRONG_ENTRY_LIMIT, wrongEntryBudget } from '../../src/rules/warnings.rules.js';
+import type { CycleFacts } from '../../src/people.js';
+import type { FilingSummary, VerifierView } from '../../flows/summary.js';
+import { st, type SlackKey } from './slack.messages.js';
+
+/** A Block Kit block. */
+export type Block = types.KnownBlock;
+/** A message as Slack takes it: notification text plus blocks. */
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+/** Action ids of every button this app renders. */
+export const ACTION = {
+  open: 'beian_open',
+  back: 'beian_back',
+  nudge: 'beian_nudge',
+  recovery: 'beian_recovery',
+  confirmPick: 'beian_confirm_pick',
+  confirm: /^beian_confirm_\d+$/,
+  page: 'beian_page',
+} as const;
+
+// Slack caps a section's text at 3000 characters; lines are packed below that.
+const SECTION_LIMIT = 2900;
+const MAX_HOME_ITEMS = 15;
+
+/** Escapes text for mrkdwn: `&`, `<` and `>` are control characters there (links, mentions). */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** What a renderer needs: the locale. */
+export interface RenderContext {
+  locale: Locale;
+}
+
+function msg(ctx: RenderContext, m: Msg): string {
+  return escapeMrkdwn(renderMsg(ctx.locale, m));
+}
+
+function text(ctx: RenderContext, key: SlackKey, params: Record<string, string | number> = {}): string {
+  return st(ctx.locale, key, params);
+}
+
+/** Packs lines into as few mrkdwn sections as fit Slack's limit. */
+export function sections(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let current = '';
+  for (const line of lines) {
+    const piece = line.length > SECTION_LIMIT ? `${line.slice(0, SECTION_LIMIT - 1)}…` : line;
+    if (current && current.length + 1 + piece.length > SECTION_LIMIT) {
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
+      current = '';
+    }
+    current = current ? `${current}\n${piece}` : piece;
+  }
+  if (current) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
+  return blocks;
+}
+
+/** A button; the label is plain text, so it needs no escaping (only trimming to Slack's 75 characters). */
+export function button(label: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
+  const b: types.Button = { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label.slice(0, 75), emoji: true }, value };
+  if (style) b.style = style;
+  return b;
+}
+
+function header(label: string): Block {
+  return { type: 'header', text: { type: 'plain_text', text: label.slice(0, 150), emoji: true } };
+}
+
+const ICON: Record<VerifierView['state'], string> = {
+  verified: ':white_check_mark:',
+  team: ':telephone_receiver:',
+  self: ':raising_hand:',
+  pending: ':hourglass_flowing_sand:',
+};
+
+/** One verifier line: icon, masked name and phone, roles, state (verified, team-confirmed, self-reported or pending). */
+export function verifierLine(ctx: RenderContext, v: VerifierView): string {
+  return text(ctx, 'summary.verifier', {
+    icon: ICON[v.state],
+    name: escapeMrkdwn(v.name),
+    phone: v.phone,
+    roles: v.roles.map((r) => msg(ctx, r)).join(ctx.locale === 'zh' ? '、' : ', '),
+    state: msg(ctx, { key: `state.${v.state}` }),
+  });
+}
+
+/** How many verifiers of a summary are still pending. */
+export function pendingCount(s: FilingSummary): number {
+  return s.verifiers.filter((v) => v.state === 'pending').length;
+}
+
+/** R4/R7: the resends and wrong entries pending verifiers reported in this cycle, with a warning near the wrong-entry limit. */
+function counterLines(ctx: RenderContext, s: FilingSummary, facts: Record<string, CycleFacts>): { counters: string[]; warnings: string[] } {
+  const counters: string[] = [];
+  const warnings: string[] = [];
+  for (const v of s.verifiers) {
+    const f = facts[v.key];
+    if (v.state !== 'pending' || !f || (!f.resends && !f.wrong)) continue;
+    const who = { name: escapeMrkdwn(v.name), phone: v.phone };
+    const resends = MAX_RESENDS - resendBudget(f.resends ?? 0).remaining;
+    const wrong = wrongEntryBudget(f.wrong ?? 0);
+    counters.push(text(ctx, 'summary.counters', { ...who, resends, maxResends: MAX_RESENDS, wrong: wrong.count, maxWrong: WRONG_ENTRY_LIMIT }));
+    if (wrong.exhausted) warnings.push(text(ctx, 'summary.wrongOut', { ...who, wrong: wrong.count }));
+    else if (wrong.lastChance) warnings.push(text(ctx, 'summary.wrongLast', { ...who, wrong: wrong.count }));
+  }
+  return { counters, warnings };
+}
+
+/**
+ * The `/beian <id>` summary: type, status, every verifier masked, the deadline in China time, R7
+ * warnings, what pending verifiers reported (resends, wrong entries) and the team's buttons.
+ */
+export function renderSummary(ctx: RenderContext, filing: Filing, s: FilingSummary, facts: Record<string, CycleFacts> = {}, note?: string): SlackMessage {
+  const about = [
+    text(ctx, 'summary.typeStatus', { type: msg(ctx, s.type), status: msg(ctx, s.status) }),
+    text(ctx, 'summary.subject', { name: escapeMrkdwn(s.subjectName) }),
+  ];
+  if (filing.type === 'access' && filing.currentAccessProvider) about.push(text(ctx, 'summary.provider', { provider: escapeMrkdwn(filing.currentAccessProvider) }));
+  if (s.returnReason) about.push(text(ctx, 'summary.returned', { reason: msg(ctx, s.returnReason) }));
+
+  const cycleLines: string[] = [];
+  const c = s.cycle;
+  if (s.noSms) cycleLines.push(msg(ctx, { key: 'lookup.noSms' }));
+  else if (!c) cycleLines.push(text(ctx, 'summary.notReported'));
+  else {
+    cycleLines.push(text(ctx, 'summary.cycle', { cycle: c.number, reportedAt: c.reportedAt }));
+    if (c.allVerified) cycleLines.push(text(ctx, 'summary.allVerified'));
+    else if (c.open) cycleLines.push(text(ctx, 'summary.deadline', { deadline: c.deadline, left: msg(ctx, c.left) }));
+    else if (c.overdue && !s.returnReason) cycleLines.push(text(ctx, 'summary.overdue', { deadline: c.deadline }));
+    else cycleLines.push(text(ctx, 'summary.closed', { deadline: c.deadline }));
+  }
+
+  const blocks: Block[] = [header(text(ctx, 'summary.title', { id: s.id })), ...sections(about), ...sections(cycleLines)];
+  const reported = c ? counterLines(ctx, s, facts) : { counters: [], warnings: [] };
+  if (!s.noSms) {
+    const who = [text(ctx, 'summary.verifiers', { pending: pendingCount(s), total: s.verifiers.length }), ...s.verifiers.map((v) => verifierLine(ctx, v))];
+    blocks.push(...sections(who));
+  }
+  if (reported.counters.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: reported.counters.join('\n') }] });
+  const warnings = [...reported.warnings, ...s.warnings.map((w) => `:warning: ${msg(ctx, w)}`)];
+  if (warnings.length > 0) blocks.push(...sections(warnings));
+  if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
+
+  const buttons: types.Button[] = [];
+  const openWithPending = filing.status === 'verifying' && c?.open === true && pendingCount(s) > 0;
+  if (openWithPending) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, s.id, 'primary'));
+  if (recoveryTree(filing.type)) buttons.push(button(text(ctx, 'btn.recovery'), ACTION.recovery, s.id, filing.status === 'returned' ? 'primary' : undefined));
+  if (filing.status === 'verifying' && c && pendingCount(s) > 0) buttons.push(button(text(ctx, 'btn.confirm'), ACTION.confirmPick, s.id));
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: 'beian_summary_actions', elements: buttons });
+  return { text: `${text(ctx, 'summary.title', { id: s.id })}: ${msg(ctx, s.status)}`, blocks };
+}
+
+/** The "Record confirmation" chooser: one button per pending verifier, carrying an index (never a phone). */
+export function renderConfirmChooser(ctx: RenderContext, s: FilingSummary, cycle: number): SlackMessage {
+  const elements: types.Button[] = [];
+  s.verifiers.forEach((v, i) => {
+    // The key prefix (a keyed hash, not the phone) catches a record that changed under the same cycle.
+    if (v.state === 'pending') elements.push(button(`${v.name} ${v.phone}`, `beian_confirm_${i}`, `${s.id}:${cycle}:${i}:${v.key.slice(0, 8)}`));
+  });
+  const ask = text(ctx, 'confirm.ask', { id: s.id, cycle });
+  const blocks: Block[] = [...sections([ask]), { type: 'actions', block_id: 'beian_confirm_choices', elements: [...elements.slice(0, 24), button(text(ctx, 'btn.back'), ACTION.back, s.id)] }];
+  return { text: ask, blocks };
+}
+
+/** One line of the recovery tree, indented by depth. */
+function indent(depth: number, line: string): string {
+  // Slack trims ordinary leading spaces in mrkdwn; em spaces survive.
+  return '\u2003'.repeat(depth * 2) + line;
+}
+
+/** R6: the whole recovery tree for the filing's type as text: each question, each answer and the steps it leads to. */
+export function recoveryLines(ctx: RenderContext, filing: Filing, reportedBy: Msg): string[] {
+  const tree = recoveryTree(filing.type);
+  const lines = [text(ctx, 'recovery.title', { id: filing.id, type: msg(ctx, { key: `type.${filing.type}` }) })];
+  if (!tree) return [...lines, msg(ctx, { key: 'recovery.notApplicable' })];
+  if (filing.status === 'returned' && filing.returnReason === 'other') lines.push(msg(ctx, { key: 'recovery.otherReason' }));
+  if (filing.type === 'access' && filing.shellWebsite) lines.push(msg(ctx, { key: 'recovery.shellNote' }));
+  const walk = (nodeId: string, depth: number): void => {
+    const node = tree.nodes[nodeId];
+    if (!node || depth > 8) return;
+    if (node.kind === 'end') {
+      node.steps.forEach((key, i) => lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key } } }))));
+      return;
+    }
+    lines.push(indent(depth, text(ctx, 'recovery.question', { text: msg(ctx, { key: node.text }) })));
+    for (const answer of node.answers) {
+      lines.push(indent(depth, text(ctx, 'recovery.answer', { label: msg(ctx, { key: answer.label }) })));
+      walk(answer.next, depth + 1);
+    }
+  };
+  walk(tree.start, 0);
+  lines.push(msg(ctx, reportedBy));
+  return lines;
+}
+
+/** The "Recovery path" reply. */
+export function renderRecovery(ctx: RenderContext, filing: Filing, reportedBy: Msg): SlackMessage {
+  const lines = recoveryLines(ctx, filing, reportedBy);
+  return { text: lines[0]!, blocks: sections(lines) };
+}
+
+/** One entry of the pending list. */
+export interface ListedFiling {
+  filing: Filing;
+  summary: FilingSummary;
+}
+
+/** `/beian pending`: one page of filings in an open window, most urgent first, with Prev/Next. */
+export function renderPendingPage(ctx: RenderContext, entries: ListedFiling[], page: number, pageSize: number): SlackMessage {
+  if (entries.length === 0) {
+    const none = text(ctx, 'pending.none');
+    return { text: none, blocks: sections([none]) };
+  }
+  const pages = Math.ceil(entries.length / pageSize);
+  const current = Math.min(Math.max(0, page), pages - 1);
+  const title = text(ctx, 'pending.title', { page: current + 1, pages });
+  const blocks: Block[] = [...sections([title])];
+  for (const { filing, summary: s } of entries.slice(current * pageSize, (current + 1) * pageSize)) {
+    const item = text(ctx, 'pending.item', {
+      id: s.id,
+      type: msg(ctx, s.type),
+      pending: pendingCount(s),
+      total: s.verifiers.length,
+      deadline: s.cycle?.deadline ?? '',
+      left: s.cycle ? msg(ctx, s.cycle.left) : '',
+    });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: item }, accessory: button(text(ctx, 'btn.open'), ACTION.open, filing.id) });
+  }
+  const nav: types.Button[] = [];
+  if (current > 0) nav.push(button(text(ctx, 'btn.prev'), ACTION.page, String(current - 1)));
+  if (current < pages - 1) nav.push(button(text(ctx, 'btn.next'), ACTION.page, String(current + 1)));
+  if (nav.length > 0) blocks.push({ type: 'actions', block_id: 'beian_pending_nav', elements: nav });
+  return { text: title, blocks };
+}
+
+/** A filing returned recently, with when (tracked, or approximated by the cycle's deadline). */
+export interface ReturnedEntry {
+  filing: Filing;
+  at: string;
+  approximate: boolean;
+}
+
+/** What App Home shows. */
+export interface HomeData {
+  now: string;
+  atRisk: ListedFiling[];
+  returned: ReturnedEntry[];
+  counts: Partial<Record<FilingStatus, number>>;
+}
+
+function capped(ctx: RenderContext, lines: string[]): string[] {
+  if (lines.length === 0) return [text(ctx, 'home.none')];
+  if (lines.length <= MAX_HOME_ITEMS) return lines;
+  return [...lines.slice(0, MAX_HOME_ITEMS), text(ctx, 'home.more', { count: lines.length - MAX_HOME_ITEMS })];
+}
+
+/** The App Home tab: at-risk filings, returns of the last 7 days, counts by status. */
+export function renderHome(ctx: RenderContext, data: HomeData): types.HomeView {
+  const risk = data.atRisk.map(({ summary: s }) =>
+    s.cycle && s.cycle.msLeft > 0
+      ? text(ctx, 'home.atRiskItem', { id: s.id, type: msg(ctx, s.type), pending: pendingCount(s), deadline: s.cycle.deadline, left: msg(ctx, s.cycle.left) })
+      : text(ctx, 'home.atRiskClosed', { id: s.id, type: msg(ctx, s.type), pending: pendingCount(s), deadline: s.cycle?.deadline ?? '' }),
+  );
+  const returned = data.returned.map((r) =>
+    text(ctx, 'home.returnedItem', {
+      id: r.filing.id,
+      type: msg(ctx, { key: `type.${r.filing.type}` }),
+      reason: msg(ctx, { key: `reason.${r.filing.returnReason ?? 'other'}` }),
+      at: r.at,
+      approx: r.approximate ? text(ctx, 'home.approx') : '',
+    }),
+  );
+  const counts = FILING_STATUSES.map((status) => text(ctx, 'home.count', { status: msg(ctx, { key: `status.${status}` }), count: data.counts[status] ?? 0 }));
+  return {
+    type: 'home',
+    blocks: [
+      header(text(ctx, 'home.title')),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: text(ctx, 'home.updated', { now: data.now }) }] },
+      { type: 'divider' },
+      ...sections([text(ctx, 'home.atRisk'), ...capped(ctx, risk)]),
+      { type: 'divider' },
+      ...sections([text(ctx, 'home.returned'), ...capped(ctx, returned)]),
+      { type: 'divider' },
+      ...sections([text(ctx, 'home.counts'), counts.join('\n')]),
+    ],
+  };
+}
+
+/** The App Home tab for someone who may not use the app. */
+export function renderDeniedHome(ctx: RenderContext): types.HomeView {
+  return { type: 'home', blocks: [header(text(ctx, 'home.title')), ...sections([text(ctx, 'home.denied')])] };
+}
+
+/** A plain ephemeral line (already mrkdwn). */
+export function renderLine(line: string): SlackMessage {
+  return { text: line, blocks: sections([line]) };
+}
+
+/** An alert for the team's channel: at risk, window closed, or returned with the whole recovery path. */
+export function renderAlert(ctx: RenderContext, kind: 'at_risk' | 'window_closed' | 'returned', filing: Filing, s: FilingSummary, reportedBy: Msg): SlackMessage {
+  const pendingLines = s.verifiers.filter((v) => v.state === 'pending').map((v) => verifierLine(ctx, v));
+  const c = s.cycle;
+  let lines: string[];
+  const buttons = [button(text(ctx, 'btn.open'), ACTION.open, filing.id)];
+  if (kind === 'at_risk') {
+    lines = [text(ctx, 'alert.atRisk', { id: s.id, left: c ? msg(ctx, c.left) : '', deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
+    if (filing.status === 'verifying' && c?.open) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, filing.id, 'primary'));
+  } else if (kind === 'window_closed') {
+    lines = [text(ctx, 'alert.windowClosed', { id: s.id, deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
+  } else {
+    lines = [
+      text(ctx, 'alert.returned', { id: s.id, type: msg(ctx, s.type), reason: msg(ctx, s.returnReason ?? { key: 'reason.other' }) }),
+      ...recoveryLines(ctx, filing, reportedBy),
+    ];
+  }
+  return { text: lines[0]!, blocks: [...sections(lines), { type: 'actions', block_id: `beian_alert_${kind}`, elements: buttons }] };
+}
