@@ -1,0 +1,116 @@
+/** `POST /hooks/filing-events` (CONTRACT §2): verify the signature, parse, dedupe on eventId, apply. */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Core } from '../core.js';
+import { FilingEventSchema, type FilingEvent } from '../events.js';
+import { BodyTooLargeError, readBody, sendJson } from '../server.js';
+
+/** CONTRACT §2: a timestamp more than this far from now is refused. */
+export const SIGNATURE_WINDOW_S = 300;
+
+/** The largest event body accepted; a full filing record (filing.upserted) fits many times over. */
+export const EVENT_BODY_LIMIT = 256 * 1024;
+
+/** How long an eventId is remembered for deduplication; a filing system retries within hours, not weeks. */
+export const EVENT_ID_TTL_MS = 30 * 86_400_000;
+
+/** Why a signature check failed. */
+export type SignatureCheck = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' };
+
+/** The `X-Signature` value for a body: `sha256=` + HMAC-SHA256 hex over `<timestamp>.<raw body>`. */
+export function signEvent(secret: string, timestamp: string, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
+}
+
+/** CONTRACT §2: checks the signature (constant-time) and the 300 s window around `nowMs`. */
+export function checkSignature(secret: string, timestamp: string | undefined, signature: string | undefined, body: Buffer, nowMs: number): SignatureCheck {
+  if (!timestamp || !signature) return { ok: false, reason: 'missing' };
+  if (!/^\d{1,12}$/.test(timestamp) || !/^sha256=[0-9a-fA-F]{64}$/.test(signature)) return { ok: false, reason: 'malformed' };
+  const expected = Buffer.from(signEvent(secret, timestamp, body).slice('sha256='.length), 'hex');
+  const given = Buffer.from(signature.slice('sha256='.length), 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'mismatch' };
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_S) return { ok: false, reason: 'stale' };
+  return { ok: true };
+}
+
+/** What the hook answered (the handler's result, for tests and callers that wrap it). */
+export type HookOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'invalid' | 'unknown_filing' | 'too_large';
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function filingIdOf(event: FilingEvent): string {
+  return event.type === 'filing.upserted' ? event.filing.id : event.filingId;
+}
+
+/** Builds the route handler; an accepted event reaches the scheduler through FilingSource.onChange. */
+export function filingEventsHandler(core: Core, secret: string) {
+  const store = core.store.namespace('events');
+  const { logger, metrics } = core;
+  const reject = (res: ServerResponse, status: number, type: string, outcome: HookOutcome, body: Record<string, unknown>): HookOutcome => {
+    metrics.events.inc({ type, outcome });
+    sendJson(res, status, { ok: false, ...body });
+    return outcome;
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<HookOutcome> => {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, EVENT_BODY_LIMIT);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return reject(res, 413, 'unknown', 'too_large', { error: `body over ${EVENT_BODY_LIMIT} bytes` });
+      throw error;
+    }
+    const check = checkSignature(secret, header(req, 'x-timestamp'), header(req, 'x-signature'), raw, core.clock.now().valueOf());
+    if (!check.ok) {
+      logger.warn('filing event refused', { reason: check.reason });
+      return reject(res, 401, 'unknown', 'unauthorized', { error: check.reason === 'stale' ? 'timestamp outside the 300 s window' : 'bad or missing signature' });
+    }
+
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reject(res, 400, 'unknown', 'invalid', { error: 'body is not JSON', field: '(body)' });
+    }
+    const parsed = FilingEventSchema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+      const type = typeof (json as { type?: unknown })?.type === 'string' ? String((json as { type: string }).type).slice(0, 40) : 'unknown';
+      return reject(res, 400, FilingEventSchema.options.some((o) => o.shape.type.value === type) ? type : 'unknown', 'invalid', {
+        error: 'invalid event',
+        field: issues[0]!.field,
+        issues,
+      });
+    }
+    const event = parsed.data;
+
+    // One eventId at a time: the apply and the marker go together, and the marker is written only
+    // after a successful apply, so a failed apply can be retried by the sender. If the process died
+    // between the two, a retry would apply again; every event but filing.reported is idempotent.
+    return store.withLock(`evt:${event.eventId}`, async () => {
+      if ((await store.get(`evt:${event.eventId}`)) !== undefined) {
+        metrics.events.inc({ type: event.type, outcome: 'duplicate' });
+        sendJson(res, 200, { ok: true, duplicate: true });
+        return 'duplicate';
+      }
+      const result = await core.filings.apply(event);
+      if (!result.ok) {
+        if (result.error === 'unknown_filing') {
+          // Not lost silently: logged, counted, kept for a while for an operator, and the 404 tells the sender to retry after an upsert.
+          logger.warn('filing event for an unknown filing', { eventId: event.eventId, type: event.type, filingId: filingIdOf(event) });
+          await store.set(`unknown:${event.eventId}`, { type: event.type, filingId: filingIdOf(event), at: event.at, receivedAt: core.clock.now().toISOString() }, EVENT_ID_TTL_MS);
+          return reject(res, 404, event.type, 'unknown_filing', { error: 'unknown filing', field: result.field });
+        }
+        return reject(res, 400, event.type, 'invalid', { error: result.error === 'not_a_verifier' ? 'not a verifier of this filing' : 'the filing has no verification cycle', field: result.field });
+      }
+      await store.set(`evt:${event.eventId}`, { type: event.type, at: core.clock.now().toISOString() }, EVENT_ID_TTL_MS);
+      metrics.events.inc({ type: event.type, outcome: 'accepted' });
+      logger.info('filing event accepted', { eventId: event.eventId, type: event.type, filingId: filingIdOf(event) });
+      sendJson(res, 200, { ok: true, duplicate: false });
+      return 'accepted';
+    });
+  };
+}

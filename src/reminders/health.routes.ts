@@ -1,0 +1,67 @@
+/** `GET /healthz` and `GET /metrics`: the store, each adapter, and the Prometheus registry. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RunningAdapter } from '../adapter.js';
+import type { Metrics } from '../metrics.js';
+import { sendJson } from '../server.js';
+import type { StateStore } from '../store/state-store.js';
+
+/** One component's health. */
+export interface ComponentHealth {
+  ok: boolean;
+  detail?: string;
+}
+
+/** The /healthz body. */
+export interface HealthReport {
+  ok: boolean;
+  store: ComponentHealth;
+  adapters: Record<string, ComponentHealth>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function probe(check: () => Promise<ComponentHealth>): Promise<ComponentHealth> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<ComponentHealth>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: `no answer in ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check().catch((error: unknown) => ({ ok: false, detail: error instanceof Error ? error.message : String(error) })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Checks the store and every adapter; `ok` only when all are. */
+export async function checkHealth(store: StateStore, adapters: RunningAdapter[]): Promise<HealthReport> {
+  const [storeHealth, ...states] = await Promise.all([
+    probe(async () => {
+      await store.ping();
+      return { ok: true };
+    }),
+    ...adapters.map((a) => probe(() => a.health())),
+  ]);
+  const byName = Object.fromEntries(adapters.map((a, i) => [a.name, states[i]!]));
+  return { ok: storeHealth!.ok && states.every((s) => s.ok), store: storeHealth!, adapters: byName };
+}
+
+/**
+ * GET /healthz: 200 while the store answers, 503 when it does not (nothing works without it). An
+ * adapter that is down shows in the body with `ok: false` but does not fail the probe, so a load
+ * balancer keeps the instance that still serves the other platform and the filing events.
+ */
+export function healthHandler(store: StateStore, adapters: () => RunningAdapter[]) {
+  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const report = await checkHealth(store, adapters());
+    sendJson(res, report.store.ok ? 200 : 503, report);
+  };
+}
+
+/** GET /metrics: the registry in Prometheus text format. */
+export function metricsHandler(metrics: Metrics) {
+  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+}

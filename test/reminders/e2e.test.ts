@@ -1,0 +1,213 @@
+/**
+ * End to end: signed filing events in over HTTP, reminders out through the real Telegram adapter to
+ * the Bot API emulator, team alerts out through the real Slack adapter to a fake Slack Web API.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startSlack } from '../../adapters/slack/slack.adapter.js';
+import { startTelegram } from '../../adapters/telegram/telegram.adapter.js';
+import type { RunningAdapter } from '../../src/adapter.js';
+import { FakeClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createCore, type Core } from '../../src/core.js';
+import type { Filing } from '../../src/filing.js';
+import { createLogger } from '../../src/log.js';
+import { signEvent } from '../../src/reminders/filing-events.hook.js';
+import { startReminders, type RunningReminders } from '../../src/reminders/service.js';
+import { HttpServer } from '../../src/server.js';
+import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import type { StateStore } from '../../src/store/state-store.js';
+import { instant } from '../../src/time.js';
+import { makeFiling } from '../fixtures/filings.fixture.js';
+import { SECRET } from './fakes.js';
+
+const TOKEN = '123456:ABC';
+const ALERT_CHANNEL = 'C0ALERTS01';
+const CHAT = '1001'; // a private chat: Telegram's chat id equals the user id
+const PHONE = '13800138000'; // the fixture's subject principal
+const NOW = '2026-11-29T12:00:00+08:00';
+const HOUR = 3_600_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'beian-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Waits until `check` returns something, failing after a generous bound (a bound, never a timing assertion). */
+async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A fake Slack Web API: answers every method ok, records chat.postMessage. */
+class FakeSlackApi {
+  readonly posts: Array<{ channel: string; text: string }> = [];
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const body: Record<string, string> = (req.headers['content-type'] ?? '').startsWith('application/json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
+        const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0];
+        let answer: Record<string, unknown> = { ok: true };
+        if (method === 'auth.test') answer = { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'beian', team_id: 'T0TEAM0001', user_id: 'U0BOT00001', bot_id: 'B0BOT00001' };
+        if (method === 'chat.postMessage') {
+          this.posts.push({ channel: body.channel ?? '', text: body.text ?? '' });
+          answer = { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` };
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+/** The Bot API emulator on a free loopback port. */
+async function startEmulator(): Promise<TelegramServer> {
+  const emu = new TelegramServer({ host: '127.0.0.1', storeTimeout: 600 });
+  // The emulator turns port 0 into 9000; asking for 0 after construction picks a free port.
+  emu.config.port = 0;
+  await emu.start();
+  const port = ((emu as unknown as { server: Server }).server.address() as AddressInfo).port;
+  emu.config.apiURL = `http://127.0.0.1:${port}`;
+  return emu;
+}
+
+interface App {
+  core: Core;
+  reminders: RunningReminders;
+  adapters: RunningAdapter[];
+  base: string;
+  clock: FakeClock;
+  post(body: unknown): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** The process as main.ts assembles it, with a fake clock and the platforms pointed at local fakes. */
+async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: TelegramServer; slack?: FakeSlackApi }): Promise<App> {
+  const env: Record<string, string> = { STORE_URL: 'memory://', EVENTS_SECRET: SECRET };
+  if (opts.emu) Object.assign(env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: opts.emu.config.apiURL });
+  if (opts.slack) Object.assign(env, { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'slack-signing-secret', SLACK_API_URL: opts.slack.url, SLACK_ALERT_CHANNEL: ALERT_CHANNEL });
+  const clock = new FakeClock(NOW);
+  const logger = createLogger({ level: 'silent' });
+  const core = await createCore(loadConfig(env), { clock, logger, store: opts.store, filings: opts.filings });
+  const server = new HttpServer(logger);
+  const adapters: RunningAdapter[] = [];
+  if (opts.emu) adapters.push(await startTelegram(core, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
+  if (opts.slack) adapters.push(await startSlack(core, server, { pause: async () => undefined }));
+  const reminders = await startReminders(core, server, adapters, { intervalMs: 100 });
+  const port = await server.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    core,
+    reminders,
+    adapters,
+    base,
+    clock,
+    post: (body) => {
+      const raw = JSON.stringify(body);
+      const ts = String(Math.floor(clock.now().valueOf() / 1000));
+      return fetch(`${base}/hooks/filing-events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-timestamp': ts, 'x-signature': signEvent(SECRET, ts, raw) }, body: raw });
+    },
+    async stop() {
+      await reminders.stop();
+      for (const a of adapters) await a.stop();
+      await server.close();
+      await core.close();
+    },
+  };
+}
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+function botMessagesTo(emu: TelegramServer, chat: string) {
+  return emu.storage.botMessages.filter((m) => String(m.message.chat_id) === chat);
+}
+
+describe('e2e reminders', () => {
+  it('a signed filing.reported reaches the Telegram emulator as a notice to the linked verifier, with its buttons', async () => {
+    const emu = await startEmulator();
+    cleanup.push(() => emu.stop());
+    const app = await startApp({ filings: [makeFiling({ status: 'provider_review', cycle: undefined })], store: KeyvStateStore.memory(), emu });
+    cleanup.push(() => app.stop());
+    await app.core.people.link({ channel: 'telegram', userId: CHAT, conversationId: CHAT }, PHONE, '138****8000');
+
+    const res = await app.post({ eventId: 'e2e-reported-1', type: 'filing.reported', at: NOW, filingId: 'VE-TEST-0001' });
+    expect(await res.json()).toEqual({ ok: true, duplicate: false });
+
+    const [notice] = await waitFor('the notice in the emulator', () => (botMessagesTo(emu, CHAT).length > 0 ? botMessagesTo(emu, CHAT) : undefined));
+    expect(notice!.message.text).toBe('工信部已向 138****8000 发送备案 VE-TEST-0001 的核验短信。请在 2026-11-30 12:00（北京时间）前完成核验，还剩 24 小时 0 分。');
+    const keyboard = (notice!.message.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard;
+    expect(keyboard.flat().map((b) => b.callback_data)).toEqual(['vg:VE-TEST-0001', 'rg:VE-TEST-0001', 'iv:VE-TEST-0001']);
+    // The same event again changes nothing and sends nothing.
+    expect(await (await app.post({ eventId: 'e2e-reported-1', type: 'filing.reported', at: NOW, filingId: 'VE-TEST-0001' })).json()).toEqual({ ok: true, duplicate: true });
+    await app.reminders.tick();
+    await sleep(200);
+    expect(botMessagesTo(emu, CHAT)).toHaveLength(1);
+  });
+
+  it('an at-risk filing reaches the fake Slack alert channel once', async () => {
+    const slack = new FakeSlackApi();
+    await slack.start();
+    cleanup.push(() => slack.stop());
+    const reportedAt = instant(instant(NOW).valueOf() - 21 * HOUR).toISOString();
+    const app = await startApp({ filings: [makeFiling({ cycle: { number: 1, reportedAt, verified: {} } })], store: KeyvStateStore.memory(), slack });
+    cleanup.push(() => app.stop());
+    const alerts = await waitFor('the at-risk alert', () => (slack.posts.length > 0 ? slack.posts : undefined));
+    expect(alerts[0]!.channel).toBe(ALERT_CHANNEL);
+    expect(alerts[0]!.text).toContain('VE-TEST-0001');
+    await app.reminders.tick();
+    await sleep(200);
+    expect(slack.posts.filter((p) => p.channel === ALERT_CHANNEL)).toHaveLength(1);
+  });
+
+  it('issue 6 "done when": reported 21 h ago → a Telegram 4h reminder and one Slack at-risk alert soon after start; a restart repeats neither', async () => {
+    const emu = await startEmulator();
+    cleanup.push(() => emu.stop());
+    const slack = new FakeSlackApi();
+    await slack.start();
+    cleanup.push(() => slack.stop());
+    const file = join(dir, 'done-when.sqlite');
+    const reportedAt = instant(instant(NOW).valueOf() - 21 * HOUR).toISOString();
+    const filings = [makeFiling({ cycle: { number: 1, reportedAt, verified: {} } })];
+
+    const first = await startApp({ filings, store: KeyvStateStore.sqlite(file), emu, slack });
+    await first.core.people.link({ channel: 'telegram', userId: CHAT, conversationId: CHAT }, PHONE, '138****8000');
+    await first.reminders.tick();
+    const [reminder] = await waitFor('the 4h reminder', () => (botMessagesTo(emu, CHAT).length > 0 ? botMessagesTo(emu, CHAT) : undefined));
+    expect(reminder!.message.text).toBe('提醒：备案 VE-TEST-0001 仍需要您完成短信核验。截止时间 2026-11-29 15:00（北京时间），还剩 3 小时 0 分。');
+    await waitFor('the at-risk alert', () => slack.posts.length > 0);
+    await first.stop();
+
+    const second = await startApp({ filings, store: KeyvStateStore.sqlite(file), emu, slack });
+    cleanup.push(() => second.stop());
+    second.clock.advance(5 * 60_000);
+    await second.reminders.tick();
+    await sleep(300);
+    expect(botMessagesTo(emu, CHAT)).toHaveLength(1);
+    expect(slack.posts).toHaveLength(1);
+  });
+});

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningAdapter } from '../../src/adapter.js';
+import { FakeClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createCore } from '../../src/core.js';
+import { silentLogger } from '../../src/log.js';
+import { startReminders } from '../../src/reminders/service.js';
+import { HttpServer } from '../../src/server.js';
+import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import type { StateStore } from '../../src/store/state-store.js';
+import { makeFiling } from '../fixtures/filings.fixture.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+/** A memory store whose backend cannot be reached. */
+function unreachable(): StateStore {
+  const store = KeyvStateStore.memory();
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'ping') return async () => Promise.reject(new Error('connection refused'));
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+const adapter = (name: string, ok: boolean): RunningAdapter => ({ name, health: async () => ({ ok, detail: ok ? 'polling' : 'token revoked' }), stop: async () => undefined });
+
+async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0): Promise<string> {
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { clock: new FakeClock('2026-11-29T10:00:00+08:00'), logger: silentLogger, store, filings: [makeFiling()] });
+  const server = new HttpServer(silentLogger);
+  const reminders = await startReminders(core, server, adapters, { intervalMs });
+  const port = await server.listen(0, '127.0.0.1');
+  stops.push(async () => {
+    await reminders.stop();
+    await server.close();
+    await core.close();
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+describe('GET /healthz', () => {
+  it('answers 200 with the store and each adapter', async () => {
+    const base = await serve(KeyvStateStore.memory(), [adapter('telegram', true), adapter('slack', true)]);
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      ok: true,
+      store: { ok: true },
+      adapters: { telegram: { ok: true, detail: 'polling' }, slack: { ok: true, detail: 'polling' }, reminders: { ok: true, detail: '1 filings indexed' } },
+    });
+  });
+
+  it('answers 503 when the store is unreachable', async () => {
+    const base = await serve(unreachable(), [adapter('telegram', true)]);
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ ok: false, store: { ok: false, detail: 'connection refused' } });
+  });
+
+  it('shows an adapter that is down without failing the probe', async () => {
+    const base = await serve(KeyvStateStore.memory(), [adapter('telegram', false)]);
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: false, store: { ok: true }, adapters: { telegram: { ok: false, detail: 'token revoked' } } });
+  });
+
+  it('reports a scheduler that has ticked', async () => {
+    const base = await serve(KeyvStateStore.memory(), [], 50);
+    await new Promise((r) => setTimeout(r, 100));
+    const body = (await (await fetch(`${base}/healthz`)).json()) as { adapters: Record<string, { ok: boolean; detail: string }> };
+    expect(body.adapters.reminders).toEqual({ ok: true, detail: '1 filings indexed; last tick 2026-11-29T02:00:00.000Z' });
+  });
+});
+
+describe('GET /metrics', () => {
+  it('answers Prometheus text with the beian_ metrics', async () => {
+    const base = await serve(KeyvStateStore.memory());
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    for (const name of ['beian_turns_total', 'beian_sends_total', 'beian_reminders_sent_total', 'beian_reminders_late_total', 'beian_alerts_sent_total', 'beian_outbox_depth', 'beian_filing_events_total'])
+      expect(text).toContain(`# TYPE ${name}`);
+  });
+});
