@@ -14,6 +14,9 @@ export type AlertKind = 'at_risk' | 'window_closed' | 'returned';
 
 /** The internal team's alert channel; the Slack adapter implements it. */
 export interface TeamAlerts {
-  /** Posts an alert at most once per filing, per cycle, per kind; true when this call posted it. */
+  /**
+   * Posts an alert at most once per filing, per cycle, per kind: true when this call posted it,
+   * false when it was posted before; rejects when it could not be posted (so the caller retries).
+   */
   alert(kind: AlertKind, filing: Filing): Promise<boolean>;
 }

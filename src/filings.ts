@@ -167,6 +167,8 @@ export class FilingSource {
         break;
       case 'filing.reported':
         if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        // The same report seen again (a crash between applying an event and marking its id) is not a new cycle.
+        if (previous.status === 'verifying' && previous.cycle && Date.parse(previous.cycle.reportedAt) === Date.parse(event.at)) return { ok: true, filing: previous, previous };
         next = { ...previous, status: 'verifying', returnReason: undefined, cycle: { number: (previous.cycle?.number ?? 0) + 1, reportedAt: event.at, verified: {} } };
         break;
       case 'verification.confirmed': {

@@ -286,10 +286,10 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
             core.logger.info('slack: alert posted', { kind, filingId: filing.id, cycle });
             return true;
           } catch (error) {
-            // Not posted: release the mark so the next call may post it.
+            // Not posted: release the mark and say so, so the scheduler retries instead of counting it as done.
             await core.store.delete(key);
             core.logger.error('slack: alert not posted', { kind, filingId: filing.id, cycle, error });
-            return false;
+            throw error;
           }
         },
       }

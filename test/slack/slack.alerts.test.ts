@@ -98,7 +98,7 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
   it('releases the mark when Slack refused the post, so the next call posts it', async () => {
     h = await startHarness();
     h.fake.failures.set('chat.postMessage', 1);
-    expect(await h.core.teamAlerts.current!.alert('at_risk', filing('VE-2026-000102'))).toBe(false);
+    await expect(h.core.teamAlerts.current!.alert('at_risk', filing('VE-2026-000102'))).rejects.toThrow();
     expect(await h.core.teamAlerts.current!.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
     expect(posts()).toHaveLength(2);
     expect(h.logs.some((l) => l.includes('slack: alert not posted'))).toBe(true);

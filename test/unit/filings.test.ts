@@ -381,3 +381,14 @@ describe('CONTRACT §2 applied changes survive a restart', () => {
     await second.close();
   });
 });
+
+describe('CONTRACT §2 a repeated report', () => {
+  it('§2 filing.reported with the current cycle’s reportedAt again does not start another cycle', async () => {
+    const source = new FilingSource(readFilingsFile(DEMO_FILINGS_FILE));
+    const at = '2026-11-29T13:00:00+08:00';
+    const first = await source.apply({ type: 'filing.reported', eventId: 'r1', at, filingId: 'VE-2026-000101' });
+    const again = await source.apply({ type: 'filing.reported', eventId: 'r2', at: '2026-11-29T05:00:00Z', filingId: 'VE-2026-000101' });
+    expect(first.ok && first.filing.cycle?.number).toBe(2);
+    expect(again.ok && again.filing.cycle?.number).toBe(2);
+  });
+});
