@@ -53,10 +53,21 @@ export function cycleKey(filingId: string, cycle: number): string {
 
 /** The store of people: users, phones, team confirmations and conversation sessions. */
 export class People {
+  private readonly reachableListeners: Array<(phoneKey: string) => void> = [];
+
   constructor(
     private readonly store: StateStore,
     readonly keyOf: PhoneKeyer,
   ) {}
+
+  /** Calls `listener` with a phone's key whenever someone becomes reachable on it (linked, or reminders on again). */
+  onReachable(listener: (phoneKey: string) => void): void {
+    this.reachableListeners.push(listener);
+  }
+
+  private becameReachable(phoneKey: string): void {
+    for (const listener of this.reachableListeners) listener(phoneKey);
+  }
 
   /** A user's record. */
   async user(channel: ChannelId, userId: string): Promise<UserRecord | undefined> {
@@ -94,7 +105,14 @@ export class People {
     const before = await this.user(ref.channel, ref.userId);
     if (before?.phoneKey && before.phoneKey !== phoneKey) await this.unlinkPhone(before.phoneKey, me);
     await this.updatePhone(phoneKey, (rec) => ({ ...rec, users: rec.users.includes(me) ? rec.users : [...rec.users, me] }));
-    await this.updateUser(ref.channel, ref.userId, (u) => ({ ...u, phoneKey, phoneMasked: masked, ref }));
+    const user = await this.updateUser(ref.channel, ref.userId, (u) => ({ ...u, phoneKey, phoneMasked: masked, ref }));
+    if (!user.stopped) this.becameReachable(phoneKey);
+  }
+
+  /** Switches a user's reminders off (/stop) or on again. */
+  async setStopped(channel: ChannelId, userId: string, stopped: boolean): Promise<void> {
+    const user = await this.updateUser(channel, userId, (u) => ({ ...u, stopped }));
+    if (!stopped && user.phoneKey) this.becameReachable(user.phoneKey);
   }
 
   private async unlinkPhone(phoneKey: string, me: string): Promise<void> {

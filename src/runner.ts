@@ -138,7 +138,7 @@ export class TurnRunner {
         await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, locale: effect.locale }));
         return effect.locale;
       case 'setStopped':
-        await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, stopped: effect.stopped }));
+        await people.setStopped(activity.channel, activity.userId, effect.stopped);
         return undefined;
       case 'count':
         if (user?.phoneKey) await people.count(user.phoneKey, effect.filingId, effect.cycle, effect.counter);

@@ -98,6 +98,16 @@ export class ReminderScheduler {
     this.core.filings.onChange((filing, previous) => this.onChange(filing, previous));
   }
 
+  /**
+   * Someone became reachable on a phone (linked it, or switched reminders on again): their open
+   * filings are looked at now, so they get the stage due now rather than waiting for the next one.
+   */
+  personReachable(phoneKey: string): void {
+    if (this.stopped) return;
+    const now = this.core.clock.now();
+    for (const filing of this.core.filings.byPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
+  }
+
   /** Stops following changes and waits for the tick and the sends in flight. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -59,6 +59,11 @@ export async function startReminders(core: Core, server: HttpServer, adapters: R
   core.filings.onChange(() => {
     if (!stopped) kick();
   });
+  core.people.onReachable((phoneKey) => {
+    if (stopped) return;
+    scheduler.personReachable(phoneKey);
+    kick();
+  });
 
   const self: RunningReminders = {
     name: 'reminders',

@@ -162,6 +162,21 @@ describe('R5 exactly once across a restart on the same embedded store', () => {
     return w;
   }
 
+  it('R5 a person who links mid-window gets the stage due now, once; /stop then reminders on again does not repeat it', async () => {
+    const w = await world({ now: REPORTED, filings: [makeFiling()] });
+    await w.at(at(13 * HOUR));
+    expect(labels(w, 'alice')).toEqual([]);
+    await w.link('alice', ALICE_PHONE);
+    await w.at(at(13 * HOUR + MIN));
+    expect(labels(w, 'alice')).toEqual(['stage 10h59m']);
+    await w.core.people.setStopped('telegram', 'alice', true);
+    await w.core.people.setStopped('telegram', 'alice', false);
+    await w.at(at(13 * HOUR + 2 * MIN));
+    expect(labels(w, 'alice')).toEqual(['stage 10h59m']);
+    await w.at(at(20 * HOUR));
+    expect(labels(w, 'alice')).toEqual(['stage 10h59m', 'stage 4h0m']);
+  });
+
   it('R5 restart mid-cycle: no duplicate, no missed stage', async () => {
     const file = join(dir, 'restart.sqlite');
     const filings = [makeFiling()];
