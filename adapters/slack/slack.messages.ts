@@ -1,141 +1,14 @@
-/** The Slack team view's own wording, in both locales; filing facts come from the core catalog (src/i18n). */
+/** The Slack team view's wording: keys `slack.*` of the one message catalog (src/i18n), in both locales. */
 import type { Locale } from '../../src/activity.js';
+import { t, type MessageKey } from '../../src/i18n/catalog.js';
 
-const en = {
-  'summary.title': 'Filing {id}',
-  'summary.typeStatus': '*Type:* {type}    *Status:* {status}',
-  'summary.subject': '*Subject:* {name}',
-  'summary.provider': '*Current access provider:* {provider}',
-  'summary.returned': '*Returned:* {reason}',
-  'summary.cycle': '*Cycle {cycle}*: SMS sent {reportedAt} (Asia/Shanghai)',
-  'summary.deadline': '*Deadline:* {deadline} (Asia/Shanghai), *{left}*',
-  'summary.overdue': '*Window closed* at {deadline} (Asia/Shanghai) with someone still pending: the bureau will return the filing.',
-  'summary.closed': 'The cycle ended at {deadline} (Asia/Shanghai).',
-  'summary.allVerified': 'Everyone has verified in this cycle.',
-  'summary.notReported': 'Not reported to the bureau yet: no SMS sent.',
-  'summary.verifiers': '*Who must verify* ({pending} of {total} pending):',
-  'summary.verifier': '{icon} {name} {phone} · {roles}: *{state}*',
-  'summary.counters': '{name} {phone}: resends used {resends} of {maxResends}, wrong entries reported {wrong} of {maxWrong}',
-  'summary.wrongLast': ':warning: {name} {phone} has reported {wrong} wrong entries: one more and the bureau returns the filing (R7).',
-  'summary.wrongOut': ':warning: {name} {phone} has reported {wrong} wrong entries: the filing will be returned (R7).',
-  'summary.recorded': 'Recorded: {who} confirmed by phone, by <@{user}>. Shown as “{state}”, apart from the filing system’s confirmations.',
-  'btn.nudge': 'Nudge applicants',
-  'btn.recovery': 'Recovery path',
-  'btn.confirm': 'Record confirmation',
-  'btn.open': 'Open',
-  'btn.back': 'Back',
-  'btn.next': 'Next ›',
-  'btn.prev': '‹ Prev',
-  'confirm.ask': 'Which pending verifier of {id} (cycle {cycle}) confirmed to you by phone that they verified?',
-  'confirm.none': 'Nobody is pending in the current cycle of {id}: there is nothing to record.',
-  'confirm.stale': 'This choice is out of date (the cycle or the people changed). Here is the current summary.',
-  'confirm.already': '{who} was already recorded as verified in this cycle; nothing changed.',
-  'nudge.done': 'Nudged {id}: {count} linked pending verifier(s) got a Telegram reminder now.',
-  'nudge.noneLinked': 'Nudged {id}: none of the pending verifiers has linked the assistant, so nobody could be reached. Call them.',
-  'nudge.noService': 'Nobody could be nudged: the reminder service is not running.',
-  'nudge.refused': '{id} was nudged at {at} (Asia/Shanghai) by <@{user}>. Nudges are at most one per 10 minutes per filing; try again after {next}.',
-  'nudge.nothing': '{id} has nobody pending in an open verification window: there is nobody to nudge.',
-  'recovery.title': '*Recovery path for {id}* ({type}, RULES R6)',
-  'recovery.question': '*Q:* {text}',
-  'recovery.answer': '• *{label}* →',
-  'pending.title': '*Filings in an open verification window* (most urgent first), page {page} of {pages}',
-  'pending.item': '*{id}* · {type} · {pending} of {total} pending · by {deadline}, *{left}*',
-  'pending.none': 'No filing is in an open verification window.',
-  'notFound': 'There is no filing “{id}”. Check the id (4–40 of A–Z a–z 0–9 - _).',
-  'help':
-    '*/beian <filing id>*: the filing’s verifiers (masked), deadline and warnings, with buttons to nudge applicants, see the recovery path or record a confirmation you got by phone.\n*/beian pending*: filings in an open verification window, most urgent first.\n*/beian help*: this help.\nThe *Home* tab shows filings at risk, returns of the last 7 days and counts by status.',
-  'denied': 'Sorry, you are not authorized to use this app.',
-  'home.title': 'ICP filing SMS verification: team view',
-  'home.updated': 'As of {now} (Asia/Shanghai). Reopen this tab to refresh.',
-  'home.atRisk': '*At risk* (4 h or less left, someone pending)',
-  'home.atRiskItem': '*{id}* · {type} · {pending} pending · by {deadline}, *{left}*',
-  'home.atRiskClosed': '*{id}* · {type} · {pending} pending · *window closed* at {deadline}',
-  'home.returned': '*Returned in the last 7 days*',
-  'home.returnedItem': '*{id}* · {type} · {reason} · returned {at}{approx}',
-  'home.approx': ' (about: the cycle’s deadline)',
-  'home.none': 'None.',
-  'home.more': '…and {count} more.',
-  'home.counts': '*Filings by status*',
-  'home.count': '{status}: {count}',
-  'home.denied': 'You are not authorized to use this app. Ask an admin to add you to the allow-list.',
-  'alert.atRisk': ':warning: *{id}* is at risk: {left} to the deadline ({deadline}, Asia/Shanghai), {pending} pending:',
-  'alert.windowClosed': ':no_entry: *{id}*: the verification window closed at {deadline} (Asia/Shanghai) with {pending} pending. The bureau will return the filing.',
-  'alert.returned': ':leftwards_arrow_with_hook: *{id}* ({type}) was returned: {reason}.',
-  'error': 'Sorry, something went wrong on our side. Nothing was changed; please try again.',
-} as const;
-
-/** A key of the Slack wording. */
-export type SlackKey = keyof typeof en;
-
-const zh: Record<SlackKey, string> = {
-  'summary.title': '备案 {id}',
-  'summary.typeStatus': '*类型：*{type}    *状态：*{status}',
-  'summary.subject': '*主体：*{name}',
-  'summary.provider': '*当前接入商：*{provider}',
-  'summary.returned': '*退回原因：*{reason}',
-  'summary.cycle': '*第 {cycle} 轮核验*：短信发送于 {reportedAt}（北京时间）',
-  'summary.deadline': '*截止：*{deadline}（北京时间），*{left}*',
-  'summary.overdue': '*核验窗口已于 {deadline}（北京时间）关闭*，仍有人未核验：管局将退回该备案。',
-  'summary.closed': '本轮核验已于 {deadline}（北京时间）结束。',
-  'summary.allVerified': '本轮所有人均已核验。',
-  'summary.notReported': '尚未上报管局：还没有发送核验短信。',
-  'summary.verifiers': '*需要核验的人*（{total} 人中 {pending} 人待核验）：',
-  'summary.verifier': '{icon} {name} {phone} · {roles}：*{state}*',
-  'summary.counters': '{name} {phone}：已重发 {resends}/{maxResends} 次，已报告输错 {wrong}/{maxWrong} 次',
-  'summary.wrongLast': ':warning: {name} {phone} 已报告输错 {wrong} 次：再错 1 次管局就会退回该备案（R7）。',
-  'summary.wrongOut': ':warning: {name} {phone} 已报告输错 {wrong} 次：该备案将被退回（R7）。',
-  'summary.recorded': '已记录：{who} 电话确认已核验，记录人 <@{user}>。显示为“{state}”，与备案系统的确认区分开。',
-  'btn.nudge': '提醒申请人',
-  'btn.recovery': '恢复路径',
-  'btn.confirm': '记录电话确认',
-  'btn.open': '查看',
-  'btn.back': '返回',
-  'btn.next': '下一页 ›',
-  'btn.prev': '‹ 上一页',
-  'confirm.ask': '{id}（第 {cycle} 轮）哪位待核验人通过电话向您确认已完成核验？',
-  'confirm.none': '{id} 本轮没有待核验的人，无需记录。',
-  'confirm.stale': '这个选项已过期（核验轮次或人员有变化）。以下是最新情况。',
-  'confirm.already': '{who} 本轮已记录为已核验，未做改动。',
-  'nudge.done': '已提醒 {id}：{count} 位已绑定的待核验人刚收到 Telegram 提醒。',
-  'nudge.noneLinked': '已尝试提醒 {id}：待核验人都没有绑定本助手，无法联系到任何人。请电话联系他们。',
-  'nudge.noService': '无法提醒任何人：提醒服务未运行。',
-  'nudge.refused': '{id} 已于 {at}（北京时间）由 <@{user}> 提醒过。每个备案 10 分钟内最多提醒一次，请在 {next} 之后再试。',
-  'nudge.nothing': '{id} 没有处于核验窗口内的待核验人，无需提醒。',
-  'recovery.title': '*{id} 的恢复路径*（{type}，规则 R6）',
-  'recovery.question': '*问：*{text}',
-  'recovery.answer': '• *{label}* →',
-  'pending.title': '*处于核验窗口内的备案*（最紧急的在前），第 {page}/{pages} 页',
-  'pending.item': '*{id}* · {type} · {total} 人中 {pending} 人待核验 · {deadline} 截止，*{left}*',
-  'pending.none': '目前没有处于核验窗口内的备案。',
-  'notFound': '没有备案“{id}”。请检查编号（4–40 位 A–Z a–z 0–9 - _）。',
-  'help':
-    '*/beian <备案编号>*：查看该备案的核验人（已脱敏）、截止时间和提醒，并可提醒申请人、查看恢复路径或记录电话确认。\n*/beian pending*：处于核验窗口内的备案，最紧急的在前。\n*/beian help*：本帮助。\n*主页*标签页显示有风险的备案、近 7 天被退回的备案和各状态数量。',
-  'denied': '抱歉，您没有使用此应用的权限。',
-  'home.title': 'ICP 备案短信核验：团队视图',
-  'home.updated': '截至 {now}（北京时间）。重新打开此标签页即可刷新。',
-  'home.atRisk': '*有风险*（剩余 4 小时或更少，仍有人待核验）',
-  'home.atRiskItem': '*{id}* · {type} · {pending} 人待核验 · {deadline} 截止，*{left}*',
-  'home.atRiskClosed': '*{id}* · {type} · {pending} 人待核验 · *核验窗口已于 {deadline} 关闭*',
-  'home.returned': '*近 7 天被退回*',
-  'home.returnedItem': '*{id}* · {type} · {reason} · 退回于 {at}{approx}',
-  'home.approx': '（约：按本轮截止时间估算）',
-  'home.none': '无。',
-  'home.more': '……另有 {count} 个。',
-  'home.counts': '*各状态备案数量*',
-  'home.count': '{status}：{count}',
-  'home.denied': '您没有使用此应用的权限。请联系管理员将您加入允许名单。',
-  'alert.atRisk': ':warning: *{id}* 有风险：距截止（{deadline}，北京时间）{left}，{pending} 人待核验：',
-  'alert.windowClosed': ':no_entry: *{id}*：核验窗口已于 {deadline}（北京时间）关闭，仍有 {pending} 人未核验。管局将退回该备案。',
-  'alert.returned': ':leftwards_arrow_with_hook: *{id}*（{type}）已被退回：{reason}。',
-  'error': '抱歉，我们这边出了点问题。没有任何改动，请再试一次。',
-};
-
-const texts: Record<Locale, Record<SlackKey, string>> = { en, zh };
+/** A key of the Slack wording (kept in the one catalog, src/i18n, under `slack.`). */
+export type SlackKey = MessageKey extends infer K ? (K extends `slack.${infer R}` ? R : never) : never;
 
 /**
  * Renders a Slack wording in a locale. Parameters are inserted as given: callers pass text that is
  * already mrkdwn-escaped (see `escapeMrkdwn`), because the templates themselves carry mrkdwn.
  */
 export function st(locale: Locale, key: SlackKey, params: Record<string, string | number> = {}): string {
-  return texts[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return t(locale, `slack.${key}`, params);
 }

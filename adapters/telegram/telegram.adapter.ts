@@ -13,6 +13,7 @@ import type { ConversationRef, Locale, OutgoingMessage } from '../../src/activit
 import type { RunningAdapter } from '../../src/adapter.js';
 import type { Channel } from '../../src/channel.js';
 import type { Core } from '../../src/core.js';
+import { t } from '../../src/i18n/catalog.js';
 import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../../src/server.js';
 import { Outbox, PRIORITY_INTERACTIVE, PRIORITY_PROACTIVE_DEFAULT, apiErrorOf, type OutboxLimits, type OutboxOutcome, type OutboxTimers } from './telegram.outbox.js';
 import { chatIdOf, isPrivateChat, renderMessages, toActivity, type TgSendArgs } from './telegram.translate.js';
@@ -53,24 +54,12 @@ const UPDATE_TTL_MS = 24 * 3_600_000;
 const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
 const UpdateSchema = z.looseObject({ update_id: z.number().int().nonnegative() });
 
-/** The command menu, per language (BotFather's /setcommands does the same by hand). */
+const MENU_COMMANDS = ['start', 'lookup', 'help', 'lang', 'stop', 'forget'] as const;
+
+/** The command menu, per language, from the message catalog (BotFather's /setcommands does the same by hand). */
 export const COMMAND_MENU: Record<Locale, Array<{ command: string; description: string }>> = {
-  zh: [
-    { command: 'start', description: '开始：绑定手机号，列出我的备案' },
-    { command: 'lookup', description: '查看备案：/lookup 备案申请号' },
-    { command: 'help', description: '帮助' },
-    { command: 'lang', description: '切换语言：/lang zh 或 /lang en' },
-    { command: 'stop', description: '关闭提醒' },
-    { command: 'forget', description: '删除保存的关于我的信息' },
-  ],
-  en: [
-    { command: 'start', description: 'Start: link my phone, list my filings' },
-    { command: 'lookup', description: 'Look up a filing: /lookup <filing id>' },
-    { command: 'help', description: 'Help' },
-    { command: 'lang', description: 'Language: /lang zh or /lang en' },
-    { command: 'stop', description: 'Switch reminders off' },
-    { command: 'forget', description: 'Delete what is stored about me' },
-  ],
+  zh: MENU_COMMANDS.map((command) => ({ command, description: t('zh', `cmd.${command}`) })),
+  en: MENU_COMMANDS.map((command) => ({ command, description: t('en', `cmd.${command}`) })),
 };
 
 /** Compares the webhook secret header in constant time (hashing first, so lengths never leak either). */
