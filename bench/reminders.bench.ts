@@ -103,14 +103,23 @@ function collectGarbage(): void {
   gc?.();
 }
 
-/** Load figures: the JSON a FILINGS_FILE would hold, validated (parseFilings) and indexed (FilingSource). */
-function measureLoad(records: Record<string, unknown>[]): number {
+/** Load figures: the JSON a FILINGS_FILE would hold, validated (parseFilings) and indexed (FilingSource); then lookups by id and by phone. */
+function measureLoad(records: Record<string, unknown>[]): { loadMs: number; byIdUs: number; byPhoneUs: number } {
   const json = JSON.parse(JSON.stringify({ filings: records }));
   const t0 = performance.now();
-  const source = new FilingSource(parseFilings(json));
-  const ms = performance.now() - t0;
+  const filings = parseFilings(json);
+  const source = new FilingSource(filings);
+  const loadMs = performance.now() - t0;
   if (source.size !== records.length) throw new Error('load lost filings');
-  return ms;
+  let found = 0;
+  const t1 = performance.now();
+  for (const f of filings) if (source.get(f.id)) found += 1;
+  const byIdUs = ((performance.now() - t1) * 1000) / filings.length;
+  const t2 = performance.now();
+  for (const f of filings) found += source.byPhone(f.subject.principal.phone).length > 0 ? 1 : 0;
+  const byPhoneUs = ((performance.now() - t2) * 1000) / filings.length;
+  if (found !== 2 * filings.length) throw new Error('a lookup missed');
+  return { loadMs, byIdUs, byPhoneUs };
 }
 
 /** Tick figures with `total` filings in open windows, every `linkEvery`-th with its verifiers linked. */
@@ -211,8 +220,9 @@ export async function runRemindersBench(opts: RemindersBenchOptions = {}): Promi
   console.log(`\n## Reminders (${count(total)} filings in open windows, ${count(dueCount)} due at once)`);
   // Reports spread evenly over the last 24 h, so every stage time falls somewhere in the next day.
   const records = Array.from({ length: total }, (_, i) => rawRecord(i, now - Math.floor(((i * 7919) % total) * ((24 * HOUR) / total))));
-  const loadMs = measureLoad(records);
+  const { loadMs, byIdUs, byPhoneUs } = measureLoad(records);
   console.log(`load ${count(total)} filings (parseFilings + FilingSource):   ${f(loadMs, 0)} ms`);
+  console.log(`lookup among them, each of ${count(total)}:             by id ${f(byIdUs, 2)} µs, by phone ${f(byPhoneUs, 2)} µs`);
   const ticks = await measureTicks(records, linkEvery, steadyTicks);
   console.log(`open the core on them (createCore, memory store):  ${f(ticks.coreOpenMs, 0)} ms`);
   console.log(`link ${count(ticks.linkedPeople)} verifiers on Telegram:               ${f(ticks.linkMs, 0)} ms`);
