@@ -27,6 +27,8 @@ export interface Activity {
   locale?: Locale;
   /** The platform's id of the incoming message, so a reply can ask to delete it. */
   messageId?: string;
+  /** The conversation is seen by others (a group chat): filings are never shown there (R8). */
+  shared?: boolean;
   input: ActivityInput;
 }
 

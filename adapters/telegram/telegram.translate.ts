@@ -71,6 +71,7 @@ export function toActivity(update: Update): Activity | undefined {
       userId: String(q.from.id),
       conversationId: chatIdOf(update)!,
       ...localeOf(q.from.language_code),
+      ...(q.message && q.message.chat.type !== 'private' ? { shared: true } : {}),
       input: { type: 'action', data: q.data },
     };
   }
@@ -82,6 +83,7 @@ export function toActivity(update: Update): Activity | undefined {
     conversationId: String(msg.chat.id),
     messageId: String(msg.message_id),
     ...localeOf(msg.from.language_code),
+    ...(msg.chat.type !== 'private' ? { shared: true } : {}),
   };
   if ('contact' in msg && msg.contact) {
     const isOwn = msg.contact.user_id !== undefined && msg.contact.user_id === msg.from.id;

@@ -156,6 +156,7 @@ export const en = {
   'forget.done': 'Done: I deleted your linked phone, conversations and counters. Send /start to begin again.',
   'forget.kept': 'Nothing was deleted.',
 
+  'group.private': 'For your privacy I only talk about filings in a private chat with you. Please message me directly.',
   'guard.code': 'Please do not send SMS codes or ID numbers here, not even to me. The code is entered only on the MIIT system and never shared with anyone. I did not store it.',
   'guard.deleted': 'I have asked to delete your message.',
 

@@ -158,6 +158,7 @@ export const zh: Record<MessageKey, string> = {
   'forget.done': '已删除您绑定的手机号、对话和计数。发送 /start 可重新开始。',
   'forget.kept': '未删除任何信息。',
 
+  'group.private': '为保护隐私，我只在与您的私聊中讨论备案。请直接私聊我。',
   'guard.code': '请不要在这里发送短信验证码或证件号码，发给我也不行。验证码只填写在工信部系统中，不要告诉任何人。我没有保存它。',
   'guard.deleted': '我已请求删除您的这条消息。',
 

@@ -133,3 +133,18 @@ describe('turn runner', () => {
     expect((await w.core.people.user('telegram', '42'))?.ref).toEqual({ channel: 'telegram', userId: '42', conversationId: '-100' });
   });
 });
+
+describe('R8 group chats', () => {
+  it('R8 in a shared conversation no filing is shown, only a pointer to a private chat; the code guard still works', async () => {
+    w = await world();
+    await w.chat({ locale: 'en', user: 'g', conversation: 'private-g' }).send('/link 13800138000');
+    const inGroup = async (input: import('../../src/activity.js').Activity['input']) =>
+      w.core.runner.handle({ channel: 'telegram', userId: 'g', conversationId: '-1001', shared: true, locale: 'en', input });
+    for (const input of [{ type: 'text', text: '/lookup VE-2026-000101' }, { type: 'action', data: 'my' }, { type: 'text', text: '/start' }] as const) {
+      const [reply] = await inGroup(input);
+      expect(reply!.text).toBe('For your privacy I only talk about filings in a private chat with you. Please message me directly.');
+    }
+    const [guard] = await inGroup({ type: 'text', text: '123456' });
+    expect(guard!.deleteIncoming).toBe(true);
+  });
+});

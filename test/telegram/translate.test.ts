@@ -33,9 +33,11 @@ describe('toActivity: updates in', () => {
     expect(a && 'locale' in a).toBe(false);
   });
 
-  it('a group message keeps the group as the conversation and the sender as the user', () => {
+  it('a group message keeps the group as the conversation and the sender as the user, and is marked shared (R8)', () => {
     const a = toActivity(update({ update_id: 1, message: { message_id: 3, date: 0, from: from(42), chat: { id: -100123, type: 'supergroup', title: 'g' }, text: '/help' } }));
-    expect(a).toMatchObject({ userId: '42', conversationId: '-100123' });
+    expect(a).toMatchObject({ userId: '42', conversationId: '-100123', shared: true });
+    const b = toActivity(update({ update_id: 2, callback_query: { id: 'q', from: from(42), chat_instance: 'c', data: 'my', message: { message_id: 9, date: 0, chat: { id: -100123, type: 'group', title: 'g' }, text: 'x' } } }));
+    expect(b).toMatchObject({ shared: true, input: { type: 'action', data: 'my' } });
     expect(isPrivateChat(update({ update_id: 1, message: { message_id: 3, date: 0, from: from(42), chat: { id: -100123, type: 'supergroup', title: 'g' }, text: 'x' } }))).toBe(false);
   });
 
