@@ -25,8 +25,11 @@ export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {
   }
   const mine = meIn(summary, deps);
   if (!mine) lines.push(m('lookup.youNot'));
-  else if (mine.state !== 'pending' && cycle) lines.push(m('lookup.youDone', { state: m(`state.${mine.state}`) }));
-  else lines.push(m('lookup.youMust', { phone: mine.phone }));
+  else if (!cycle) {
+    if (summary.statusId === 'draft' || summary.statusId === 'provider_review') lines.push(m('lookup.youWill', { phone: mine.phone }));
+  } else if (mine.state !== 'pending') lines.push(m('lookup.youDone', { state: m(`state.${mine.state}`) }));
+  else if (cycle.open) lines.push(m('lookup.youMust', { phone: mine.phone }));
+  else if (cycle.overdue || summary.returnReason) lines.push(m('lookup.youClosed'));
   lines.push(...summary.warnings);
   return lines;
 }

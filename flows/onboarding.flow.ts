@@ -52,7 +52,7 @@ export async function start(payload: string | undefined, deps: FlowDeps): Promis
 export async function link(input: { phone: string; isOwn: boolean }, session: SessionState | undefined, deps: FlowDeps): Promise<StepResult> {
   if (!input.isOwn) return done(askToLink(deps, [m('link.foreign')]));
   const phone = normalizePhone(input.phone);
-  if (!phone.ok) return done(reply([m('link.badPhone', { reason: phone.message })], menuButtons(deps)));
+  if (!phone.ok) return done(reply([m('link.badPhone', { reason: m(`phone.reason.${phone.reason}`) })], menuButtons(deps)));
   const masked = maskPhone(phone.phone);
   // The flow sees the linked view right away, so the list below already uses the new link.
   const linkedDeps: FlowDeps = { ...deps, me: { ...deps.me, phoneKey: deps.keyOf(phone.phone), phoneMasked: masked } };

@@ -26,6 +26,7 @@ export interface FilingSummary {
   subjectName: string;
   type: Msg;
   status: Msg;
+  statusId: Filing['status'];
   noSms: boolean;
   cycle?: { number: number; reportedAt: string; deadline: string; left: Msg; msLeft: number; overdue: boolean; open: boolean; allVerified: boolean };
   verifiers: VerifierView[];
@@ -71,6 +72,7 @@ export function summarizeFiling(filing: Filing, now: Dayjs, extra: ExtraConfirma
     subjectName: filing.subject.name,
     type: { key: `type.${filing.type}` },
     status: { key: `status.${filing.status}` },
+    statusId: filing.status,
     noSms: !required.required,
     cycle: state && {
       number: state.number,

@@ -4,7 +4,7 @@ import type { Dayjs } from './time.js';
 import { dayjs } from './time.js';
 import { FilingSchema, FilingsFileSchema, type Filing } from './filing.js';
 import type { FilingEvent } from './events.js';
-import type { StateStore } from './store/state-store.js';
+import { KeyedMutex, type StateStore } from './store/state-store.js';
 import { phonesOf, requiredVerifiers } from './rules/verifiers.rules.js';
 
 /** A problem found in a filings file: which record, which id, which field, what is wrong. */
@@ -101,6 +101,7 @@ export class FilingSource {
   private readonly byId = new Map<string, Filing>();
   private readonly idsByPhone = new Map<string, Set<string>>();
   private readonly listeners: FilingListener[] = [];
+  private readonly mutex = new KeyedMutex();
 
   constructor(
     filings: Filing[],
@@ -157,8 +158,17 @@ export class FilingSource {
     this.listeners.push(listener);
   }
 
-  /** Applies a filing event (CONTRACT §2), persists the result and tells the listeners. */
+  /**
+   * Applies a filing event (CONTRACT §2), persists the result and tells the listeners. Events for one
+   * filing apply one at a time, each reading the filing inside the lock, so none overwrites another.
+   */
   async apply(event: FilingEvent): Promise<ApplyResult> {
+    const id = event.type === 'filing.upserted' ? event.filing.id : event.filingId;
+    const lockKey = `lock:filing:${id}`;
+    return this.store ? this.store.withLock(lockKey, () => this.applyNow(event)) : this.mutex.run(lockKey, () => this.applyNow(event));
+  }
+
+  private async applyNow(event: FilingEvent): Promise<ApplyResult> {
     let next: Filing;
     const previous = event.type === 'filing.upserted' ? this.byId.get(event.filing.id) : this.byId.get(event.filingId);
     switch (event.type) {

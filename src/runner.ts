@@ -90,7 +90,8 @@ export class TurnRunner {
         await people.saveSession(activity.channel, activity.conversationId, result.state);
         await this.rememberConversation(activity);
       } else if (result.status === 'done' || restarted) await people.saveSession(activity.channel, activity.conversationId, undefined);
-      if (user?.phoneKey && user.ref?.conversationId !== activity.conversationId)
+      // Reminders follow a person to the private chat they last used, never into a group (R8).
+      if (user?.phoneKey && !activity.shared && user.ref?.conversationId !== activity.conversationId)
         await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, ref: { channel: activity.channel, userId: activity.userId, conversationId: activity.conversationId } }));
     }
     const replies = restarted ? [{ lines: [{ key: 'error.restarted' }] }, ...result.replies] : result.replies;

@@ -149,3 +149,27 @@ describe('lookup', () => {
     await w.chat().send('/lookup VE-2026-000101').expect('没有找到您可查看的备案');
   });
 });
+
+describe('lookup: what it says about me', () => {
+  it('R2 before a report: I will need to verify once it is reported (not "the SMS went to you")', async () => {
+    w = await world();
+    await w.chat().send('/link 13800138000').send('/lookup VE-2026-000108').expect('尚未上报管局').expect('备案上报管局后，您需要完成核验').expectNot('短信已发送至您的号码');
+  });
+
+  it('R3 after a return while I was pending: my window has closed, and the recovery button is offered', async () => {
+    w = await world();
+    await w
+      .chat({ locale: 'en' })
+      .send('/link 13900139000')
+      .send('/lookup VE-2026-000112')
+      .expect('Your verification window for this report has closed')
+      .expectNot('You must verify')
+      .expectButton('What to do now');
+  });
+
+  it('the reason a phone is refused is in the person’s language', async () => {
+    w = await world();
+    await w.chat().send('/link 12345').expect('这不是中国大陆手机号（去掉 +86 后应为 11 位数字）');
+    await w.chat({ user: 'e', locale: 'en' }).send('/link 12345').expect('it needs 11 digits after an optional +86');
+  });
+});

@@ -132,6 +132,13 @@ describe('turn runner', () => {
     await w.chat({ channel: 'telegram', user: '42', conversation: '-100' }).send('/help');
     expect((await w.core.people.user('telegram', '42'))?.ref).toEqual({ channel: 'telegram', userId: '42', conversationId: '-100' });
   });
+
+  it('R8 a message in a group does not move the ConversationRef there: reminders stay private', async () => {
+    w = await world();
+    await w.chat({ channel: 'telegram', user: '42', conversation: '42' }).contact('13800138000');
+    await w.core.runner.handle({ channel: 'telegram', userId: '42', conversationId: '-1009999', shared: true, input: { type: 'text', text: '/lookup VE-2026-000101' } });
+    expect((await w.core.people.user('telegram', '42'))?.ref).toEqual({ channel: 'telegram', userId: '42', conversationId: '42' });
+  });
 });
 
 describe('R8 group chats', () => {

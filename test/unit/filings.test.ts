@@ -392,3 +392,18 @@ describe('CONTRACT §2 a repeated report', () => {
     expect(again.ok && again.filing.cycle?.number).toBe(2);
   });
 });
+
+describe('CONTRACT §2 concurrent events', () => {
+  it.each([false, true])('§2 two events for one filing applied at once both take effect (with a store: %s)', async (withStore) => {
+    const store = withStore ? KeyvStateStore.memory() : undefined;
+    const source = new FilingSource(readFilingsFile(DEMO_FILINGS_FILE), store);
+    const at = '2026-11-29T10:00:00+08:00';
+    const results = await Promise.all([
+      source.apply({ type: 'verification.confirmed', eventId: 'a', at, filingId: 'VE-2026-000101', phone: '13800138000' }),
+      source.apply({ type: 'verification.confirmed', eventId: 'b', at, filingId: 'VE-2026-000101', phone: '13900139000' }),
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(Object.keys(source.get('VE-2026-000101')!.cycle!.verified).sort()).toEqual(['13800138000', '13900139000']);
+    if (store) expect(Object.keys((await store.get<Filing>('filing:VE-2026-000101'))!.cycle!.verified).sort()).toEqual(['13800138000', '13900139000']);
+  });
+});
