@@ -14,6 +14,7 @@ import type { StateStore } from '../src/store/state-store.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 4000);
 const USERS = 100;
+const DEMO_PRINCIPAL_PHONE = '13800138000'; // the subject principal of demo filing VE-2026-000101
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -40,7 +41,7 @@ function script(user: number, i: number): Activity {
 
 async function measureTurns(store: StateStore): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
   const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { clock: new FakeClock(DEMO_ANCHOR), store, logger: silentLogger, metrics: createMetrics() });
-  for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: '/link 13800138000' } });
+  for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: `/link ${DEMO_PRINCIPAL_PHONE}` } });
   const times: number[] = [];
   const started = performance.now();
   for (let i = 0; i < TURNS; i++) {

@@ -35,9 +35,9 @@ export interface FilingSummary {
   state?: CycleState;
 }
 
-/** The message for one role (R1). */
-export function roleMsg(role: Role): Msg {
-  return role.kind === 'subject' ? { key: 'role.subject' } : { key: 'role.website', params: { website: role.website } };
+/** The message for one role (R1); `show` makes a website's name safe to show. */
+export function roleMsg(role: Role, show: (text: string) => string = (text) => text): Msg {
+  return role.kind === 'subject' ? { key: 'role.subject' } : { key: 'role.website', params: { website: show(role.website) } };
 }
 
 /** The message for time left (R3), e.g. "3 h 12 min left". */
@@ -51,6 +51,17 @@ function stateOf(v: VerifierState): VerifierView['state'] {
   return v.source === 'system' ? 'verified' : (v.source ?? 'verified');
 }
 
+/**
+ * Free text from a filing (the subject's or a website's name) as it may be shown: an individual's
+ * filing (个人备案) names the person in it, so any principal's name found there is masked (R8).
+ */
+export function withoutPeople(text: string, filing: Filing): string {
+  const names = new Set([filing.subject.principal.name, ...filing.websites.map((w) => w.principal.name)].filter((n) => Array.from(n).length >= 2));
+  let out = text;
+  for (const name of names) out = out.split(name).join(maskName(name));
+  return out;
+}
+
 /** Builds the summary of a filing at `now` (R1–R3, R7), masking every person (R8). */
 export function summarizeFiling(filing: Filing, now: Dayjs, extra: ExtraConfirmations, keyOf: (phone: string) => string): FilingSummary {
   const required = requiredVerifiers(filing);
@@ -59,7 +70,7 @@ export function summarizeFiling(filing: Filing, now: Dayjs, extra: ExtraConfirma
   const verifiers = people.map((v) => ({
     name: maskName(v.name),
     phone: maskPhone(v.phone),
-    roles: v.roles.map(roleMsg),
+    roles: v.roles.map((r) => roleMsg(r, (text) => withoutPeople(text, filing))),
     state: state ? stateOf(v) : ('pending' as const),
     key: keyOf(v.phone),
     rawPhone: v.phone,
@@ -69,7 +80,7 @@ export function summarizeFiling(filing: Filing, now: Dayjs, extra: ExtraConfirma
     .map((v) => ({ key: 'warn.virtual', params: { phone: maskPhone(v.phone) } }));
   return {
     id: filing.id,
-    subjectName: filing.subject.name,
+    subjectName: withoutPeople(filing.subject.name, filing),
     type: { key: `type.${filing.type}` },
     status: { key: `status.${filing.status}` },
     statusId: filing.status,

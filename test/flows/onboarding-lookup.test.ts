@@ -173,3 +173,11 @@ describe('lookup: what it says about me', () => {
     await w.chat({ user: 'e', locale: 'en' }).send('/link 12345').expect('it needs 11 digits after an optional +86');
   });
 });
+
+describe('R8 an individual’s filing', () => {
+  it('R8 the subject of an individual’s filing is the person, so the name is masked there too', async () => {
+    w = await world();
+    await w.chat().send('/link 15900159000').send('/lookup VE-2026-000107').expect('主体：个人 郑*').expectNot('郑一');
+    await w.chat({ user: 'org' }).send('/link 13800138000').send('/lookup VE-2026-000101').expect('主体：杭州示例科技有限公司');
+  });
+});
