@@ -74,8 +74,3 @@ export async function summaryFor(filing: Filing, deps: FlowDeps): Promise<Filing
 export function meIn(summary: FilingSummary, deps: FlowDeps) {
   return deps.me.phoneKey ? summary.verifiers.find((v) => v.key === deps.me.phoneKey) : undefined;
 }
-
-/** The deadline and time left of an open cycle as two params. */
-export function deadlineParams(summary: FilingSummary): { deadline: string; left: Msg } {
-  return { deadline: summary.cycle?.deadline ?? '', left: summary.cycle?.left ?? m('time.left', { h: 0, m: 0 }) };
-}

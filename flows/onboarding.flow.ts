@@ -1,5 +1,5 @@
 /** Onboarding: /start (with a deep-linked filing), linking by one's own contact, and "my filings". */
-import type { Activity, Reply } from '../src/activity.js';
+import type { Reply } from '../src/activity.js';
 import { normalizePhone } from '../src/rules/phone.rules.js';
 import { cycleState } from '../src/rules/cycle.rules.js';
 import { toChinaTime } from '../src/time.js';
@@ -66,9 +66,4 @@ export async function link(input: { phone: string; isOwn: boolean }, session: Se
 export function myFilings(deps: FlowDeps): StepResult {
   if (!deps.me.phoneKey) return done(askToLink(deps, [m('link.needed')]));
   return done(myFilingsReply(deps));
-}
-
-/** Whether an activity is a contact share. */
-export function isContact(activity: Activity): activity is Activity & { input: { type: 'contact' } } {
-  return activity.input.type === 'contact';
 }

@@ -1,15 +1,10 @@
 /** dayjs set up once with the plugins the project needs; China Standard Time helpers. */
 import dayjs, { type Dayjs } from 'dayjs';
 import utc from 'dayjs/plugin/utc.js';
-import timezone from 'dayjs/plugin/timezone.js';
 import customParseFormat from 'dayjs/plugin/customParseFormat.js';
 
 dayjs.extend(utc);
-dayjs.extend(timezone);
 dayjs.extend(customParseFormat);
-
-/** The zone every deadline is shown in (RULES R3). */
-export const CHINA_TZ = 'Asia/Shanghai';
 
 export { dayjs, type Dayjs };
 
