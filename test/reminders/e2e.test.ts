@@ -25,6 +25,7 @@ import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
+import { waitFor } from '../support/wait.js';
 import { SECRET } from './fakes.js';
 
 const TOKEN = '123456:ABC';
@@ -37,16 +38,6 @@ const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'beian-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Waits until `check` returns something, failing after a generous bound (a bound, never a timing assertion). */
-async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A fake Slack Web API: answers every method ok, records chat.postMessage. */
 class FakeSlackApi {

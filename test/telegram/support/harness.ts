@@ -1,7 +1,7 @@
 /** The Telegram test harness: a Bot API emulator on loopback, a core on the demo filings, and a person who chats like a transcript. */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/wait.js';
 import { TelegramServer, type StoredBotUpdate } from 'telegram-test-api/lib/telegramServer.js';
 import { expect } from 'vitest';
 import { startTelegram, type TelegramAdapter, type TelegramOptions } from '../../../adapters/telegram/telegram.adapter.js';
@@ -19,19 +19,7 @@ export const TOKEN = '123456:ABC';
 /** Pacing small enough for tests, the same code paths as production. */
 export const FAST: TelegramOptions = { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 };
 
-/** How long a test waits for something that must happen; a bound, never an assertion on time. */
-const WAIT_MS = 8000;
-
-/** Waits until `check` returns a value, polling every 10 ms, failing after a generous bound. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { waitFor };
 
 /** The emulator, listening on a free loopback port. */
 export async function startEmulator(): Promise<{ emu: TelegramServer; apiRoot: string; stop(): Promise<void> }> {
