@@ -1,6 +1,7 @@
 /** The recovery wizard (R6): the branching questions for the filing's type, ending with concrete steps and the re-reported-by date. */
 import type { Filing } from '../src/filing.js';
 import { recoveryTree, reReportedBy, type RecoveryNode } from '../src/rules/recovery.rules.js';
+import { toDateParams } from '../src/rules/workday.rules.js';
 import { chinaDate } from '../src/time.js';
 import type { Msg } from '../src/activity.js';
 import { encodeButton } from './buttons.js';
@@ -11,7 +12,7 @@ import type { SessionState } from './flow.types.js';
 /** R6: the "reported again by" line for a resubmission today. */
 export function reportedByMsg(deps: FlowDeps): Msg {
   const by = reReportedBy(chinaDate(deps.clock.now()), deps.calendar);
-  return by.known ? m('recovery.reportedBy', { date: by.date }) : m('recovery.reportedByUnknown', { knownThrough: by.knownThrough });
+  return m('recovery.reportedBy', toDateParams(by));
 }
 
 function showNode(filing: Filing, node: RecoveryNode, path: string[], deps: FlowDeps, intro: Msg[] = []): StepResult {

@@ -4,6 +4,7 @@ import type { Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
 import { deadlineOf } from '../../src/rules/cycle.rules.js';
 import { reReportedBy } from '../../src/rules/recovery.rules.js';
+import { toDateParams } from '../../src/rules/workday.rules.js';
 import { chinaDate, toChinaTime, instant } from '../../src/time.js';
 import { summarizeFiling, type FilingSummary, type VerifierView } from '../../flows/summary.js';
 import type { CycleFacts } from '../../src/people.js';
@@ -94,7 +95,7 @@ export async function homeData(core: Core): Promise<HomeData> {
 /** R6: the "reported again by" line for a resubmission today (China working days). */
 export function reportedBy(core: Core): Msg {
   const by = reReportedBy(chinaDate(core.clock.now()), core.calendar);
-  return by.known ? { key: 'recovery.reportedBy', params: { date: by.date } } : { key: 'recovery.reportedByUnknown', params: { knownThrough: by.knownThrough } };
+  return { key: 'recovery.reportedBy', params: toDateParams(by) };
 }
 
 /** What a nudge did. */

@@ -145,8 +145,8 @@ export const en = {
   'recovery.s.changeFilingFirst': 'First submit a change filing (subject or website) that updates the principal’s phone number.',
   'recovery.s.waitChangeApproved': 'Wait until that change is approved.',
   'recovery.s.deregisterAgain': 'Then submit the deregistration again.',
-  'recovery.reportedBy': 'After you resubmit, the provider reports to the bureau again within 1 working day: if you resubmit today, by {date}. A new SMS is then sent and a new 24-hour verification starts.',
-  'recovery.reportedByUnknown': 'After you resubmit, the provider reports again within 1 working day. My holiday calendar only reaches {knownThrough}, so I cannot give the date; check the official holiday notice. A new SMS is then sent and a new 24-hour verification starts.',
+  'recovery.reportedBy': 'After you resubmit, the provider reports to the bureau again within 1 working day: if you resubmit today, by {date}{mark}. A new SMS is then sent and a new 24-hour verification starts.',
+  'workday.estimated': ' (estimated: the official {years} arrangement is not yet published)',
   'recovery.restart': 'Start over',
 
   'self.done': 'Noted: you say you have verified {id} in cycle {cycle}. I will stop reminding you for this cycle. This is your report, not the filing system’s confirmation; the team sees the difference.',
@@ -184,7 +184,7 @@ export const en = {
   'remind.notice': 'The MIIT has sent the verification SMS for filing {id} to {phone}. Verify before {deadline} (China time), {left}.',
   'remind.stage': 'Reminder: filing {id} still needs your SMS verification. Deadline {deadline} (China time), {left}.',
   'remind.returned': 'Filing {id} was returned by the bureau: {reason}. I can walk you through what to do now.',
-  'remind.reReport': 'When resubmitted, filing {id} is reported again within 1 working day (by {date} if resubmitted today); a new SMS verification will follow.',
+  'remind.reReport': 'When resubmitted, filing {id} is reported again within 1 working day (by {date} if resubmitted today){mark}; a new SMS verification will follow.',
   'remind.nudge': 'Our team asks you to complete the SMS verification of filing {id} before {deadline} (China time), {left}.',
   'remind.other': 'Another verifier of filing {id} asks you to complete your SMS verification before {deadline} (China time), {left}.',
 
@@ -229,6 +229,7 @@ export const en = {
   'slack.pending.item': '*{id}* · {type} · {pending} of {total} pending · by {deadline}, *{left}*',
   'slack.pending.none': 'No filing is in an open verification window.',
   'slack.notFound': 'There is no filing “{id}”. Check the id (4–40 of A–Z a–z 0–9 - _).',
+  'slack.helpEstimating': 'Re-report dates after {officialThrough} are *estimated* from the national holiday regulation, without the make-up working days, and say so. Add the State Council’s holiday notice for the next year to `data/cn-calendar.json`.',
   'slack.help':
     '*/beian <filing id>*: the filing’s verifiers (masked), deadline and warnings, with buttons to nudge applicants, see the recovery path or record a confirmation you got by phone.\n*/beian pending*: filings in an open verification window, most urgent first.\n*/beian help*: this help.\nThe *Home* tab shows filings at risk, returns of the last 7 days and counts by status.',
   'slack.denied': 'Sorry, you are not authorized to use this app.',

@@ -147,8 +147,8 @@ export const zh: Record<MessageKey, string> = {
   'recovery.s.changeFilingFirst': '先提交变更备案（变更主体或网站），更新负责人手机号码。',
   'recovery.s.waitChangeApproved': '等待变更备案审核通过。',
   'recovery.s.deregisterAgain': '再重新提交注销备案。',
-  'recovery.reportedBy': '重新提交后，接入商会在 1 个工作日内再次上报管局：如今天提交，预计 {date} 前上报。届时会发送新的核验短信，需要在 24 小时内重新核验。',
-  'recovery.reportedByUnknown': '重新提交后，接入商会在 1 个工作日内再次上报。我的节假日日历只到 {knownThrough}，无法给出具体日期，请查看国务院放假通知。届时会发送新的核验短信，需要在 24 小时内重新核验。',
+  'recovery.reportedBy': '重新提交后，接入商会在 1 个工作日内再次上报管局：如今天提交，预计 {date} 前上报{mark}。届时会发送新的核验短信，需要在 24 小时内重新核验。',
+  'workday.estimated': '（估算：{years} 年放假安排尚未公布）',
   'recovery.restart': '重新开始',
 
   'self.done': '已记录：您表示已完成备案 {id} 第 {cycle} 次核验。本次不再提醒您。这是您本人的报告，不是备案系统的确认；客服可以区分两者。',
@@ -186,7 +186,7 @@ export const zh: Record<MessageKey, string> = {
   'remind.notice': '工信部已向 {phone} 发送备案 {id} 的核验短信。请在 {deadline}（北京时间）前完成核验，{left}。',
   'remind.stage': '提醒：备案 {id} 仍需要您完成短信核验。截止时间 {deadline}（北京时间），{left}。',
   'remind.returned': '备案 {id} 已被管局退回：{reason}。我可以带您一步步处理。',
-  'remind.reReport': '重新提交后，备案 {id} 会在 1 个工作日内再次上报（如今天提交，预计 {date} 前），之后需要重新完成短信核验。',
+  'remind.reReport': '重新提交后，备案 {id} 会在 1 个工作日内再次上报（如今天提交，预计 {date} 前）{mark}，之后需要重新完成短信核验。',
   'remind.nudge': '客服提醒您：请在 {deadline}（北京时间）前完成备案 {id} 的短信核验，{left}。',
   'remind.other': '备案 {id} 的另一位核验人提醒您：请在 {deadline}（北京时间）前完成短信核验，{left}。',
 
@@ -231,6 +231,7 @@ export const zh: Record<MessageKey, string> = {
   'slack.pending.item': '*{id}* · {type} · {total} 人中 {pending} 人待核验 · {deadline} 截止，*{left}*',
   'slack.pending.none': '目前没有处于核验窗口内的备案。',
   'slack.notFound': '没有备案“{id}”。请检查编号（4–40 位 A–Z a–z 0–9 - _）。',
+  'slack.helpEstimating': '{officialThrough} 之后的“预计上报”日期为*估算*：按全国年节及纪念日放假办法推算，不含调休补班，回复中会注明。请将国务院下一年的放假通知补充到 `data/cn-calendar.json`。',
   'slack.help':
     '*/beian <备案编号>*：查看该备案的核验人（已脱敏）、截止时间和提醒，并可提醒申请人、查看恢复路径或记录电话确认。\n*/beian pending*：处于核验窗口内的备案，最紧急的在前。\n*/beian help*：本帮助。\n*主页*标签页显示有风险的备案、近 7 天被退回的备案和各状态数量。',
   'slack.denied': '抱歉，您没有使用此应用的权限。',

@@ -1,7 +1,7 @@
 /** What reminders say (R3, R5, R6): replies as data, rendered per person's locale by the scheduler. */
 import type { Button, Reply } from '../activity.js';
 import type { Filing } from '../filing.js';
-import type { WorkdayResult } from '../rules/workday.rules.js';
+import { toDateParams, type WorkdayResult } from '../rules/workday.rules.js';
 import { maskPhone } from '../rules/phone.rules.js';
 import { toChinaTime, type Dayjs } from '../time.js';
 import { encodeButton } from '../../flows/buttons.js';
@@ -49,6 +49,6 @@ export function nudgeReply(filing: Filing, kind: 'other' | 'team', deadline: Day
 /** R6: the filing was returned; a button into the recovery wizard and the "reported again by" date for a resubmission today. */
 export function returnedReply(filing: Filing, reReport: WorkdayResult): Reply {
   const reason = m(`reason.${filing.returnReason ?? 'other'}`);
-  const by = reReport.known ? m('remind.reReport', { id: filing.id, date: reReport.date }) : m('recovery.reportedByUnknown', { knownThrough: reReport.knownThrough });
+  const by = m('remind.reReport', { id: filing.id, ...toDateParams(reReport) });
   return reply([m('remind.returned', { id: filing.id, reason }), by], [[btn('btn.recovery', encodeButton('rc', filing.id))]]);
 }

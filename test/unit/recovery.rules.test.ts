@@ -103,11 +103,13 @@ describe('R6 recovery tree by filing type', () => {
 
 describe('R6 the provider reports again within 1 working day', () => {
   it.each([
-    ['2026-11-30', { known: true, date: '2026-12-01' }],
-    ['2026-11-27', { known: true, date: '2026-11-30' }],
-    ['2026-09-30', { known: true, date: '2026-10-08' }],
-    ['2026-02-13', { known: true, date: '2026-02-14' }],
-    ['2026-12-31', { known: false, knownThrough: '2026-12-31' }],
+    ['2026-11-30', { estimated: false, date: '2026-12-01' }],
+    ['2026-11-27', { estimated: false, date: '2026-11-30' }],
+    ['2026-09-30', { estimated: false, date: '2026-10-08' }],
+    ['2026-02-13', { estimated: false, date: '2026-02-14' }],
+    ['2026-12-30', { estimated: false, date: '2026-12-31' }],
+    ['2026-12-31', { estimated: true, date: '2027-01-04', years: [2027] }],
+    ['2027-02-04', { estimated: true, date: '2027-02-11', years: [2027] }],
   ])('R6 resubmitted %s → reported by %j', (date, expected) => {
     expect(reReportedBy(date, cal)).toEqual(expected);
   });
