@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { People } from './people.js';
 import { openPhoneKeyer } from './privacy.js';
-import { loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
+import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { TurnRunner, type Nudger } from './runner.js';
 import { openStore } from './store/keyv.store.js';
 import type { StateStore } from './store/state-store.js';
@@ -58,6 +58,8 @@ export async function createCore(config: Config, opts: CoreOptions = {}): Promis
   const filings = await FilingSource.open(records, store.namespace('filings'), keyOf);
   const people = new People(store.namespace('people'), keyOf);
   const calendar = loadWorkCalendar();
+  const calendarNow = calendarStatus(calendar, clock.now());
+  if (calendarNow.warn) logger.warn(calendarWarning(calendarNow), { ...calendarNow });
   const channels = new Channels();
   const nudger: Core['nudger'] = {};
   const runner = new TurnRunner({

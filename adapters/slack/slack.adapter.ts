@@ -6,6 +6,7 @@ import { FilingIdSchema, type Filing } from '../../src/filing.js';
 import type { Logger } from '../../src/log.js';
 import type { HttpServer } from '../../src/server.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
+import { calendarStatus } from '../../src/rules/workday.rules.js';
 import { SlackAccess } from './slack.access.js';
 import { st, type SlackKey } from './slack.messages.js';
 import { Outbox, timerPause, type Pause } from './slack.outbox.js';
@@ -17,6 +18,7 @@ import {
   renderConfirmChooser,
   renderDeniedHome,
   renderHome,
+  renderHelp,
   renderLine,
   renderPendingPage,
   renderRecovery,
@@ -170,7 +172,7 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
     guarded<SlackCommandMiddlewareArgs & AllMiddlewareArgs>('command', async ({ command, respond, body, client }) => {
       const [first] = command.text.trim().split(/\s+/).filter(Boolean);
       const args = { respond, body, client };
-      if (!first || /^(help|帮助)$/i.test(first)) return reply(args, renderLine(say('help')));
+      if (!first || /^(help|帮助)$/i.test(first)) return reply(args, renderHelp(ctx, calendarStatus(core.calendar, core.clock.now())));
       if (/^pending$/i.test(first)) return reply(args, await pendingPage(0));
       const filing = findFiling(first);
       await reply(args, filing ? await summaryMessage(filing) : notFound(first));

@@ -6,6 +6,7 @@ import { renderMsg } from '../../src/i18n/catalog.js';
 import { recoveryTree } from '../../src/rules/recovery.rules.js';
 import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
 import { WRONG_ENTRY_LIMIT, wrongEntryBudget } from '../../src/rules/warnings.rules.js';
+import type { CalendarStatus } from '../../src/rules/workday.rules.js';
 import type { CycleFacts } from '../../src/people.js';
 import type { FilingSummary, VerifierView } from '../../flows/summary.js';
 import { st, type SlackKey } from './slack.messages.js';
@@ -301,6 +302,13 @@ export function renderHome(ctx: RenderContext, data: HomeData): types.HomeView {
 /** The App Home tab for someone who may not use the app. */
 export function renderDeniedHome(ctx: RenderContext): types.HomeView {
   return { type: 'home', blocks: [header(text(ctx, 'home.title')), ...sections([text(ctx, 'home.denied')])] };
+}
+
+/** `/beian help`, with a line on estimated re-report dates once they are in use (R6). */
+export function renderHelp(ctx: RenderContext, calendar: Pick<CalendarStatus, 'officialThrough' | 'estimating'>): SlackMessage {
+  const lines = [text(ctx, 'help')];
+  if (calendar.estimating) lines.push(text(ctx, 'helpEstimating', { officialThrough: calendar.officialThrough }));
+  return renderLine(lines.join('\n'));
 }
 
 /** A plain ephemeral line (already mrkdwn). */

@@ -1,7 +1,8 @@
-/** `GET /healthz` and `GET /metrics`: the store, each adapter, and the Prometheus registry. */
+/** `GET /healthz` and `GET /metrics`: the store, each adapter, the working-day calendar, and the Prometheus registry. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunningAdapter } from '../adapter.js';
 import type { Metrics } from '../metrics.js';
+import type { CalendarStatus } from '../rules/workday.rules.js';
 import { sendJson } from '../server.js';
 import type { StateStore } from '../store/state-store.js';
 
@@ -16,6 +17,8 @@ export interface HealthReport {
   ok: boolean;
   store: ComponentHealth;
   adapters: Record<string, ComponentHealth>;
+  /** How far the official holiday table reaches, and whether re-report dates are estimated now (R6). */
+  calendar: Pick<CalendarStatus, 'officialThrough' | 'estimating'>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -32,8 +35,8 @@ async function probe(check: () => Promise<ComponentHealth>): Promise<ComponentHe
   }
 }
 
-/** Checks the store and every adapter; `ok` only when all are. */
-export async function checkHealth(store: StateStore, adapters: RunningAdapter[]): Promise<HealthReport> {
+/** Checks the store and every adapter; `ok` only when all are (estimating dates is not a failure). */
+export async function checkHealth(store: StateStore, adapters: RunningAdapter[], calendar: CalendarStatus): Promise<HealthReport> {
   const [storeHealth, ...states] = await Promise.all([
     probe(async () => {
       await store.ping();
@@ -42,7 +45,8 @@ export async function checkHealth(store: StateStore, adapters: RunningAdapter[])
     ...adapters.map((a) => probe(() => a.health())),
   ]);
   const byName = Object.fromEntries(adapters.map((a, i) => [a.name, states[i]!]));
-  return { ok: storeHealth!.ok && states.every((s) => s.ok), store: storeHealth!, adapters: byName };
+  const { officialThrough, estimating } = calendar;
+  return { ok: storeHealth!.ok && states.every((s) => s.ok), store: storeHealth!, adapters: byName, calendar: { officialThrough, estimating } };
 }
 
 /**
@@ -50,9 +54,9 @@ export async function checkHealth(store: StateStore, adapters: RunningAdapter[])
  * adapter that is down shows in the body with `ok: false` but does not fail the probe, so a load
  * balancer keeps the instance that still serves the other platform and the filing events.
  */
-export function healthHandler(store: StateStore, adapters: () => RunningAdapter[]) {
+export function healthHandler(store: StateStore, adapters: () => RunningAdapter[], calendar: () => CalendarStatus) {
   return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const report = await checkHealth(store, adapters());
+    const report = await checkHealth(store, adapters(), calendar());
     sendJson(res, report.store.ok ? 200 : 503, report);
   };
 }

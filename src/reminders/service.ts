@@ -2,6 +2,7 @@
 import type { RunningAdapter } from '../adapter.js';
 import type { Core } from '../core.js';
 import type { HttpServer } from '../server.js';
+import { calendarStatus } from '../rules/workday.rules.js';
 import { filingEventsHandler } from './filing-events.hook.js';
 import { healthHandler, metricsHandler } from './health.routes.js';
 import { ReminderScheduler, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
@@ -84,7 +85,7 @@ export async function startReminders(core: Core, server: HttpServer, adapters: R
     },
   };
 
-  server.route('GET', '/healthz', healthHandler(core.store, () => [...adapters, self]));
+  server.route('GET', '/healthz', healthHandler(core.store, () => [...adapters, self], () => calendarStatus(core.calendar, core.clock.now())));
   server.route('GET', '/metrics', metricsHandler(core.metrics));
   if (core.config.eventsSecret) {
     const handle = filingEventsHandler(core, core.config.eventsSecret);
