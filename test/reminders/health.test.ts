@@ -29,8 +29,8 @@ function unreachable(): StateStore {
 
 const adapter = (name: string, ok: boolean): RunningAdapter => ({ name, health: async () => ({ ok, detail: ok ? 'polling' : 'token revoked' }), stop: async () => undefined });
 
-async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0): Promise<string> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { clock: new FakeClock('2026-11-29T10:00:00+08:00'), logger: silentLogger, store, filings: [makeFiling()] });
+async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00'): Promise<string> {
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { clock: new FakeClock(now), logger: silentLogger, store, filings: [makeFiling()] });
   const server = new HttpServer(silentLogger);
   const reminders = await startReminders(core, server, adapters, { intervalMs });
   const port = await server.listen(0, '127.0.0.1');
@@ -51,7 +51,15 @@ describe('GET /healthz', () => {
       ok: true,
       store: { ok: true },
       adapters: { telegram: { ok: true, detail: 'polling' }, slack: { ok: true, detail: 'polling' }, reminders: { ok: true, detail: '1 filings indexed' } },
+      calendar: { officialThrough: '2026-12-31', estimating: false },
     });
+  });
+
+  it('R6 shows when re-report dates are estimated past the official calendar, without failing the probe', async () => {
+    const base = await serve(KeyvStateStore.memory(), [], 0, '2026-12-31T10:00:00+08:00');
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, calendar: { officialThrough: '2026-12-31', estimating: true } });
   });
 
   it('answers 503 when the store is unreachable', async () => {

@@ -383,6 +383,22 @@ describe('R5 new cycles and returns', () => {
     expect(w.channel.to('emma')).toEqual([]); // the emergency contact receives no SMS (R1)
   });
 
+  it.each<[string, string, string, string]>([
+    ['2026-12-30T09:00:00+08:00', '2026-12-31T10:00:00+08:00', '(by 2027-01-04 if resubmitted today) (estimated: the official 2027 arrangement is not yet published); a new', '（如今天提交，预计 2027-01-04 前）（估算：2027 年放假安排尚未公布），之后'],
+    ['2026-12-29T09:00:00+08:00', '2026-12-30T10:00:00+08:00', '(by 2026-12-31 if resubmitted today); a new', '（如今天提交，预计 2026-12-31 前），之后'],
+  ])('R6 a return notice past the official calendar marks the date as estimated (cycle %s, returned %s)', async (reportedAt, returnedAt, en, zh) => {
+    const w = await world({ now: returnedAt, filings: [makeFiling({ cycle: { number: 1, reportedAt, verified: {} } })] });
+    await w.link('alice', ALICE_PHONE);
+    await w.link('bob', BOB_PHONE, 'zh');
+    await w.core.filings.apply(FilingEventSchema.parse({ eventId: 'r1', type: 'filing.returned', at: returnedAt, filingId: 'VE-TEST-0001', reason: 'sms_timeout' }));
+    await w.at(returnedAt);
+    const [alice] = w.channel.to('alice');
+    const [bob] = w.channel.to('bob');
+    expect(alice!.text).toContain(en);
+    expect(bob!.text).toContain(zh);
+    expect(alice!.text.includes('estimated')).toBe(returnedAt.startsWith('2026-12-31'));
+  });
+
   it('R6 a return accepted just before a crash is still told after the restart', async () => {
     const file = join(dir, 'returned.sqlite');
     const filings = [makeFiling()];

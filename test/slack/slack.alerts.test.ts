@@ -72,6 +72,13 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
     expect(text).toContain('预计 2026-11-30 前上报');
   });
 
+  it('R6: a “returned” alert past the official calendar marks the re-report date as estimated', async () => {
+    h = await startHarness();
+    h.clock.set('2027-02-04T10:00:00+08:00');
+    expect(await h.core.teamAlerts.current!.alert('returned', filing('VE-2026-000103'))).toBe(true);
+    expect(textOf(posts()[0])).toContain('预计 2027-02-11 前上报（估算：2027 年放假安排尚未公布）。');
+  });
+
   it('alerts at most once per filing, per cycle, per kind', async () => {
     h = await startHarness();
     const alerts = h.core.teamAlerts.current!;

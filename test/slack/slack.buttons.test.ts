@@ -111,6 +111,13 @@ describe('Recovery path (R6), the whole tree for the filing type', () => {
     expect(text).toContain('2. 然后重新提交新增网站备案。');
     // 2026-11-29 is a Sunday: the next working day.
     expect(text).toContain('预计 2026-11-30 前上报');
+    expect(text).not.toContain('估算');
+  });
+
+  it('R6 past the official calendar the re-report date is marked as estimated', async () => {
+    h.clock.set('2026-12-31T10:00:00+08:00');
+    const text = blockTexts((await h.press('beian_recovery', 'VE-2026-000103')).reply?.body);
+    expect(text).toContain('预计 2027-01-04 前上报（估算：2027 年放假安排尚未公布）。');
   });
 
   it('R6 first_filing: check the numbers, resubmit or change the number', async () => {

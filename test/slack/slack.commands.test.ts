@@ -182,4 +182,20 @@ describe('/beian help', () => {
     expect(help).toContain('/beian pending');
     expect(help).toContain('/beian help');
   });
+
+  it('R6 mentions estimated re-report dates once they are in use, not before', async () => {
+    h = await startHarness();
+    expect(textOf((await h.command('help')).reply)).not.toContain('估算');
+    h.clock.set('2026-12-31T10:00:00+08:00');
+    const help = textOf((await h.command('help')).reply);
+    expect(help).toContain('/beian pending');
+    expect(help).toContain('2026-12-31 之后的“预计上报”日期为*估算*');
+    expect(help).toContain('`data/cn-calendar.json`');
+  });
+
+  it('R6 the estimate line in English', async () => {
+    h = await startHarness({ env: { DEFAULT_LOCALE: 'en' }, filings: [] });
+    h.clock.set('2027-02-04T10:00:00+08:00');
+    expect(textOf((await h.command('help')).reply)).toContain('Re-report dates after 2026-12-31 are *estimated* from the national holiday regulation');
+  });
 });
