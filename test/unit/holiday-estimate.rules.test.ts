@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimatedHolidays, isEstimatedWorkday, statutoryHolidays } from '../../src/rules/holiday-estimate.rules.js';
-import { isWorkday, loadWorkCalendar } from '../../src/rules/workday.rules.js';
+import { addWorkingDays, isWorkday, loadWorkCalendar } from '../../src/rules/workday.rules.js';
 import { dayjs } from '../../src/time.js';
 
 const cal = loadWorkCalendar();
@@ -122,6 +122,13 @@ describe('R6 estimate against the official notices: only make-up and bridge days
       bridge: ['2026-01-02 Fri 元旦', '2026-02-20 Fri 春节', '2026-02-23 Mon 春节', '2026-05-05 Tue 劳动节', '2026-10-06 Tue 国庆节', '2026-10-07 Wed 国庆节'],
       other: [],
     });
+  });
+
+  it('R6 official data wins inside the table: the make-up Saturday 2026-02-14 counts, the bridge Friday 2026-01-02 does not', () => {
+    expect(isEstimatedWorkday('2026-02-14')).toBe(false);
+    expect(addWorkingDays('2026-02-13', 1, cal)).toEqual({ estimated: false, date: '2026-02-14' });
+    expect(isEstimatedWorkday('2026-01-02')).toBe(true);
+    expect(addWorkingDays('2025-12-31', 1, cal)).toEqual({ estimated: false, date: '2026-01-04' });
   });
 
   it('R6 the weekend make-up rule reproduces the notices: 2025 端午 (Sat 5-31 → Mon 6-2), 2026 清明 (Sun 4-5 → Mon 4-6), 2026 劳动节 (Sat 5-2 → Mon 5-4)', () => {
