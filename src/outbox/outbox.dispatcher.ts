@@ -193,7 +193,9 @@ export class Dispatcher {
           this.launch(m, sender);
         } else if (grant.scope === 'chat') {
           this.buffer.splice(i, 1);
-          await this.store.reschedule(m.id, { notBefore: grant.retryAt, reason: 'paced' });
+          // A chat held back by a rate limit or back-off is unreachable for this message too (it counts towards the alert).
+          if (grant.blocked) await this.retryLater(m, at, grant.retryAt, m.lastError ?? 'chat rate-limited', m.attempts, false);
+          else await this.store.reschedule(m.id, { notBefore: grant.retryAt, reason: 'paced' });
         } else waitingOn.set(m.channel, grant.retryAt);
       }
     }
@@ -254,8 +256,8 @@ export class Dispatcher {
   }
 
   /** Holds the chat back (so its later messages keep their order) and stores when to try again. */
-  private async retryLater(m: OutboxMessage, now: number, notBefore: number, reason: string, attempts: number): Promise<void> {
-    await this.limiter.block(m.channel, m.chatId, notBefore);
+  private async retryLater(m: OutboxMessage, now: number, notBefore: number, reason: string, attempts: number, blockChat = true): Promise<void> {
+    if (blockChat) await this.limiter.block(m.channel, m.chatId, notBefore);
     const failingSince = m.failingSince ?? now;
     const alert = !m.alerted && now - failingSince >= this.o.maxRetryAfterMs;
     // The alert goes out before `alerted` is stored: a crash in between repeats it, rather than lose it.

@@ -28,7 +28,7 @@ export const DEFAULT_CHANNEL_LIMITS: Record<OutboxChannel, ChannelLimits> = {
 };
 
 /** Whether a send may start now, and if not, which limit said no and when to ask again. */
-export type Grant = { ok: true } | { ok: false; scope: 'global' | 'chat'; retryAt: number };
+export type Grant = { ok: true } | { ok: false; scope: 'global' | 'chat'; retryAt: number; /** The chat is held back by `block`, not by its pace. */ blocked?: boolean };
 
 /** Decides when a send may start. */
 export interface RateLimiter {
@@ -83,7 +83,7 @@ export class SlidingWindowLimiter implements RateLimiter {
     const key = `${channel}:${chatId}`;
     const blockedUntil = this.blocks.get(key);
     if (blockedUntil !== undefined) {
-      if (blockedUntil > now) return { ok: false, scope: 'chat', retryAt: blockedUntil };
+      if (blockedUntil > now) return { ok: false, scope: 'chat', retryAt: blockedUntil, blocked: true };
       this.blocks.delete(key);
     }
     const global = this.logOf(this.globals, channel, this.limits[channel].global);
