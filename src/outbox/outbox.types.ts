@@ -51,7 +51,7 @@ export interface OutboxMessage extends Required<Omit<NewOutboxMessage, 'expiresA
   /** Transient failures so far (a 429 is not one: it says when to come back). */
   attempts: number;
   lastError?: string;
-  /** When the first failed attempt happened, cleared by nothing: the message is gone once sent. */
+  /** When this message first failed or found its chat held back: the clock for the unreachable alert. */
   failingSince?: number;
   /** Whether `onUnreachable` was already called for this message (once per message). */
   alerted?: boolean;
