@@ -1,0 +1,295 @@
+/**
+ * The Dispatcher drains an OutboxStore through per-platform Senders: most urgent first
+ * (interactive, then earliest deadline), within the RateLimiter's sliding windows, one send in
+ * flight per chat, and a chat that is slow or rate-limited never holds up the others.
+ *
+ * Delivery is at least once. A message leaves the store only after its platform accepted it, so
+ * a crash repeats at most the sends in flight at that moment: at most `concurrency` messages
+ * (8 by default), each at most once more. Messages claimed but not yet sent come back after their
+ * lease and are sent for the first time, not repeated.
+ */
+import { randomUUID } from 'node:crypto';
+import { silentLogger, type Logger } from '../log.js';
+import type { OutboxStats, OutboxStore } from './outbox.store.js';
+import { realTimers, type NewOutboxMessage, type OutboxChannel, type OutboxMessage, type OutboxMeta, type OutboxTimers, type Sender, type SendResult } from './outbox.types.js';
+import { SlidingWindowLimiter, type RateLimiter } from './rate.limiter.js';
+
+/** Why a message was given up. */
+export type DropReason = 'expired' | 'failed' | 'no-sender';
+
+/** What the team alert needs about a person who cannot be reached. */
+export interface Unreachable {
+  id: string;
+  channel: OutboxChannel;
+  chatId: string;
+  meta?: OutboxMeta;
+  /** How long sends to this message's chat have been failing. */
+  failingForMs: number;
+  lastError: string;
+}
+
+/** Callbacks for metrics and alerts; each is optional and a throw in one is logged, never fatal. */
+export interface OutboxHooks {
+  onSent?(message: OutboxMessage): void;
+  onDropped?(message: OutboxMessage, reason: DropReason): void;
+  /** A send will be tried again later (`parked` when a platform asked for longer than the cap). */
+  onRetry?(message: OutboxMessage, kind: 'rate-limited' | 'parked' | 'transient'): void;
+  /** Called once per message when its chat has stayed unreachable longer than the cap. */
+  onUnreachable?(info: Unreachable): void;
+}
+
+/** How the dispatcher behaves; every number can be injected so tests run fast. */
+export interface DispatcherOptions {
+  store: OutboxStore;
+  senders: Partial<Record<OutboxChannel, Sender>>;
+  limiter?: RateLimiter;
+  timers?: OutboxTimers;
+  hooks?: OutboxHooks;
+  logger?: Logger;
+  /** This instance's name on its leases. */
+  owner?: string;
+  /** Sends in flight at once, which also bounds what a crash can repeat. */
+  concurrency?: number;
+  /** Messages claimed per store round trip. */
+  claimBatch?: number;
+  /** How long a claim holds; must exceed a Sender's own timeout. */
+  leaseMs?: number;
+  /** The longest wait a platform's retry_after can impose before the message is tried again (a probe). */
+  maxRetryAfterMs?: number;
+  /** Transient failures before a message is given up. */
+  maxAttempts?: number;
+  /** First back-off after a transient failure; it doubles per attempt, up to the cap. */
+  retryBaseMs?: number;
+  /** How often an idle dispatcher looks for work another instance enqueued. */
+  pollMs?: number;
+  /** How long a message waits when its chat already has a send in flight. */
+  chatBusyRetryMs?: number;
+}
+
+/** What a stop left behind. */
+export interface StopSummary {
+  pending: number;
+}
+
+const DEFAULTS = { concurrency: 8, claimBatch: 32, leaseMs: 60_000, maxRetryAfterMs: 300_000, maxAttempts: 5, retryBaseMs: 1000, pollMs: 1000, chatBusyRetryMs: 1000 };
+
+/** Drains the outbox; `start` resumes whatever is pending, `stop(graceMs)` leaves the rest stored. */
+export class Dispatcher {
+  private readonly o: typeof DEFAULTS & { owner: string };
+  private readonly store: OutboxStore;
+  private readonly limiter: RateLimiter;
+  private readonly timers: OutboxTimers;
+  private readonly hooks: OutboxHooks;
+  private readonly log: Logger;
+  private state: 'idle' | 'running' | 'draining' = 'idle';
+  private loop?: Promise<void>;
+  private buffer: OutboxMessage[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly busyChats = new Set<string>();
+  private graceEnd = Infinity;
+  private waker?: () => void;
+  private wakePending = false;
+
+  constructor(private readonly deps: DispatcherOptions) {
+    const given = Object.fromEntries(Object.entries(deps).filter(([k, v]) => k in DEFAULTS && v !== undefined));
+    this.o = { ...DEFAULTS, ...given, owner: deps.owner ?? `outbox-${process.pid}-${randomUUID().slice(0, 8)}` };
+    this.store = deps.store;
+    this.limiter = deps.limiter ?? new SlidingWindowLimiter();
+    this.timers = deps.timers ?? realTimers;
+    this.hooks = deps.hooks ?? {};
+    this.log = deps.logger ?? silentLogger;
+  }
+
+  /** Stores messages (atomically) and wakes the loop; returns how many were new (a known id is a no-op). */
+  async enqueue(messages: readonly NewOutboxMessage[]): Promise<number> {
+    const added = await this.store.enqueue(messages, this.timers.now());
+    if (added > 0) this.wake();
+    return added;
+  }
+
+  /** Starts draining whatever is pending, most urgent first. */
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'running';
+    this.graceEnd = Infinity;
+    this.loop = this.run();
+  }
+
+  /**
+   * Keeps sending for up to `graceMs` (less when nothing is due in that time), then claims
+   * nothing more, hands unsent claims back, waits for the sends in flight and resolves. What is
+   * left stays in the store for the next start.
+   */
+  async stop(graceMs = 0): Promise<StopSummary> {
+    if (this.state === 'running') {
+      this.state = 'draining';
+      this.graceEnd = this.timers.now() + graceMs;
+      this.wake();
+    }
+    await this.loop;
+    this.loop = undefined;
+    const unsent = this.buffer.splice(0).map((m) => m.id);
+    await this.store.release(unsent);
+    await Promise.allSettled([...this.inFlight]);
+    this.state = 'idle';
+    return { pending: (await this.store.stats(this.timers.now())).pending };
+  }
+
+  /** How full the store is. */
+  stats(): Promise<OutboxStats> {
+    return this.store.stats(this.timers.now());
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      if (this.state === 'draining' && this.timers.now() >= this.graceEnd) return;
+      let wait: number;
+      try {
+        wait = await this.step();
+      } catch (error) {
+        this.log.error('outbox store failed; retrying', { error });
+        wait = this.o.pollMs;
+      }
+      if (this.state === 'draining') {
+        const now = this.timers.now();
+        if (this.inFlight.size === 0 && this.buffer.length === 0 && now + wait >= this.graceEnd) return;
+        wait = Math.min(wait, this.graceEnd - now);
+      }
+      if (wait > 0) await this.sleep(Math.min(wait, this.o.pollMs));
+    }
+  }
+
+  /** Starts every send it may now; returns how long to wait before the next step (0: step again at once). */
+  private async step(): Promise<number> {
+    const now = this.timers.now();
+    if (this.buffer.length === 0) {
+      if (this.inFlight.size >= this.o.concurrency) return Infinity;
+      this.buffer = await this.store.claim({ now, limit: this.o.claimBatch, leaseMs: this.o.leaseMs, owner: this.o.owner });
+      if (this.buffer.length === 0) {
+        const next = await this.store.nextDueAt(now);
+        return next === undefined ? Infinity : Math.max(1, next - now);
+      }
+    }
+    const waitingOn = new Map<OutboxChannel, number>();
+    let i = 0;
+    while (i < this.buffer.length) {
+      if (this.inFlight.size >= this.o.concurrency) return Infinity;
+      const m = this.buffer[i]!;
+      if (waitingOn.has(m.channel)) {
+        i += 1;
+        continue;
+      }
+      const at = this.timers.now();
+      const sender = this.deps.senders[m.channel];
+      if (m.expiresAt !== undefined && m.expiresAt <= at) await this.dropFromBuffer(i, 'expired', at);
+      else if (!sender) await this.dropFromBuffer(i, 'no-sender', at);
+      else if (this.busyChats.has(`${m.channel}:${m.chatId}`)) {
+        this.buffer.splice(i, 1);
+        await this.store.reschedule(m.id, { notBefore: at + this.o.chatBusyRetryMs, reason: 'chat busy' });
+      } else {
+        const grant = await this.limiter.acquire(m.channel, m.chatId, at);
+        if (grant.ok) {
+          this.buffer.splice(i, 1);
+          this.launch(m, sender);
+        } else if (grant.scope === 'chat') {
+          this.buffer.splice(i, 1);
+          // A chat held back by a rate limit or back-off is unreachable for this message too (it counts towards the alert).
+          if (grant.blocked) await this.retryLater(m, at, grant.retryAt, m.lastError ?? 'chat rate-limited', m.attempts, false);
+          else await this.store.reschedule(m.id, { notBefore: grant.retryAt, reason: 'paced' });
+        } else waitingOn.set(m.channel, grant.retryAt);
+      }
+    }
+    if (this.buffer.length === 0) return 0;
+    // Everything left waits on a bot-wide window: hand it back, so a more urgent message enqueued
+    // meanwhile (a reply during a reminder burst) is claimed ahead of it at the next window.
+    await this.store.release(this.buffer.splice(0).map((m) => m.id));
+    return Math.max(1, Math.min(...waitingOn.values()) - this.timers.now());
+  }
+
+  private async dropFromBuffer(i: number, reason: DropReason, now: number): Promise<void> {
+    const [m] = this.buffer.splice(i, 1);
+    await this.store.drop(m!.id, reason, now);
+    this.log.warn('outbox dropped a message', { id: m!.id, channel: m!.channel, reason, kind: m!.meta?.kind });
+    this.hook(() => this.hooks.onDropped?.(m!, reason));
+  }
+
+  private launch(m: OutboxMessage, sender: Sender): void {
+    const chatKey = `${m.channel}:${m.chatId}`;
+    this.busyChats.add(chatKey);
+    const flight: Promise<void> = this.deliver(m, sender)
+      .catch((error) => this.log.error('outbox could not record a send outcome; the message comes back after its lease', { id: m.id, error }))
+      .finally(() => {
+        this.busyChats.delete(chatKey);
+        this.inFlight.delete(flight);
+        this.wake();
+      });
+    this.inFlight.add(flight);
+  }
+
+  private async deliver(m: OutboxMessage, sender: Sender): Promise<void> {
+    let result: SendResult;
+    try {
+      result = await sender.send(m.chatId, m.payload);
+    } catch (error) {
+      result = { kind: 'transient', error: error instanceof Error ? error.message : String(error) };
+    }
+    const now = this.timers.now();
+    if (result.kind === 'ok') {
+      await this.store.ack(m.id, now);
+      this.hook(() => this.hooks.onSent?.(m));
+    } else if (result.kind === 'permanent' || (result.kind === 'transient' && m.attempts + 1 >= this.o.maxAttempts)) {
+      await this.store.drop(m.id, result.error, now);
+      this.log.warn('outbox gave up a message', { id: m.id, channel: m.channel, error: result.error, attempts: m.attempts + 1 });
+      this.hook(() => this.hooks.onDropped?.(m, 'failed'));
+    } else if (result.kind === 'retry-after') {
+      const parked = result.retryAfterMs > this.o.maxRetryAfterMs;
+      const wait = Math.max(0, Math.min(result.retryAfterMs, this.o.maxRetryAfterMs));
+      await this.retryLater(m, now, now + wait, `429 retry_after ${Math.ceil(result.retryAfterMs / 1000)}s`, m.attempts);
+      if (parked) this.log.warn('outbox parked a message: rate limit above the cap', { id: m.id, channel: m.channel, retryAfterMs: result.retryAfterMs, capMs: this.o.maxRetryAfterMs });
+      this.hook(() => this.hooks.onRetry?.(m, parked ? 'parked' : 'rate-limited'));
+    } else {
+      const attempts = m.attempts + 1;
+      const wait = Math.min(this.o.retryBaseMs * 2 ** (attempts - 1), this.o.maxRetryAfterMs);
+      await this.retryLater(m, now, now + wait, result.error, attempts);
+      this.hook(() => this.hooks.onRetry?.(m, 'transient'));
+    }
+  }
+
+  /** Holds the chat back (so its later messages keep their order) and stores when to try again. */
+  private async retryLater(m: OutboxMessage, now: number, notBefore: number, reason: string, attempts: number, blockChat = true): Promise<void> {
+    if (blockChat) await this.limiter.block(m.channel, m.chatId, notBefore);
+    const failingSince = m.failingSince ?? now;
+    const alert = !m.alerted && now - failingSince >= this.o.maxRetryAfterMs;
+    // The alert goes out before `alerted` is stored: a crash in between repeats it, rather than lose it.
+    if (alert) this.hook(() => this.hooks.onUnreachable?.({ id: m.id, channel: m.channel, chatId: m.chatId, meta: m.meta, failingForMs: now - failingSince, lastError: reason }));
+    await this.store.reschedule(m.id, { notBefore, reason, failed: true, attempts, failingSince, alerted: alert || m.alerted });
+  }
+
+  private hook(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.log.error('outbox hook failed', { error });
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.timers.setTimeout(() => done(), ms);
+      const done = () => {
+        this.timers.clearTimeout(handle);
+        this.waker = undefined;
+        resolve();
+      };
+      this.waker = done;
+      if (this.wakePending) done();
+      this.wakePending = false;
+    });
+  }
+
+  /** Ends the current sleep at once, or the next one if the loop is busy. */
+  private wake(): void {
+    if (this.waker) this.waker();
+    else this.wakePending = true;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The OutboxStore port: where messages wait until a platform accepted them. Shaped so a
+ * Redis/BullMQ backend can implement it (issue 10): a claim is a lease, not a removal, so work
+ * claimed by a sender that crashed comes back once its lease ends.
+ */
+import type { NewOutboxMessage, OutboxMessage, PriorityClass } from './outbox.types.js';
+
+/** What to claim. */
+export interface ClaimOptions {
+  /** Epoch ms: only messages with `notBefore <= now` and no live lease are claimed. */
+  now: number;
+  /** At most this many. */
+  limit: number;
+  /** How long the claim holds; after it the message is claimable again (a crashed sender's work). */
+  leaseMs: number;
+  /** Who claims (an instance id), for diagnostics and lease checks. */
+  owner: string;
+}
+
+/** A change to a message that goes back to wait. */
+export interface Reschedule {
+  notBefore: number;
+  /** Why, for logs (`429 retry_after 73414s`, `paced`); stored as `lastError` when it is a failure. */
+  reason: string;
+  /** True when the attempt failed (stores `reason` as `lastError`); pacing is not a failure. */
+  failed?: boolean;
+  attempts?: number;
+  failingSince?: number;
+  alerted?: boolean;
+}
+
+/** How full the outbox is. */
+export interface OutboxStats {
+  pending: number;
+  byClass: Record<PriorityClass, number>;
+  /** Claimed and not yet acknowledged (in flight or waiting in a sender's hands). */
+  leased: number;
+  /** Age in ms of the oldest pending message (from its enqueue), 0 when empty. */
+  oldestAgeMs: number;
+}
+
+/** Durable storage of pending messages. */
+export interface OutboxStore {
+  /**
+   * Stores messages atomically (all or none). A message whose id is pending or was finished
+   * within the retention (`keepDoneMs`) is skipped; returns how many were new.
+   */
+  enqueue(messages: readonly NewOutboxMessage[], now: number): Promise<number>;
+  /** Leases the most urgent due messages: interactive first, then earliest deadline, then enqueue order. */
+  claim(opts: ClaimOptions): Promise<OutboxMessage[]>;
+  /** The platform accepted it: removed for good (its id stays remembered for the retention). */
+  ack(id: string, now: number): Promise<void>;
+  /** Back to waiting until `notBefore`, lease released. */
+  reschedule(id: string, change: Reschedule): Promise<void>;
+  /** Releases leases without any change (a clean stop hands unsent claims back at once). */
+  release(ids: readonly string[]): Promise<void>;
+  /** Gives up a message (expired, refused); its id stays remembered like a sent one. */
+  drop(id: string, reason: string, now: number): Promise<void>;
+  /** The earliest moment something not claimable now becomes claimable (a notBefore or a lease end). */
+  nextDueAt(now: number): Promise<number | undefined>;
+  stats(now: number): Promise<OutboxStats>;
+  /** Reads one pending message (tests, diagnostics). */
+  get(id: string): Promise<OutboxMessage | undefined>;
+  close(): Promise<void>;
+}
+
+/** How long a finished message's id is remembered by default, so a replayed update cannot send its replies twice. */
+export const DEFAULT_KEEP_DONE_MS = 24 * 3_600_000;

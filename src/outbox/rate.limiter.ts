@@ -1,0 +1,124 @@
+/**
+ * Send-rate limits measured over a sliding log of send times, not a bucket that refills to a
+ * burst: any window of `windowMs` (half-open, [t, t + windowMs)) holds at most `max` sends, for
+ * the bot as a whole and for each chat (issue 15 item 3). An interface, so a Redis-backed limiter
+ * shared by every instance can replace the in-process one (issue 10 item 4).
+ */
+import type { OutboxChannel } from './outbox.types.js';
+
+/** At most `max` sends in any `windowMs`. */
+export interface WindowLimit {
+  max: number;
+  windowMs: number;
+}
+
+/** One platform's limits. */
+export interface ChannelLimits {
+  /** The whole bot (Telegram: about 30/s, so 25 with margin). */
+  global: WindowLimit;
+  /** One chat (Telegram: about 1/s; Slack: about 1/s per channel). */
+  perChat: WindowLimit;
+}
+
+/** The platforms' published limits, with margin. Telegram allows a chat a short burst; we stay strict at 1/s. */
+export const DEFAULT_CHANNEL_LIMITS: Record<OutboxChannel, ChannelLimits> = {
+  telegram: { global: { max: 25, windowMs: 1000 }, perChat: { max: 1, windowMs: 1000 } },
+  slack: { global: { max: 25, windowMs: 1000 }, perChat: { max: 1, windowMs: 1000 } },
+  console: { global: { max: Infinity, windowMs: 1000 }, perChat: { max: Infinity, windowMs: 1000 } },
+};
+
+/** Whether a send may start now, and if not, which limit said no and when to ask again. */
+export type Grant = { ok: true } | { ok: false; scope: 'global' | 'chat'; retryAt: number; /** The chat is held back by `block`, not by its pace. */ blocked?: boolean };
+
+/** Decides when a send may start. */
+export interface RateLimiter {
+  /** Takes a slot for one send to `chatId` when both the bot's and the chat's windows allow it (all or nothing). */
+  acquire(channel: OutboxChannel, chatId: string, now: number): Promise<Grant>;
+  /** Holds a chat back until `until` (a platform's retry_after, a back-off), whatever its window says. */
+  block(channel: OutboxChannel, chatId: string, until: number): Promise<void>;
+}
+
+/** The last `max` send times in a ring: the oldest of them decides whether one more fits the window. */
+class SlidingLog {
+  private readonly times: number[];
+  private next = 0;
+
+  constructor(private readonly limit: WindowLimit) {
+    this.times = Number.isFinite(limit.max) ? new Array<number>(limit.max).fill(-Infinity) : [];
+  }
+
+  /** When one more send may start (now or later). */
+  freeAt(now: number): number {
+    if (this.times.length === 0) return now;
+    return Math.max(now, this.times[this.next]! + this.limit.windowMs);
+  }
+
+  record(now: number): void {
+    if (this.times.length === 0) return;
+    this.times[this.next] = now;
+    this.next = (this.next + 1) % this.times.length;
+  }
+
+  /** The latest send time (for forgetting idle chats). */
+  newest(): number {
+    if (this.times.length === 0) return -Infinity;
+    return this.times[(this.next + this.times.length - 1) % this.times.length]!;
+  }
+}
+
+/** The in-process limiter: exact for one process; several instances need the shared one. */
+export class SlidingWindowLimiter implements RateLimiter {
+  private readonly globals = new Map<OutboxChannel, SlidingLog>();
+  private readonly chats = new Map<string, SlidingLog>();
+  private readonly blocks = new Map<string, number>();
+  private readonly limits: Record<OutboxChannel, ChannelLimits>;
+  private lastSweep = -Infinity;
+
+  constructor(limits: Partial<Record<OutboxChannel, ChannelLimits>> = {}) {
+    this.limits = { ...DEFAULT_CHANNEL_LIMITS, ...limits };
+  }
+
+  async acquire(channel: OutboxChannel, chatId: string, now: number): Promise<Grant> {
+    this.sweep(now);
+    const key = `${channel}:${chatId}`;
+    const blockedUntil = this.blocks.get(key);
+    if (blockedUntil !== undefined) {
+      if (blockedUntil > now) return { ok: false, scope: 'chat', retryAt: blockedUntil, blocked: true };
+      this.blocks.delete(key);
+    }
+    const global = this.logOf(this.globals, channel, this.limits[channel].global);
+    const globalAt = global.freeAt(now);
+    if (globalAt > now) return { ok: false, scope: 'global', retryAt: globalAt };
+    const chat = this.logOf(this.chats, key, this.limits[channel].perChat);
+    const chatAt = chat.freeAt(now);
+    if (chatAt > now) return { ok: false, scope: 'chat', retryAt: chatAt };
+    global.record(now);
+    chat.record(now);
+    return { ok: true };
+  }
+
+  async block(channel: OutboxChannel, chatId: string, until: number): Promise<void> {
+    const key = `${channel}:${chatId}`;
+    this.blocks.set(key, Math.max(until, this.blocks.get(key) ?? -Infinity));
+  }
+
+  private logOf<K>(map: Map<K, SlidingLog>, key: K, limit: WindowLimit): SlidingLog {
+    let log = map.get(key);
+    if (!log) {
+      log = new SlidingLog(limit);
+      map.set(key, log);
+    }
+    return log;
+  }
+
+  /** Forgets chats whose windows have passed, at most once a minute, so memory follows active chats only. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [key, log] of this.chats) {
+      const channel = key.slice(0, key.indexOf(':')) as OutboxChannel;
+      if (log.newest() + this.limits[channel].perChat.windowMs <= now) this.chats.delete(key);
+    }
+    for (const [key, until] of this.blocks) if (until <= now) this.blocks.delete(key);
+  }
+}
