@@ -1,10 +1,13 @@
 /** Lookup: a filing's type, status, verifiers (masked), deadline, whether I must verify, and R7 warnings. */
 import type { Button, Msg, Reply } from '../src/activity.js';
 import type { Filing } from '../src/filing.js';
-import { encodeButton } from './buttons.js';
-import { btn, done, m, meIn, menuButtons, notFound, reply, summaryFor, visibleFiling } from './common.js';
-import type { FlowDeps, StepResult } from './flow.types.js';
-import type { FilingSummary } from './summary.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, notFound } from './step.results.js';
+import { meIn, summaryFor, visibleFiling } from './my.filings.js';
+import { menuButtons } from './menu.replies.js';
+import type { FlowDeps, StepResult } from '../src/turn.types.js';
+import type { FilingSummary } from '../src/summary/filing.summary.js';
 
 /** The lines describing a filing for an applicant (shared by lookup and recovery). */
 export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {

@@ -1,9 +1,11 @@
 /** The router: one turn's input, with the stored state, to the step that handles it. Pure; all I/O through deps. */
-import { parseButton } from './buttons.js';
-import { btn, done, expired, m, menuButtons, reply } from './common.js';
-import { encodeButton } from './buttons.js';
-import type { FlowDeps, StepResult, TurnInput } from './flow.types.js';
-import { looksSensitive } from './guard.js';
+import { parseButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, expired } from './step.results.js';
+import { menuButtons } from './menu.replies.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import type { FlowDeps, StepResult, TurnInput } from '../src/turn.types.js';
+import { looksSensitive } from '../src/rules/privacy.rules.js';
 import { lookup } from './lookup.flow.js';
 import { link, myFilings, start } from './onboarding.flow.js';
 import { recoveryAnswer, recoveryStart } from './recovery.flow.js';

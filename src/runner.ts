@@ -9,7 +9,7 @@ import { People, type UserRecord } from './people.js';
 import type { WorkCalendar } from './rules/workday.rules.js';
 import { maskPhone } from './rules/phone.rules.js';
 import { route } from '../flows/router.js';
-import { SESSION_VERSION, type Effect, type FlowDeps, type FlowName, type SessionState, type StepResult } from '../flows/flow.types.js';
+import { SESSION_VERSION, type Effect, type FlowDeps, type FlowName, type SessionState, type StepResult } from './turn.types.js';
 import type { StateStore } from './store/state-store.js';
 import type { Filing } from './filing.js';
 

@@ -7,7 +7,7 @@ import { recoveryTree } from '../../src/rules/recovery.rules.js';
 import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
 import { WRONG_ENTRY_LIMIT, wrongEntryBudget } from '../../src/rules/warnings.rules.js';
 import type { CycleFacts } from '../../src/people.js';
-import type { FilingSummary, VerifierView } from '../../flows/summary.js';
+import type { FilingSummary, VerifierView } from '../../src/summary/filing.summary.js';
 import { st, type SlackKey } from './slack.messages.js';
 
 /** A Block Kit block. */

@@ -5,7 +5,7 @@ import type { Filing } from '../../src/filing.js';
 import { deadlineOf } from '../../src/rules/cycle.rules.js';
 import { reReportedBy } from '../../src/rules/recovery.rules.js';
 import { chinaDate, toChinaTime, instant } from '../../src/time.js';
-import { summarizeFiling, type FilingSummary, type VerifierView } from '../../flows/summary.js';
+import { summarizeFiling, type FilingSummary, type VerifierView } from '../../src/summary/filing.summary.js';
 import type { CycleFacts } from '../../src/people.js';
 import { pendingCount as pending, type HomeData, type ListedFiling, type ReturnedEntry } from './slack.render.js';
 

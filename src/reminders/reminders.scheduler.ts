@@ -17,7 +17,7 @@ import { renderReply, type Nudger } from '../runner.js';
 import type { StateStore } from '../store/state-store.js';
 import { chinaDate, instant, type Dayjs } from '../time.js';
 import { nudgeReply, returnedReply, stageReply } from './reminders.messages.js';
-import { isSchedulable, nextDueAfter, teamAlertDue } from './schedule.rules.js';
+import { isSchedulable, nextDueAfter, teamAlertDue } from '../rules/schedule.rules.js';
 import { alertMarker, MARKER_TTL_MS, personMarker, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex } from './time.index.js';
 

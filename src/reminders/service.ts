@@ -2,8 +2,8 @@
 import type { RunningAdapter } from '../adapter.js';
 import type { Core } from '../core.js';
 import type { HttpServer } from '../server.js';
-import { filingEventsHandler } from './filing-events.hook.js';
-import { healthHandler, metricsHandler } from './health.routes.js';
+import { filingEventsHandler } from '../http/filing-events.hook.js';
+import { healthHandler, metricsHandler } from '../http/health.routes.js';
 import { ReminderScheduler, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
 
 /** How often the scheduler ticks by default; a stage is at most this late plus the outbox's pacing. */

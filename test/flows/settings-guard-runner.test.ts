@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SESSION_VERSION } from '../../flows/flow.types.js';
+import { SESSION_VERSION } from '../../src/turn.types.js';
 import { world, type World } from '../support/transcript.js';
 
 let w: World;

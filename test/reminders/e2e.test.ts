@@ -18,7 +18,7 @@ import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
-import { signEvent } from '../../src/reminders/filing-events.hook.js';
+import { signEvent } from '../../src/http/filing-events.hook.js';
 import { startReminders, type RunningReminders } from '../../src/reminders/service.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';

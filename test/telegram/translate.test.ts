@@ -11,7 +11,7 @@ import {
   toLocale,
   TELEGRAM_TEXT_LIMIT,
 } from '../../adapters/telegram/telegram.translate.js';
-import { encodeButton } from '../../flows/buttons.js';
+import { encodeButton } from '../../src/buttons.codec.js';
 
 const from = (id: number, language_code?: string) => ({ id, is_bot: false, first_name: 'A', ...(language_code ? { language_code } : {}) });
 const privateChat = (id: number) => ({ id, type: 'private' as const, first_name: 'A' });

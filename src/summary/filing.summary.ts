@@ -1,12 +1,12 @@
 /** A filing's verification picture as data, shared by the applicant's lookup and the team's Slack summary. */
-import type { Msg } from '../src/activity.js';
-import type { Filing } from '../src/filing.js';
-import { cycleState, timeLeftParts, type CycleState, type ExtraConfirmations, type VerifierState } from '../src/rules/cycle.rules.js';
-import { maskName, maskPhone } from '../src/rules/phone.rules.js';
-import type { Role } from '../src/rules/verifiers.rules.js';
-import { requiredVerifiers } from '../src/rules/verifiers.rules.js';
-import { isVirtualOperator } from '../src/rules/warnings.rules.js';
-import { toChinaTime, type Dayjs } from '../src/time.js';
+import type { Msg } from '../activity.js';
+import type { Filing } from '../filing.js';
+import { cycleState, timeLeftParts, type CycleState, type ExtraConfirmations, type VerifierState } from '../rules/cycle.rules.js';
+import { maskName, maskPhone } from '../rules/phone.rules.js';
+import type { Role } from '../rules/verifiers.rules.js';
+import { requiredVerifiers } from '../rules/verifiers.rules.js';
+import { isVirtualOperator } from '../rules/warnings.rules.js';
+import { toChinaTime, type Dayjs } from '../time.js';
 
 /** One verifier as anyone may see it: masked (R8). */
 export interface VerifierView {

@@ -1,9 +1,9 @@
 /** What every flow step sees (FlowDeps) and returns (StepResult): pure data, all I/O through deps. */
-import type { Activity, ChannelId, Locale, Reply } from '../src/activity.js';
-import type { Clock } from '../src/clock.js';
-import type { Filing } from '../src/filing.js';
-import type { ExtraConfirmations } from '../src/rules/cycle.rules.js';
-import type { WorkCalendar } from '../src/rules/workday.rules.js';
+import type { Activity, ChannelId, Locale, Reply } from './activity.js';
+import type { Clock } from './clock.js';
+import type { Filing } from './filing.js';
+import type { ExtraConfirmations } from './rules/cycle.rules.js';
+import type { WorkCalendar } from './rules/workday.rules.js';
 
 /** The version of the stored flow state; a stored state with another version restarts its flow. */
 export const SESSION_VERSION = 2;
