@@ -12,6 +12,6 @@ export function menuButtons(deps: FlowDeps): Button[][] {
 
 /** The reply that asks a person to link their phone. */
 export function askToLink(deps: FlowDeps, extra: Msg[] = []): Reply {
-  const lines = [...extra, m(deps.me.channel === 'console' ? 'start.askContactConsole' : 'start.askContact')];
-  return { lines, requestContact: deps.me.channel !== 'console', buttons: [[btn('menu.help', encodeButton('hp'))]] };
+  const lines = [...extra, m(deps.me.can.canRequestContact ? 'start.askContact' : 'start.askContactConsole')];
+  return { lines, requestContact: deps.me.can.canRequestContact, buttons: [[btn('menu.help', encodeButton('hp'))]] };
 }

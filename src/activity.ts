@@ -12,6 +12,19 @@ export interface ConversationRef {
   conversationId: string;
 }
 
+/**
+ * What a platform can do, declared by its adapter and handed to the runner with each Activity.
+ * Flows branch on these, never on a platform's name.
+ */
+export interface Capabilities {
+  /** It can show a button that shares the person's own phone contact (Telegram's request_contact). */
+  canRequestContact: boolean;
+  /** It can delete a message the person sent (the code guard, R8). */
+  canDeleteMessages: boolean;
+  /** A typed `/link <phone>` may link a phone: only a local, trusted demo (CONTRACT §4). */
+  canLinkByCommand: boolean;
+}
+
 /** What the person did: typed text, pressed a button, or shared a contact. */
 export type ActivityInput =
   | { type: 'text'; text: string }

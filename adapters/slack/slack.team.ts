@@ -116,7 +116,7 @@ interface NudgeMark {
 export async function nudgeFiling(core: Core, filing: Filing, slackUser: string): Promise<NudgeResult> {
   const summary = await summaryOf(core, filing);
   if (filing.status !== 'verifying' || !summary.cycle?.open || pending(summary) === 0) return { status: 'nothing' };
-  const nudger = core.nudger.current;
+  const nudger = core.nudge;
   if (!nudger) return { status: 'no_service' };
   const key = `slack:nudge:${filing.id}`;
   const now = core.clock.now().valueOf();
