@@ -51,7 +51,7 @@ export type MsgParam = string | number | Msg | Msg[];
 /** A message reference: a catalog key with parameters, or text that is already final. */
 export type Msg = { key: string; params?: Record<string, MsgParam> } | { raw: string };
 
-/** A button: its label and its compact data (at most 64 bytes, see flows/buttons). */
+/** A button: its label and its compact data (at most 64 bytes, see buttons.codec.ts). */
 export interface Button<L = Msg> {
   label: L;
   data: string;

@@ -399,7 +399,7 @@ describe('R5 new cycles and returns', () => {
   });
 });
 
-describe('core.nudger', () => {
+describe('core.nudge', () => {
   it('sends remind.other to each linked pending verifier except the asker, and says how many it reached', async () => {
     const filing = makeFiling({
       websites: [
