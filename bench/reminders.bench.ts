@@ -15,7 +15,6 @@ import { createCore, type Core } from '../src/core.js';
 import { FilingSource, parseFilings } from '../src/filings.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
-import { startReminders } from '../src/reminders/service.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 import { HttpServer } from '../src/server.js';
 import { KeyvStateStore } from '../src/store/keyv.store.js';
@@ -23,6 +22,8 @@ import { instant } from '../src/time.js';
 import type { ConversationRef, OutgoingMessage } from '../src/activity.js';
 import type { Channel } from '../src/channel.js';
 import { PacedChannel, RecordingAlerts } from '../test/reminders/fakes.js';
+import { startServices } from '../test/support/services.js';
+import { route } from '../flows/router.js';
 
 const NOW = '2026-11-29T12:00:00+08:00';
 const HOUR = 3_600_000;
@@ -87,8 +88,7 @@ function mib(bytes: number): number {
 
 async function openCore(records: Record<string, unknown>[], clock: FakeClock): Promise<Core> {
   const filings = parseFilings({ filings: records });
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh' }), { clock, store: KeyvStateStore.memory(), logger: silentLogger, metrics: createMetrics(), filings });
-  core.teamAlerts.current = new RecordingAlerts();
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh' }), { route, clock, store: KeyvStateStore.memory(), logger: silentLogger, metrics: createMetrics(), filings });
   return core;
 }
 
@@ -144,7 +144,7 @@ async function measureTicks(records: Record<string, unknown>[], linkEvery: numbe
   }
   const linkMs = performance.now() - t0;
 
-  const reminders = await startReminders(core, new HttpServer(silentLogger), [], { intervalMs: 0 });
+  const reminders = await startServices(core, new HttpServer(silentLogger), { teamAlerts: new RecordingAlerts(), reminders: { intervalMs: 0 } });
   t0 = performance.now();
   await reminders.tick();
   const catchUpTickMs = performance.now() - t0;
@@ -192,7 +192,7 @@ async function measureDispatch(count: number, pace: number) {
   const paced = new PacedChannel(pace, 'fifo');
   core.channels.add(paced);
   for (let i = 0; i < count; i++) await linkPhone(core, `d${i}`, `139${String(i).padStart(8, '0')}`);
-  const reminders = await startReminders(core, new HttpServer(silentLogger), [], { intervalMs: 0 });
+  const reminders = await startServices(core, new HttpServer(silentLogger), { teamAlerts: new RecordingAlerts(), reminders: { intervalMs: 0 } });
   const t0 = performance.now();
   await reminders.scheduler.dispatch();
   const handOffMs = performance.now() - t0;

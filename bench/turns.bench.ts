@@ -11,6 +11,8 @@ import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { KeyvStateStore } from '../src/store/keyv.store.js';
 import type { StateStore } from '../src/store/state-store.js';
+import { CONSOLE_CAPABILITIES } from '../adapters/console/console.adapter.js';
+import { route } from '../flows/router.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 4000);
 const USERS = 100;
@@ -40,13 +42,13 @@ function script(user: number, i: number): Activity {
 }
 
 async function measureTurns(store: StateStore): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { clock: new FakeClock(DEMO_ANCHOR), store, logger: silentLogger, metrics: createMetrics() });
-  for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: `/link ${DEMO_PRINCIPAL_PHONE}` } });
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(DEMO_ANCHOR), store, logger: silentLogger, metrics: createMetrics() });
+  for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: `/link ${DEMO_PRINCIPAL_PHONE}` } }, CONSOLE_CAPABILITIES);
   const times: number[] = [];
   const started = performance.now();
   for (let i = 0; i < TURNS; i++) {
     const t0 = performance.now();
-    await core.runner.handle(script(i % USERS, Math.floor(i / USERS)));
+    await core.runner.handle(script(i % USERS, Math.floor(i / USERS)), CONSOLE_CAPABILITIES);
     times.push(performance.now() - t0);
   }
   const serialSeconds = (performance.now() - started) / 1000;
@@ -57,7 +59,7 @@ async function measureTurns(store: StateStore): Promise<{ perSecond: number; p50
     Array.from({ length: 16 }, async () => {
       while (next < TURNS) {
         const i = next++;
-        await core.runner.handle(script(i % USERS, Math.floor(i / USERS)));
+        await core.runner.handle(script(i % USERS, Math.floor(i / USERS)), CONSOLE_CAPABILITIES);
       }
     }),
   );

@@ -1,10 +1,14 @@
 /** Lookup: a filing's type, status, verifiers (masked), deadline, whether I must verify, and R7 warnings. */
 import type { Button, Msg, Reply } from '../src/activity.js';
 import type { Filing } from '../src/filing.js';
-import { encodeButton } from './buttons.js';
-import { btn, done, m, meIn, menuButtons, notFound, reply, summaryFor, visibleFiling } from './common.js';
-import type { FlowDeps, StepResult } from './flow.types.js';
-import type { FilingSummary } from './summary.js';
+import { hasRecovery } from '../src/rules/recovery.rules.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, notFound } from './step.results.js';
+import { meIn, summaryFor, visibleFiling } from './my.filings.js';
+import { menuButtons } from './menu.replies.js';
+import type { FlowDeps, StepResult } from '../src/turn.types.js';
+import type { FilingSummary } from '../src/summary/filing.summary.js';
 
 /** The lines describing a filing for an applicant (shared by lookup and recovery). */
 export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {
@@ -42,7 +46,7 @@ export function filingButtons(filing: Filing, summary: FilingSummary, deps: Flow
     rows.push([btn('btn.verifyGuide', encodeButton('vg', filing.id)), btn('btn.resendGuide', encodeButton('rg', filing.id))]);
     rows.push([btn('btn.iVerified', encodeButton('iv', filing.id))]);
   }
-  if (filing.status === 'returned' && filing.type !== 'cancel_access') rows.push([btn('btn.recovery', encodeButton('rc', filing.id))]);
+  if (filing.status === 'returned' && hasRecovery(filing.type)) rows.push([btn('btn.recovery', encodeButton('rc', filing.id))]);
   return [...rows, ...menuButtons(deps)];
 }
 

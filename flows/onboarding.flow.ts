@@ -3,13 +3,16 @@ import type { Reply } from '../src/activity.js';
 import { normalizePhone } from '../src/rules/phone.rules.js';
 import { cycleState } from '../src/rules/cycle.rules.js';
 import { toChinaTime } from '../src/time.js';
-import { encodeButton } from './buttons.js';
-import { askToLink, btn, done, m, menuButtons, myFilingList, reply, visibleFiling } from './common.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { askToLink, menuButtons } from './menu.replies.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done } from './step.results.js';
+import { myFilingList, visibleFiling } from './my.filings.js';
 import { FilingIdSchema } from '../src/filing.js';
-import type { Effect, FlowDeps, SessionState, StepResult } from './flow.types.js';
-import { SESSION_VERSION } from './flow.types.js';
+import type { Effect, FlowDeps, SessionState, StepResult } from '../src/turn.types.js';
+import { SESSION_VERSION } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';
-import { timeLeftMsg } from './summary.js';
+import { timeLeftMsg } from '../src/summary/filing.summary.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 
 /** The list of filings naming my phone, each with a button to open it. */

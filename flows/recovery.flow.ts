@@ -4,10 +4,13 @@ import { recoveryTree, reReportedBy, type RecoveryNode } from '../src/rules/reco
 import { toDateParams } from '../src/rules/workday.rules.js';
 import { chinaDate } from '../src/time.js';
 import type { Msg } from '../src/activity.js';
-import { encodeButton } from './buttons.js';
-import { btn, done, expired, m, menuButtons, notFound, reply, visibleFiling } from './common.js';
-import { SESSION_VERSION, type FlowDeps, type StepResult } from './flow.types.js';
-import type { SessionState } from './flow.types.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, expired, notFound } from './step.results.js';
+import { menuButtons } from './menu.replies.js';
+import { visibleFiling } from './my.filings.js';
+import { SESSION_VERSION, type FlowDeps, type StepResult } from '../src/turn.types.js';
+import type { SessionState } from '../src/turn.types.js';
 
 /** R6: the "reported again by" line for a resubmission today. */
 export function reportedByMsg(deps: FlowDeps): Msg {

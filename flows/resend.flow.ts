@@ -1,9 +1,11 @@
 /** The resend guide (R4): the budget of 2 per person per cycle, and the two outcomes with their checks (R7). */
 import { resendBudget } from '../src/rules/resend.rules.js';
 import { isVirtualOperator } from '../src/rules/warnings.rules.js';
-import { encodeButton } from './buttons.js';
-import { btn, done, expired, m, menuButtons, reply } from './common.js';
-import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from './flow.types.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, expired } from './step.results.js';
+import { menuButtons } from './menu.replies.js';
+import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from '../src/turn.types.js';
 import { myOpenCycle } from './verify.flow.js';
 
 /** Start: how many resends remain, and where to resend; at 0, what still helps. */

@@ -1,9 +1,11 @@
 /** The router: one turn's input, with the stored state, to the step that handles it. Pure; all I/O through deps. */
-import { parseButton } from './buttons.js';
-import { btn, done, expired, m, menuButtons, reply } from './common.js';
-import { encodeButton } from './buttons.js';
-import type { FlowDeps, StepResult, TurnInput } from './flow.types.js';
-import { looksSensitive } from './guard.js';
+import { parseButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, expired } from './step.results.js';
+import { menuButtons } from './menu.replies.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import type { FlowDeps, StepResult, TurnInput } from '../src/turn.types.js';
+import { looksSensitive } from '../src/rules/privacy.rules.js';
 import { lookup } from './lookup.flow.js';
 import { link, myFilings, start } from './onboarding.flow.js';
 import { recoveryAnswer, recoveryStart } from './recovery.flow.js';
@@ -18,14 +20,14 @@ const BARE_ID = /^(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{4,40}$/;
 /** Short help with buttons: never a dead end. */
 export function help(deps: FlowDeps): StepResult {
   const lines = [m('help.text')];
-  if (deps.me.channel === 'console') lines.push(m('help.console'));
+  if (deps.me.can.canLinkByCommand) lines.push(m('help.console'));
   return { status: 'keep', replies: [reply(lines, [...menuButtons(deps), [btn('menu.lang', encodeButton('lg', deps.me.locale === 'zh' ? 'en' : 'zh'))]])] };
 }
 
 async function onText(text: string, input: TurnInput, deps: FlowDeps): Promise<StepResult> {
   if (looksSensitive(text)) {
     const lines = [m('guard.code')];
-    if (deps.me.channel !== 'console') lines.push(m('guard.deleted'));
+    if (deps.me.can.canDeleteMessages) lines.push(m('guard.deleted'));
     return { status: 'keep', replies: [{ lines, deleteIncoming: true }] };
   }
   const command = COMMAND.exec(text.trim());
@@ -53,8 +55,8 @@ async function onText(text: string, input: TurnInput, deps: FlowDeps): Promise<S
     case 'mine':
       return myFilings(deps);
     case 'link':
-      // The console is a local, trusted demo (CONTRACT §4); no other platform may link by typing a number.
-      if (deps.me.channel !== 'console') return help(deps);
+      // Only a local, trusted demo may link by typing a number (CONTRACT §4); elsewhere the phone must come from the platform.
+      if (!deps.me.can.canLinkByCommand) return help(deps);
       if (!arg) return done(reply([m('link.usage')]));
       return link({ phone: arg, isOwn: true }, input.session, deps);
     default:

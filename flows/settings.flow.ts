@@ -1,8 +1,10 @@
 /** Settings: language, reminders off and on, and forgetting everything about the person. */
 import type { Locale } from '../src/activity.js';
-import { encodeButton } from './buttons.js';
-import { btn, done, expired, m, menuButtons, reply } from './common.js';
-import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from './flow.types.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, expired } from './step.results.js';
+import { menuButtons } from './menu.replies.js';
+import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from '../src/turn.types.js';
 
 /** `/lang zh|en` or the language button. */
 export function setLanguage(arg: string | undefined, deps: FlowDeps): StepResult {

@@ -1,11 +1,14 @@
 /** The verify guide (R2), step by step, with the outcomes the MIIT system shows; and "I have verified". */
 import type { Filing } from '../src/filing.js';
 import { wrongEntryBudget } from '../src/rules/warnings.rules.js';
-import { encodeButton } from './buttons.js';
-import { btn, done, expired, m, meIn, menuButtons, notFound, reply, summaryFor, visibleFiling } from './common.js';
-import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from './flow.types.js';
+import { encodeButton } from '../src/buttons.codec.js';
+import { btn, m, reply } from '../src/reply.builders.js';
+import { done, expired, notFound } from './step.results.js';
+import { meIn, summaryFor, visibleFiling } from './my.filings.js';
+import { menuButtons } from './menu.replies.js';
+import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';
-import type { FilingSummary, VerifierView } from './summary.js';
+import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.js';
 
 /** The open cycle in which this person is a verifier still to verify, or why not. */
 export async function myOpenCycle(

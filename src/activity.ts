@@ -12,6 +12,19 @@ export interface ConversationRef {
   conversationId: string;
 }
 
+/**
+ * What a platform can do, declared by its adapter and handed to the runner with each Activity.
+ * Flows branch on these, never on a platform's name.
+ */
+export interface Capabilities {
+  /** It can show a button that shares the person's own phone contact (Telegram's request_contact). */
+  canRequestContact: boolean;
+  /** It can delete a message the person sent (the code guard, R8). */
+  canDeleteMessages: boolean;
+  /** A typed `/link <phone>` may link a phone: only a local, trusted demo (CONTRACT §4). */
+  canLinkByCommand: boolean;
+}
+
 /** What the person did: typed text, pressed a button, or shared a contact. */
 export type ActivityInput =
   | { type: 'text'; text: string }
@@ -38,7 +51,7 @@ export type MsgParam = string | number | Msg | Msg[];
 /** A message reference: a catalog key with parameters, or text that is already final. */
 export type Msg = { key: string; params?: Record<string, MsgParam> } | { raw: string };
 
-/** A button: its label and its compact data (at most 64 bytes, see flows/buttons). */
+/** A button: its label and its compact data (at most 64 bytes, see buttons.codec.ts). */
 export interface Button<L = Msg> {
   label: L;
   data: string;

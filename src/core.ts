@@ -1,5 +1,4 @@
-/** The core, assembled: store, filings, people, runner, channels and metrics, ready for adapters to plug into. */
-import type { TeamAlerts } from './adapter.js';
+/** The core, assembled: store, filings, people, nudger, runner, channels and metrics, as plain parts for main (and tests) to hand on. */
 import type { Config } from './config.js';
 import { DEMO_FILINGS_FILE } from './config.js';
 import { Channels } from './channel.js';
@@ -11,11 +10,13 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { People } from './people.js';
 import { openPhoneKeyer } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
-import { TurnRunner, type Nudger } from './runner.js';
+import { createNudger, type Nudger } from './reminders/nudge.sender.js';
+import { TurnRunner } from './runner.js';
 import { openStore } from './store/keyv.store.js';
 import type { StateStore } from './store/state-store.js';
+import type { Route } from './turn.types.js';
 
-/** Everything adapters and services share. */
+/** The assembled parts; each consumer is handed only the parts it uses. */
 export interface Core {
   config: Config;
   clock: Clock;
@@ -27,15 +28,15 @@ export interface Core {
   calendar: WorkCalendar;
   channels: Channels;
   runner: TurnRunner;
-  /** Set by the reminders service: reaches the linked pending verifiers of a filing. */
-  nudger: { current?: Nudger };
-  /** Set by the Slack adapter when SLACK_ALERT_CHANNEL is configured. */
-  teamAlerts: { current?: TeamAlerts };
+  /** Reaches the linked pending verifiers of a filing; the runner got the same one when it was built. Optional so a test can take it away. */
+  nudge?: Nudger;
   close(): Promise<void>;
 }
 
-/** Options for tests: inject the clock, logger, store or filings. */
+/** The router to inject (flows/router.ts), and for tests: the clock, logger, store, filings or nudger. */
 export interface CoreOptions {
+  route: Route;
+  nudge?: Nudger;
   clock?: Clock;
   logger?: Logger;
   store?: StateStore;
@@ -43,8 +44,8 @@ export interface CoreOptions {
   metrics?: Metrics;
 }
 
-/** Opens the store, loads the filings (the demo shifted to now) and builds the runner. */
-export async function createCore(config: Config, opts: CoreOptions = {}): Promise<Core> {
+/** Opens the store, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
+export async function createCore(config: Config, opts: CoreOptions): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger();
   const metrics = opts.metrics ?? createMetrics({ defaults: !opts.metrics && !opts.clock });
@@ -61,8 +62,9 @@ export async function createCore(config: Config, opts: CoreOptions = {}): Promis
   const calendarNow = calendarStatus(calendar, clock.now());
   if (calendarNow.warn) logger.warn(calendarWarning(calendarNow), { ...calendarNow });
   const channels = new Channels();
-  const nudger: Core['nudger'] = {};
+  const nudge = opts.nudge ?? createNudger({ clock, people, channels, defaultLocale: config.defaultLocale });
   const runner = new TurnRunner({
+    route: opts.route,
     store,
     people,
     filings,
@@ -71,8 +73,8 @@ export async function createCore(config: Config, opts: CoreOptions = {}): Promis
     defaultLocale: config.defaultLocale,
     logger,
     metrics,
-    nudge: (filing, o) => nudger.current?.(filing, o) ?? Promise.resolve(0),
+    nudge,
   });
   logger.info('core ready', { filings: filings.size, store: config.storeUrl.split(':')[0] });
-  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudger, teamAlerts: {}, close: () => store.close() };
+  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, close: () => store.close() };
 }

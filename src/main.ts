@@ -3,9 +3,11 @@ import { ConfigError, loadConfig } from './config.js';
 import { createCore } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
-import { consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
+import { CONSOLE_CAPABILITIES, consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
 import { startTelegram } from '../adapters/telegram/telegram.adapter.js';
 import { startSlack } from '../adapters/slack/slack.adapter.js';
+import { route } from '../flows/router.js';
+import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
 import { HttpServer } from './server.js';
 import type { RunningAdapter } from './adapter.js';
@@ -26,7 +28,7 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: platforms ? 'info' : 'warn' });
   let core;
   try {
-    core = await createCore(config, { logger });
+    core = await createCore(config, { logger, route });
   } catch (error) {
     // A bad filings file or an unusable store: say what is wrong, without a stack trace.
     process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);
@@ -35,15 +37,18 @@ async function main(): Promise<number> {
 
   if (!platforms) {
     core.channels.add(consoleChannel());
-    await runConsole({ handle: (a) => core.runner.handle(a), greeting: 'beian-assistant console (demo). Try /start, /link 13800138000, /lookup VE-2026-000101, /help.\n' });
+    await runConsole({ handle: (a) => core.runner.handle(a, CONSOLE_CAPABILITIES), greeting: 'beian-assistant console (demo). Try /start, /link 13800138000, /lookup VE-2026-000101, /help.\n' });
     await core.close();
     return 0;
   }
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   if (config.telegram) adapters.push(await startTelegram(core, server));
-  if (config.slack) adapters.push(await startSlack(core, server));
-  const reminders = await startReminders(core, server, adapters);
+  const slack = config.slack ? await startSlack(core, server) : undefined;
+  if (slack) adapters.push(slack);
+  const { reminderOffsets, defaultLocale, eventsSecret } = config;
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: slack?.alerts });
+  mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port);
   logger.info('listening', { port, adapters: adapters.map((a) => a.name) });
   await new Promise<void>((resolve) => {

@@ -1,25 +1,24 @@
 /** The turn runner: one Activity in, rendered messages out; one turn per conversation at a time. */
-import type { Activity, Locale, OutgoingMessage, Reply } from './activity.js';
+import type { Activity, Capabilities, Locale, OutgoingMessage } from './activity.js';
 import type { Clock } from './clock.js';
 import type { FilingSource } from './filings.js';
-import { renderMsg, t } from './i18n/catalog.js';
+import { t } from './i18n/catalog.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { People, type UserRecord } from './people.js';
 import type { WorkCalendar } from './rules/workday.rules.js';
 import { maskPhone } from './rules/phone.rules.js';
-import { route } from '../flows/router.js';
-import { SESSION_VERSION, type Effect, type FlowDeps, type FlowName, type SessionState, type StepResult } from '../flows/flow.types.js';
+import { renderOutgoing } from './outgoing.render.js';
+import type { Nudger } from './reminders/nudge.sender.js';
+import { SESSION_VERSION, type Effect, type FlowDeps, type FlowName, type Route, type SessionState, type StepResult } from './turn.types.js';
 import type { StateStore } from './store/state-store.js';
-import type { Filing } from './filing.js';
 
 const FLOWS: FlowName[] = ['onboarding', 'verify', 'resend', 'recovery', 'forget'];
 
-/** Sends "please verify" to the other linked, pending verifiers of a filing; returns how many were reached. */
-export type Nudger = (filing: Filing, opts: { excludeKey?: string; kind: 'other' | 'team' }) => Promise<number>;
-
 /** What the runner needs. */
 export interface RunnerDeps {
+  /** The flows' router (flows/router.ts), injected so the core imports nothing above it. */
+  route: Route;
   store: StateStore;
   people: People;
   filings: FilingSource;
@@ -29,16 +28,6 @@ export interface RunnerDeps {
   logger: Logger;
   metrics?: Metrics;
   nudge?: Nudger;
-}
-
-/** Renders a flow's reply in a locale. */
-export function renderReply(reply: Reply, locale: Locale): OutgoingMessage {
-  return {
-    text: reply.lines.map((line) => renderMsg(locale, line)).join('\n'),
-    buttons: (reply.buttons ?? []).map((row) => row.map((b) => ({ label: renderMsg(locale, b.label), data: b.data }))),
-    ...(reply.requestContact ? { requestContact: t(locale, 'menu.shareContact') } : {}),
-    ...(reply.deleteIncoming ? { deleteIncoming: true } : {}),
-  };
 }
 
 /** Whether a stored state is one this code understands. */
@@ -52,13 +41,13 @@ function isCurrent(state: unknown): state is SessionState {
 export class TurnRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
-  /** Handles one activity; never throws: an error becomes a short apology and a redacted log line. */
-  async handle(activity: Activity): Promise<OutgoingMessage[]> {
+  /** Handles one activity from a platform that can do `can`; never throws: an error becomes a short apology and a redacted log line. */
+  async handle(activity: Activity, can: Capabilities): Promise<OutgoingMessage[]> {
     const started = performance.now();
     let locale: Locale = activity.locale ?? this.deps.defaultLocale;
     try {
       const out = await this.deps.store.withLock(People.conversationLock(activity.channel, activity.conversationId), async () => {
-        const result = await this.turn(activity);
+        const result = await this.turn(activity, can);
         locale = result.locale;
         return result.messages;
       });
@@ -73,14 +62,14 @@ export class TurnRunner {
     }
   }
 
-  private async turn(activity: Activity): Promise<{ messages: OutgoingMessage[]; locale: Locale }> {
+  private async turn(activity: Activity, can: Capabilities): Promise<{ messages: OutgoingMessage[]; locale: Locale }> {
     const { people } = this.deps;
     const user = await people.user(activity.channel, activity.userId);
     const stored = await people.session<unknown>(activity.channel, activity.conversationId);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;
-    const deps = this.flowDeps(activity, user);
-    const result: StepResult = await route({ activity, session }, deps);
+    const deps = this.flowDeps(activity, can, user);
+    const result: StepResult = await this.deps.route({ activity, session }, deps);
 
     let locale = deps.me.locale;
     for (const effect of result.effects ?? []) locale = (await this.apply(effect, activity, user, deps)) ?? locale;
@@ -95,16 +84,16 @@ export class TurnRunner {
         await people.updateUser(activity.channel, activity.userId, (u) => ({ ...u, ref: { channel: activity.channel, userId: activity.userId, conversationId: activity.conversationId } }));
     }
     const replies = restarted ? [{ lines: [{ key: 'error.restarted' }] }, ...result.replies] : result.replies;
-    return { messages: replies.map((r) => renderReply(r, locale)), locale };
+    return { messages: replies.map((r) => renderOutgoing(r, locale)), locale };
   }
 
-  private flowDeps(activity: Activity, user: UserRecord | undefined): FlowDeps {
+  private flowDeps(activity: Activity, can: Capabilities, user: UserRecord | undefined): FlowDeps {
     const { people, filings, clock, calendar } = this.deps;
     return {
       clock,
       calendar,
       me: {
-        channel: activity.channel,
+        can,
         locale: user?.locale ?? activity.locale ?? this.deps.defaultLocale,
         phoneKey: user?.phoneKey,
         phoneMasked: user?.phoneMasked,

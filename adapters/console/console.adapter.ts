@@ -1,10 +1,13 @@
 /** The console adapter: a local, trusted demo chat over stdin/stdout (CONTRACT §4). Translates only. */
 import { createInterface } from 'node:readline';
-import type { Activity, ConversationRef, OutgoingMessage } from '../../src/activity.js';
+import type { Activity, Capabilities, ConversationRef, OutgoingMessage } from '../../src/activity.js';
 import type { Channel } from '../../src/channel.js';
 
 const USER = 'console-user';
 const CONVERSATION = 'console';
+
+/** What the console can do: no contact button and no deleting, but it is the trusted demo where `/link <phone>` works (CONTRACT §4). */
+export const CONSOLE_CAPABILITIES: Capabilities = { canRequestContact: false, canDeleteMessages: false, canLinkByCommand: true };
 
 /** Turns a typed line into an Activity: a number or a label presses a button shown last; anything else is text. */
 export function toActivity(line: string, lastButtons: Array<{ label: string; data: string }>): Activity {

@@ -303,28 +303,31 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
 /** The running Slack adapter. */
 export interface RunningSlack extends RunningAdapter {
   mode: 'http' | 'socket';
+  /** The team's alert channel while running, when SLACK_ALERT_CHANNEL is set; main hands it to the reminders. */
+  alerts?: TeamAlerts;
   /** Resolves once every HTTP request being handled is finished, listeners included (HTTP mode). */
   idle(): Promise<void>;
 }
 
-/** Starts the Slack adapter: mounts POST /slack/events (or Socket Mode) and sets core.teamAlerts when an alert channel is set. */
+/** Starts the Slack adapter: mounts POST /slack/events (or Socket Mode) and offers the team's alerts when an alert channel is set. */
 export async function startSlack(core: Core, server: HttpServer, options: SlackOptions = {}): Promise<RunningSlack> {
   const built = buildSlackApp(core, server, options);
   await built.app.start();
   let running = true;
-  if (built.alerts) core.teamAlerts.current = built.alerts;
   core.logger.info('slack adapter started', { mode: built.mode, alerts: Boolean(built.alerts) });
-  return {
+  const self: RunningSlack = {
     name: 'slack',
     mode: built.mode,
+    alerts: built.alerts,
     idle: () => built.receiver?.idle() ?? Promise.resolve(),
     health: async () => ({ ok: running && (built.receiver?.isRunning ?? true), detail: built.mode }),
     stop: async () => {
       running = false;
-      if (core.teamAlerts.current === built.alerts) core.teamAlerts.current = undefined;
+      self.alerts = undefined;
       built.stopTracking();
       built.outbox.stop();
       await built.app.stop();
     },
   };
+  return self;
 }

@@ -8,7 +8,7 @@ import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
 import { WRONG_ENTRY_LIMIT, wrongEntryBudget } from '../../src/rules/warnings.rules.js';
 import type { CalendarStatus } from '../../src/rules/workday.rules.js';
 import type { CycleFacts } from '../../src/people.js';
-import type { FilingSummary, VerifierView } from '../../flows/summary.js';
+import type { FilingSummary, VerifierView } from '../../src/summary/filing.summary.js';
 import { st, type SlackKey } from './slack.messages.js';
 
 /** A Block Kit block. */

@@ -6,7 +6,7 @@ import { deadlineOf } from '../../src/rules/cycle.rules.js';
 import { reReportedBy } from '../../src/rules/recovery.rules.js';
 import { toDateParams } from '../../src/rules/workday.rules.js';
 import { chinaDate, toChinaTime, instant } from '../../src/time.js';
-import { summarizeFiling, type FilingSummary, type VerifierView } from '../../flows/summary.js';
+import { summarizeFiling, type FilingSummary, type VerifierView } from '../../src/summary/filing.summary.js';
 import type { CycleFacts } from '../../src/people.js';
 import { pendingCount as pending, type HomeData, type ListedFiling, type ReturnedEntry } from './slack.render.js';
 
@@ -117,7 +117,7 @@ interface NudgeMark {
 export async function nudgeFiling(core: Core, filing: Filing, slackUser: string): Promise<NudgeResult> {
   const summary = await summaryOf(core, filing);
   if (filing.status !== 'verifying' || !summary.cycle?.open || pending(summary) === 0) return { status: 'nothing' };
-  const nudger = core.nudger.current;
+  const nudger = core.nudge;
   if (!nudger) return { status: 'no_service' };
   const key = `slack:nudge:${filing.id}`;
   const now = core.clock.now().valueOf();

@@ -16,7 +16,7 @@ import type { Core } from '../../src/core.js';
 import { t } from '../../src/i18n/catalog.js';
 import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../../src/server.js';
 import { Outbox, PRIORITY_INTERACTIVE, PRIORITY_PROACTIVE_DEFAULT, apiErrorOf, type OutboxLimits, type OutboxOutcome, type OutboxTimers } from './telegram.outbox.js';
-import { chatIdOf, isPrivateChat, renderMessages, toActivity, type TgSendArgs } from './telegram.translate.js';
+import { chatIdOf, isPrivateChat, renderMessages, TELEGRAM_CAPABILITIES, toActivity, type TgSendArgs } from './telegram.translate.js';
 
 /** Knobs for tests and operators; the defaults suit the real Bot API. */
 export interface TelegramOptions {
@@ -118,7 +118,7 @@ export async function startTelegram(core: Core, server: HttpServer, opts: Telegr
     }
     const chatId = activity.conversationId;
     if (activity.input.type === 'text') void optional('sendChatAction', () => ctx.telegram.sendChatAction(chatId, 'typing'));
-    const messages = await core.runner.handle(activity);
+    const messages = await core.runner.handle(activity, TELEGRAM_CAPABILITIES);
     const privateChat = isPrivateChat(update);
     if (messages.some((m) => m.deleteIncoming) && activity.messageId) {
       const messageId = Number(activity.messageId);

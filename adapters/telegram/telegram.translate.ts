@@ -1,6 +1,6 @@
 /** Telegram ⇄ core translation, both ways, and nothing else: updates to Activities, OutgoingMessages to sendMessage arguments. */
 import type { Update } from 'telegraf/types';
-import type { Activity, Locale, OutgoingMessage } from '../../src/activity.js';
+import type { Activity, Capabilities, Locale, OutgoingMessage } from '../../src/activity.js';
 
 /** Telegram's limit on one message's text, in UTF-16 code units after entity parsing. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
@@ -55,6 +55,9 @@ export function isPrivateChat(update: Update): boolean {
   const msg = 'message' in update ? update.message : 'edited_message' in update ? update.edited_message : undefined;
   return msg?.chat.type === 'private';
 }
+
+/** What Telegram can do: a request_contact keyboard and deleting a person's message; never linking by a typed number. */
+export const TELEGRAM_CAPABILITIES: Capabilities = { canRequestContact: true, canDeleteMessages: true, canLinkByCommand: false };
 
 /**
  * Translates an update into an Activity: text (or a caption), a shared contact, or a button press.
@@ -179,7 +182,7 @@ export function toInlineKeyboard(buttons: OutgoingMessage['buttons']): { keyboar
  * carries one reply_markup, so there it takes the place of the inline buttons (the text already
  * tells the person to tap the button below, and /help stays in the command menu).
  */
-export function renderReply(msg: OutgoingMessage, opts: RenderOptions): { sends: TgSendArgs[]; dropped: number } {
+export function renderTelegram(msg: OutgoingMessage, opts: RenderOptions): { sends: TgSendArgs[]; dropped: number } {
   const text = sanitizeText(msg.text);
   const parts = splitText(text.trim() === '' ? '…' : text);
   let markup: TgReplyMarkup | undefined;
@@ -208,7 +211,7 @@ export function renderMessages(messages: OutgoingMessage[], opts: RenderOptions 
   const sends: TgSendArgs[] = [];
   let dropped = 0;
   for (const msg of messages) {
-    const rendered = renderReply(msg, opts);
+    const rendered = renderTelegram(msg, opts);
     sends.push(...rendered.sends);
     dropped += rendered.dropped;
   }

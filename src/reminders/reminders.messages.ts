@@ -4,9 +4,9 @@ import type { Filing } from '../filing.js';
 import { toDateParams, type WorkdayResult } from '../rules/workday.rules.js';
 import { maskPhone } from '../rules/phone.rules.js';
 import { toChinaTime, type Dayjs } from '../time.js';
-import { encodeButton } from '../../flows/buttons.js';
-import { btn, m, reply } from '../../flows/common.js';
-import { timeLeftMsg } from '../../flows/summary.js';
+import { encodeButton } from '../buttons.codec.js';
+import { btn, m, reply } from '../reply.builders.js';
+import { timeLeftMsg } from '../summary/filing.summary.js';
 
 const chinaMinutes = new Map<number, string>();
 

@@ -4,22 +4,23 @@
  * out who needs what now, claims a sent marker for each, and sends earliest deadline first.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConversationRef, Locale, Reply } from '../activity.js';
-import type { AlertKind } from '../adapter.js';
-import type { Core } from '../core.js';
+import type { TeamAlerts } from '../adapter.js';
+import type { Clock } from '../clock.js';
 import type { Filing } from '../filing.js';
-import { userKey, type UserRecord } from '../people.js';
-import { cycleState, type ExtraConfirmations } from '../rules/cycle.rules.js';
-import { dueStage } from '../rules/reminder.rules.js';
-import { reReportedBy } from '../rules/recovery.rules.js';
-import { phonesOf, requiredVerifiers } from '../rules/verifiers.rules.js';
-import { renderReply, type Nudger } from '../runner.js';
+import type { FilingSource } from '../filings.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { userKey, type People } from '../people.js';
+import type { ReminderOffset } from '../rules/reminder.rules.js';
+import { isSchedulable } from '../rules/schedule.rules.js';
+import { requiredVerifiers } from '../rules/verifiers.rules.js';
+import type { WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
-import { chinaDate, instant, type Dayjs } from '../time.js';
-import { nudgeReply, returnedReply, stageReply } from './reminders.messages.js';
-import { isSchedulable, nextDueAfter, teamAlertDue } from './schedule.rules.js';
-import { alertMarker, MARKER_TTL_MS, personMarker, SentMarkers, type Claim } from './sent.markers.js';
+import { instant, type Dayjs } from '../time.js';
+import { planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
+import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex } from './time.index.js';
+import { sendToUser, type UserSenderDeps } from './user.sender.js';
 
 /** A reminder is "late" when sent more than this after its stage was due (the remindersLate metric). */
 export const LATE_AFTER_MS = 60_000;
@@ -34,6 +35,19 @@ export interface SchedulerOptions {
   maxAttempts?: number;
 }
 
+/** What the scheduler reads, sends through and records to; `teamAlerts` only when a team channel is configured. */
+export interface SchedulerDeps extends UserSenderDeps {
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  store: StateStore;
+  filings: FilingSource;
+  people: People;
+  calendar: WorkCalendar;
+  reminderOffsets: ReminderOffset[];
+  teamAlerts?: TeamAlerts;
+}
+
 /** What one tick did. */
 export interface TickReport {
   /** Filings taken from the time index. */
@@ -44,18 +58,6 @@ export interface TickReport {
   dispatched: number;
 }
 
-type Reachable = UserRecord & { ref: ConversationRef };
-
-/** One unit of work: a person's stage (or returned notice), or a team alert. `priority` is the deadline it serves (EDF). */
-type Work =
-  | { kind: 'person'; key: string; filingId: string; stage: string; dueAt?: number; priority: number; users: Reachable[]; reply: Reply }
-  | { kind: 'alert'; key: string; filingId: string; alert: AlertKind; priority: number };
-
-/** After a return the applicants are told once; this pending job survives a restart until they are. */
-function returnedJobKey(filingId: string, cycle: number): string {
-  return `retjob:${filingId}:${cycle}`;
-}
-
 const RETURNED_JOB = /^retjob:(.+):(\d+)$/;
 
 /** The scheduler: a time index over the filings, sent markers in the store, EDF dispatch through the channels. */
@@ -64,6 +66,7 @@ export class ReminderScheduler {
   private readonly index = new TimeIndex();
   private readonly markers: SentMarkers;
   private readonly store: StateStore;
+  private readonly planner: PlannerDeps;
   private readonly retryMs: number;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly writes = new Set<Promise<unknown>>();
@@ -74,11 +77,12 @@ export class ReminderScheduler {
   lastTickAt?: Dayjs;
 
   constructor(
-    private readonly core: Core,
+    private readonly deps: SchedulerDeps,
     opts: SchedulerOptions = {},
   ) {
     this.boot = opts.boot ?? randomUUID();
-    this.store = core.store.namespace('reminders');
+    this.store = deps.store.namespace('reminders');
+    this.planner = { people: deps.people, reminderOffsets: deps.reminderOffsets, calendar: deps.calendar, store: this.store, hasTeam: Boolean(deps.teamAlerts) };
     this.markers = new SentMarkers(this.store, this.boot, opts.maxAttempts ?? 3);
     this.retryMs = opts.retryMs ?? 60_000;
   }
@@ -87,15 +91,15 @@ export class ReminderScheduler {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const now = this.core.clock.now();
-    for (const filing of this.core.filings.all()) this.reindex(filing, now);
+    const now = this.deps.clock.now();
+    for (const filing of this.deps.filings.all()) this.reindex(filing, now);
     for await (const key of this.store.keys('retjob:')) {
       const m = RETURNED_JOB.exec(key);
-      const filing = m ? this.core.filings.get(m[1]!) : undefined;
+      const filing = m ? this.deps.filings.get(m[1]!) : undefined;
       if (filing?.status === 'returned' && (filing.cycle?.number ?? 0) === Number(m![2])) this.index.set(filing.id, now.valueOf());
       else await this.store.delete(key);
     }
-    this.core.filings.onChange((filing, previous) => this.onChange(filing, previous));
+    this.deps.filings.onChange((filing, previous) => this.onChange(filing, previous));
   }
 
   /**
@@ -104,8 +108,8 @@ export class ReminderScheduler {
    */
   personReachable(phoneKey: string): void {
     if (this.stopped) return;
-    const now = this.core.clock.now();
-    for (const filing of this.core.filings.byPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
+    const now = this.deps.clock.now();
+    for (const filing of this.deps.filings.byPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
   }
 
   /** Stops following changes and waits for the tick and the sends in flight. */
@@ -148,25 +152,9 @@ export class ReminderScheduler {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** The Nudger for core.nudger: "please verify" to each linked, pending verifier except `excludeKey`; how many were reached. */
-  readonly nudge: Nudger = async (filing, opts) => {
-    const now = this.core.clock.now();
-    const state = cycleState(filing, now, await this.core.people.confirmations(filing));
-    if (!state?.open) return 0;
-    const reply = nudgeReply(filing, opts.kind, state.deadline, now);
-    let reached = 0;
-    for (const verifier of state.pending) {
-      if (opts.excludeKey && this.core.people.keyOf(verifier.phone) === opts.excludeKey) continue;
-      const users = await this.core.people.reachable(verifier.phone);
-      const results = await Promise.allSettled(users.map((u) => this.sendTo(u, reply, state.deadline.valueOf())));
-      if (results.some((r) => r.status === 'fulfilled' && r.value)) reached += 1;
-    }
-    return reached;
-  };
-
   private onChange(filing: Filing, previous: Filing | undefined): void {
     if (this.stopped) return;
-    const now = this.core.clock.now();
+    const now = this.deps.clock.now();
     // A filing that has just been returned (by filing.returned, or a status change to returned) is told once.
     if (filing.status === 'returned' && previous && previous.status !== 'returned') {
       // Persist the pending notice before the tick looks for it, so a crash after the event was accepted cannot lose it.
@@ -192,20 +180,20 @@ export class ReminderScheduler {
 
   private async runTick(): Promise<TickReport> {
     await Promise.allSettled([...this.writes]);
-    const now = this.core.clock.now();
+    const now = this.deps.clock.now();
     const ids = this.index.popDue(now.valueOf());
     const work: Work[] = [];
     for (const [i, id] of ids.entries()) {
-      const filing = this.core.filings.get(id);
+      const filing = this.deps.filings.get(id);
       if (!filing) continue;
       // A catch-up tick after a start plans every open filing; let requests (webhooks, /healthz) in now and then.
       if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
       try {
-        const planned = await this.plan(filing, now);
+        const planned = await planFiling(this.planner, filing, now);
         work.push(...planned.work);
         if (planned.next !== undefined) this.index.setEarlier(id, planned.next);
       } catch (error) {
-        this.core.logger.error('reminder planning failed', { filingId: id, error });
+        this.deps.logger.error('reminder planning failed', { filingId: id, error });
         this.index.setEarlier(id, now.valueOf() + this.retryMs);
       }
     }
@@ -218,7 +206,7 @@ export class ReminderScheduler {
       try {
         claim = await this.markers.claim(item.key);
       } catch (error) {
-        this.core.logger.error('marker claim failed', { filingId: item.filingId, error });
+        this.deps.logger.error('marker claim failed', { filingId: item.filingId, error });
         this.index.setEarlier(item.filingId, now.valueOf() + this.retryMs);
         continue;
       }
@@ -229,7 +217,7 @@ export class ReminderScheduler {
       this.track(this.inFlight, delivery);
     }
     const returned = work.filter((w) => (w.kind === 'person' ? w.stage === 'returned' : w.alert === 'returned'));
-    if (returned.length > 0 || ids.some((id) => this.core.filings.get(id)?.status === 'returned'))
+    if (returned.length > 0 || ids.some((id) => this.deps.filings.get(id)?.status === 'returned'))
       this.track(this.inFlight, Promise.allSettled(deliveries).then(() => this.endReturnedJobs(ids, returned)));
     this.lastTickAt = now;
     return { due: ids.length, planned: work.length, dispatched };
@@ -238,74 +226,12 @@ export class ReminderScheduler {
   /** Deletes the pending returned notice of each returned filing whose notices are all sent (or given up); any retry keeps it. */
   private async endReturnedJobs(ids: string[], returned: Work[]): Promise<void> {
     for (const id of ids) {
-      const filing = this.core.filings.get(id);
+      const filing = this.deps.filings.get(id);
       if (filing?.status !== 'returned') continue;
       let finished = true;
       for (const w of returned) if (w.filingId === id && (await this.markers.get(w.key))?.s !== 'sent') finished = false;
       if (finished) await this.store.delete(returnedJobKey(id, filing.cycle?.number ?? 0));
     }
-  }
-
-  /**
-   * Who needs what for this filing at `now`, and when to look at it next. Reads only what it must:
-   * reachability first (most verifiers never link), confirmations only for reachable people or an alert.
-   */
-  private async plan(filing: Filing, now: Dayjs): Promise<{ work: Work[]; next?: number }> {
-    if (filing.status === 'returned') return { work: await this.planReturned(filing, now) };
-    const cycle = filing.cycle;
-    if (filing.status !== 'verifying' || !cycle) return { work: [] };
-    const system = cycleState(filing, now)!;
-    if (system.pending.length === 0) return { work: [] };
-    const { people, config } = this.core;
-    const reportedAt = system.reportedAt;
-    const deadline = system.deadline;
-    const next = nextDueAfter(reportedAt, config.reminderOffsets, now);
-    let extra: ExtraConfirmations | undefined;
-    const confirmations = async () => (extra ??= await people.confirmations(filing));
-    const work: Work[] = [];
-
-    const stage = dueStage(reportedAt, config.reminderOffsets, now);
-    if (stage) {
-      for (const verifier of system.pending) {
-        const users = await people.reachable(verifier.phone);
-        if (users.length === 0) continue;
-        const known = await confirmations();
-        // Verified by a team member's call, or by the person's own report: no more reminders (R5).
-        if (known.team?.[verifier.phone] || known.self?.[verifier.phone]) continue;
-        work.push({
-          kind: 'person',
-          key: personMarker(filing.id, cycle.number, stage.id, people.keyOf(verifier.phone)),
-          filingId: filing.id,
-          stage: stage.id,
-          dueAt: stage.dueAt.valueOf(),
-          priority: deadline.valueOf(),
-          users,
-          reply: stageReply(filing, stage.id, verifier.phone, deadline, now),
-        });
-      }
-    }
-
-    const alert = this.core.teamAlerts.current ? teamAlertDue(reportedAt, now) : undefined;
-    if (alert && cycleState(filing, now, await confirmations())!.pending.length > 0)
-      work.push({ kind: 'alert', key: alertMarker(filing.id, cycle.number, alert), filingId: filing.id, alert, priority: deadline.valueOf() });
-    return { work, next };
-  }
-
-  /** R6: tell everyone linked to the filing (principals and the emergency contact) and the team, once per cycle. */
-  private async planReturned(filing: Filing, now: Dayjs): Promise<Work[]> {
-    const cycle = filing.cycle?.number ?? 0;
-    if ((await this.store.get(returnedJobKey(filing.id, cycle))) === undefined) return [];
-    const reply = returnedReply(filing, reReportedBy(chinaDate(now), this.core.calendar));
-    // A return has no deadline of its own; the next report comes within about a day, so it ranks like a fresh notice.
-    const priority = now.valueOf() + 86_400_000;
-    const work: Work[] = [];
-    for (const phone of phonesOf(filing)) {
-      const users = await this.core.people.reachable(phone);
-      if (users.length === 0) continue;
-      work.push({ kind: 'person', key: personMarker(filing.id, cycle, 'returned', this.core.people.keyOf(phone)), filingId: filing.id, stage: 'returned', priority, users, reply });
-    }
-    if (this.core.teamAlerts.current) work.push({ kind: 'alert', key: alertMarker(filing.id, cycle, 'returned'), filingId: filing.id, alert: 'returned', priority });
-    return work;
   }
 
   /**
@@ -318,7 +244,7 @@ export class ReminderScheduler {
     let failed = 0;
     if (item.kind === 'person') {
       const targets = item.users.filter((u) => !done.includes(userKey(u.ref.channel, u.ref.userId)));
-      const results = await Promise.allSettled(targets.map((u) => this.sendTo(u, item.reply, item.priority)));
+      const results = await Promise.allSettled(targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority)));
       results.forEach((r, i) => {
         const u = targets[i]!;
         if (r.status === 'fulfilled') {
@@ -326,18 +252,18 @@ export class ReminderScheduler {
           if (r.value) this.countReminder(item);
         } else {
           failed += 1;
-          this.core.logger.warn('reminder send failed', { filingId: item.filingId, stage: item.stage, channel: u.ref.channel, attempt: claim.n, error: r.reason });
+          this.deps.logger.warn('reminder send failed', { filingId: item.filingId, stage: item.stage, channel: u.ref.channel, attempt: claim.n, error: r.reason });
         }
       });
     } else {
-      const filing = this.core.filings.get(item.filingId);
-      const alerts = this.core.teamAlerts.current;
+      const filing = this.deps.filings.get(item.filingId);
+      const alerts = this.deps.teamAlerts;
       try {
-        if (filing && alerts && (await alerts.alert(item.alert, filing))) this.core.metrics.alertsSent.inc({ kind: item.alert });
+        if (filing && alerts && (await alerts.alert(item.alert, filing))) this.deps.metrics.alertsSent.inc({ kind: item.alert });
         done.push('team');
       } catch (error) {
         failed += 1;
-        this.core.logger.warn('team alert failed', { filingId: item.filingId, kind: item.alert, attempt: claim.n, error });
+        this.deps.logger.warn('team alert failed', { filingId: item.filingId, kind: item.alert, attempt: claim.n, error });
       }
     }
     try {
@@ -346,34 +272,25 @@ export class ReminderScheduler {
         return true;
       }
       if (await this.markers.retry(claim, done)) {
-        this.index.setEarlier(item.filingId, this.core.clock.now().valueOf() + this.retryMs);
+        this.index.setEarlier(item.filingId, this.deps.clock.now().valueOf() + this.retryMs);
         return false;
       }
-      this.core.logger.error('reminder given up', { filingId: item.filingId, marker: item.kind === 'person' ? item.stage : item.alert, attempts: claim.n });
+      this.deps.logger.error('reminder given up', { filingId: item.filingId, marker: item.kind === 'person' ? item.stage : item.alert, attempts: claim.n });
       return true;
     } catch (error) {
       // The marker stays `sending`: the next incarnation treats it as in doubt and sends again (see SentMarkers).
-      this.core.logger.error('marker update failed', { filingId: item.filingId, error });
+      this.deps.logger.error('marker update failed', { filingId: item.filingId, error });
       return false;
     }
   }
 
-  /** Sends a reply to one linked user in their locale; false when their platform is not running here. */
-  private async sendTo(user: Reachable, reply: Reply, priority: number): Promise<boolean> {
-    const channel = this.core.channels.get(user.ref.channel);
-    if (!channel) return false;
-    const locale: Locale = user.locale ?? this.core.config.defaultLocale;
-    await channel.send(user.ref, [renderReply(reply, locale)], { priority });
-    return true;
-  }
-
   private countReminder(item: Extract<Work, { kind: 'person' }>): void {
-    this.core.metrics.remindersSent.inc({ stage: item.stage });
-    if (item.dueAt !== undefined && this.core.clock.now().valueOf() - item.dueAt > LATE_AFTER_MS) this.core.metrics.remindersLate.inc({ stage: item.stage });
+    this.deps.metrics.remindersSent.inc({ stage: item.stage });
+    if (item.dueAt !== undefined && this.deps.clock.now().valueOf() - item.dueAt > LATE_AFTER_MS) this.deps.metrics.remindersLate.inc({ stage: item.stage });
   }
 
   private track(set: Set<Promise<unknown>>, promise: Promise<unknown>): void {
-    const p = promise.catch((error) => this.core.logger.error('reminder task failed', { error }));
+    const p = promise.catch((error) => this.deps.logger.error('reminder task failed', { error }));
     set.add(p);
     void p.finally(() => set.delete(p));
   }

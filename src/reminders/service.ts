@@ -1,11 +1,6 @@
-/** Reminders, filing events, health and metrics (issue 6): mounts the routes, runs the scheduler, sets core.nudger. */
+/** The reminder service (issue 6): runs the scheduler on a timer, kicked early by filing changes and newly reachable people. */
 import type { RunningAdapter } from '../adapter.js';
-import type { Core } from '../core.js';
-import type { HttpServer } from '../server.js';
-import { calendarStatus } from '../rules/workday.rules.js';
-import { filingEventsHandler } from './filing-events.hook.js';
-import { healthHandler, metricsHandler } from './health.routes.js';
-import { ReminderScheduler, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
+import { ReminderScheduler, type SchedulerDeps, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
 
 /** How often the scheduler ticks by default; a stage is at most this late plus the outbox's pacing. */
 export const DEFAULT_TICK_MS = 15_000;
@@ -22,12 +17,11 @@ export interface RunningReminders extends RunningAdapter {
   tick(): Promise<TickReport>;
 }
 
-/** Mounts /healthz, /metrics and (with EVENTS_SECRET) /hooks/filing-events; starts the reminder scheduler; sets core.nudger. */
-export async function startReminders(core: Core, server: HttpServer, adapters: RunningAdapter[], opts: RemindersOptions = {}): Promise<RunningReminders> {
+/** Starts the reminder scheduler over the parts it uses (the team's alerts only when given) and catches up at once. */
+export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions = {}): Promise<RunningReminders> {
   const intervalMs = opts.intervalMs ?? DEFAULT_TICK_MS;
-  const scheduler = new ReminderScheduler(core, opts);
+  const scheduler = new ReminderScheduler(deps, opts);
   await scheduler.start();
-  core.nudger.current = scheduler.nudge;
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -44,7 +38,7 @@ export async function startReminders(core: Core, server: HttpServer, adapters: R
     try {
       do {
         again = false;
-        await scheduler.dispatch().catch((error) => core.logger.error('reminder tick failed', { error }));
+        await scheduler.dispatch().catch((error) => deps.logger.error('reminder tick failed', { error }));
       } while (again && !stopped);
     } finally {
       running = false;
@@ -57,10 +51,10 @@ export async function startReminders(core: Core, server: HttpServer, adapters: R
     else schedule(0);
   };
 
-  core.filings.onChange(() => {
+  deps.filings.onChange(() => {
     if (!stopped) kick();
   });
-  core.people.onReachable((phoneKey) => {
+  deps.people.onReachable((phoneKey) => {
     if (stopped) return;
     scheduler.personReachable(phoneKey);
     kick();
@@ -74,25 +68,15 @@ export async function startReminders(core: Core, server: HttpServer, adapters: R
       const last = scheduler.lastTickAt;
       if (intervalMs <= 0) return { ok: true, detail: `${scheduler.indexed} filings indexed` };
       // Two missed intervals plus a slow tick: the scheduler is stuck.
-      const stale = !last || core.clock.now().valueOf() - last.valueOf() > 4 * intervalMs + 60_000;
+      const stale = !last || deps.clock.now().valueOf() - last.valueOf() > 4 * intervalMs + 60_000;
       return { ok: !stale, detail: `${scheduler.indexed} filings indexed; last tick ${last ? last.toISOString() : 'never'}` };
     },
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      if (core.nudger.current === scheduler.nudge) core.nudger.current = undefined;
       await scheduler.stop();
     },
   };
-
-  server.route('GET', '/healthz', healthHandler(core.store, () => [...adapters, self], () => calendarStatus(core.calendar, core.clock.now())));
-  server.route('GET', '/metrics', metricsHandler(core.metrics));
-  if (core.config.eventsSecret) {
-    const handle = filingEventsHandler(core, core.config.eventsSecret);
-    server.route('POST', '/hooks/filing-events', async (req, res) => {
-      await handle(req, res);
-    });
-  } else core.logger.info('filing events endpoint off (EVENTS_SECRET unset)');
 
   // Catch up at once after a start: only the latest due stage per person (R5).
   schedule(0);

@@ -100,6 +100,11 @@ export function recoveryTree(type: FilingType): RecoveryTree | undefined {
   }
 }
 
+/** R6: whether a filing of this type has a recovery path after a return (cancel_access has no SMS step, so none). */
+export function hasRecovery(type: FilingType): boolean {
+  return recoveryTree(type) !== undefined;
+}
+
 /** R6: after a resubmission on `date` (China), the provider reports again within 1 working day. */
 export function reReportedBy(date: string, cal: WorkCalendar): WorkdayResult {
   return addWorkingDays(date, 1, cal);

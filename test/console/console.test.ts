@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { renderMessages, runConsole, toActivity } from '../../adapters/console/console.adapter.js';
 import { world } from '../support/transcript.js';
+import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -36,7 +37,7 @@ describe('console adapter', () => {
   it('runs a piped conversation to the end of input', async () => {
     const w = await world();
     const out: string[] = [];
-    await runConsole({ handle: (a) => w.core.runner.handle(a), input: Readable.from(['/link 13800138000\n', '\n', '/lookup VE-2026-000101\n', '1\n']), write: (t) => out.push(t) });
+    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(['/link 13800138000\n', '\n', '/lookup VE-2026-000101\n', '1\n']), write: (t) => out.push(t) });
     const text = out.join('\n');
     expect(text).toContain('已绑定：138****8000');
     expect(text).toContain('请在工信部备案管理系统完成核验');

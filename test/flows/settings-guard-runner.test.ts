@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SESSION_VERSION } from '../../flows/flow.types.js';
+import { SESSION_VERSION } from '../../src/turn.types.js';
 import { world, type World } from '../support/transcript.js';
+import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
 
 let w: World;
 afterEach(async () => w?.core.close());
@@ -136,7 +137,7 @@ describe('turn runner', () => {
   it('R8 a message in a group does not move the ConversationRef there: reminders stay private', async () => {
     w = await world();
     await w.chat({ channel: 'telegram', user: '42', conversation: '42' }).contact('13800138000');
-    await w.core.runner.handle({ channel: 'telegram', userId: '42', conversationId: '-1009999', shared: true, input: { type: 'text', text: '/lookup VE-2026-000101' } });
+    await w.core.runner.handle({ channel: 'telegram', userId: '42', conversationId: '-1009999', shared: true, input: { type: 'text', text: '/lookup VE-2026-000101' } }, TELEGRAM_CAPABILITIES);
     expect((await w.core.people.user('telegram', '42'))?.ref).toEqual({ channel: 'telegram', userId: '42', conversationId: '42' });
   });
 });
@@ -146,7 +147,7 @@ describe('R8 group chats', () => {
     w = await world();
     await w.chat({ locale: 'en', user: 'g', conversation: 'private-g' }).send('/link 13800138000');
     const inGroup = async (input: import('../../src/activity.js').Activity['input']) =>
-      w.core.runner.handle({ channel: 'telegram', userId: 'g', conversationId: '-1001', shared: true, locale: 'en', input });
+      w.core.runner.handle({ channel: 'telegram', userId: 'g', conversationId: '-1001', shared: true, locale: 'en', input }, TELEGRAM_CAPABILITIES);
     for (const input of [{ type: 'text', text: '/lookup VE-2026-000101' }, { type: 'action', data: 'my' }, { type: 'text', text: '/start' }] as const) {
       const [reply] = await inGroup(input);
       expect(reply!.text).toBe('For your privacy I only talk about filings in a private chat with you. Please message me directly.');

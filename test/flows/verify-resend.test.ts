@@ -27,12 +27,13 @@ describe('verify guide (R2)', () => {
   });
 
   it('R2 "wait for others" names who is pending and offers to remind the linked ones (en)', async () => {
-    w = await world();
     const nudged: string[] = [];
-    w.core.nudger.current = async (filing, o) => {
-      nudged.push(`${filing.id}:${o.kind}:${o.excludeKey === w.core.people.keyOf('13800138000')}`);
-      return 1;
-    };
+    w = await world({
+      nudge: async (filing, o) => {
+        nudged.push(`${filing.id}:${o.kind}:${o.excludeKey === w.core.people.keyOf('13800138000')}`);
+        return 1;
+      },
+    });
     await w.chat({ user: 'li', locale: 'en' }).send('/link 13900139000');
     await w
       .chat({ locale: 'en' })

@@ -18,8 +18,8 @@ import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
-import { signEvent } from '../../src/reminders/filing-events.hook.js';
-import { startReminders, type RunningReminders } from '../../src/reminders/service.js';
+import { signEvent } from '../../src/http/filing-events.hook.js';
+import type { RunningReminders } from '../../src/reminders/service.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
@@ -27,6 +27,8 @@ import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { waitFor } from '../support/wait.js';
 import { SECRET } from './fakes.js';
+import { startServices } from '../support/services.js';
+import { route } from '../../flows/router.js';
 
 const TOKEN = '123456:ABC';
 const ALERT_CHANNEL = 'C0ALERTS01';
@@ -101,12 +103,13 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   if (opts.slack) Object.assign(env, { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'slack-signing-secret', SLACK_API_URL: opts.slack.url, SLACK_ALERT_CHANNEL: ALERT_CHANNEL });
   const clock = new FakeClock(NOW);
   const logger = createLogger({ level: 'silent' });
-  const core = await createCore(loadConfig(env), { clock, logger, store: opts.store, filings: opts.filings });
+  const core = await createCore(loadConfig(env), { route, clock, logger, store: opts.store, filings: opts.filings });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   if (opts.emu) adapters.push(await startTelegram(core, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
-  if (opts.slack) adapters.push(await startSlack(core, server, { pause: async () => undefined }));
-  const reminders = await startReminders(core, server, adapters, { intervalMs: 100 });
+  const slack = opts.slack ? await startSlack(core, server, { pause: async () => undefined }) : undefined;
+  if (slack) adapters.push(slack);
+  const reminders = await startServices(core, server, { adapters, teamAlerts: slack?.alerts, reminders: { intervalMs: 100 } });
   const port = await server.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   return {

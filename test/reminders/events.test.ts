@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSignature, EVENT_BODY_LIMIT, signEvent } from '../../src/reminders/filing-events.hook.js';
+import { checkSignature, EVENT_BODY_LIMIT, signEvent } from '../../src/http/filing-events.hook.js';
 import { instant } from '../../src/time.js';
 import { makeFiling, rawFiling } from '../fixtures/filings.fixture.js';
 import { reminderWorld, SECRET, type ReminderWorld } from './fakes.js';

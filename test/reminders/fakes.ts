@@ -11,7 +11,9 @@ import { maskPhone } from '../../src/rules/phone.rules.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
-import { startReminders, type RemindersOptions, type RunningReminders } from '../../src/reminders/service.js';
+import type { RemindersOptions, RunningReminders } from '../../src/reminders/service.js';
+import { startServices } from '../support/services.js';
+import { route } from '../../flows/router.js';
 
 /** One message a fake channel was asked to send. */
 export interface Sent {
@@ -160,13 +162,12 @@ export async function reminderWorld(opts: {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   const config = loadConfig({ STORE_URL: 'memory://', EVENTS_SECRET: SECRET, DEFAULT_LOCALE: 'en', ...opts.env });
-  const core = await createCore(config, { clock, logger, store: opts.store ?? KeyvStateStore.memory(), filings: opts.filings });
+  const core = await createCore(config, { route, clock, logger, store: opts.store ?? KeyvStateStore.memory(), filings: opts.filings });
   const channel = opts.channel ?? new RecordingChannel();
   core.channels.add(channel);
   const alerts = new RecordingAlerts();
-  if (opts.alerts !== false) core.teamAlerts.current = alerts;
   const server = new HttpServer(logger);
-  const reminders = await startReminders(core, server, [], { intervalMs: 0, ...opts.reminders });
+  const reminders = await startServices(core, server, { teamAlerts: opts.alerts !== false ? alerts : undefined, reminders: { intervalMs: 0, ...opts.reminders } });
   return {
     core,
     clock,

@@ -4,11 +4,12 @@ import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { silentLogger } from '../../src/log.js';
-import { startReminders } from '../../src/reminders/service.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
+import { startServices } from '../support/services.js';
+import { route } from '../../flows/router.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -30,9 +31,9 @@ function unreachable(): StateStore {
 const adapter = (name: string, ok: boolean): RunningAdapter => ({ name, health: async () => ({ ok, detail: ok ? 'polling' : 'token revoked' }), stop: async () => undefined });
 
 async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00'): Promise<string> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { clock: new FakeClock(now), logger: silentLogger, store, filings: [makeFiling()] });
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(now), logger: silentLogger, store, filings: [makeFiling()] });
   const server = new HttpServer(silentLogger);
-  const reminders = await startReminders(core, server, adapters, { intervalMs });
+  const reminders = await startServices(core, server, { adapters, reminders: { intervalMs } });
   const port = await server.listen(0, '127.0.0.1');
   stops.push(async () => {
     await reminders.stop();

@@ -415,7 +415,7 @@ describe('R5 new cycles and returns', () => {
   });
 });
 
-describe('core.nudger', () => {
+describe('core.nudge', () => {
   it('sends remind.other to each linked pending verifier except the asker, and says how many it reached', async () => {
     const filing = makeFiling({
       websites: [
@@ -426,12 +426,12 @@ describe('core.nudger', () => {
     const w = await world({ now: at(2 * HOUR), filings: [filing] });
     await w.link('alice', ALICE_PHONE);
     await w.link('bob', BOB_PHONE);
-    const reached = await w.core.nudger.current!(filing, { excludeKey: w.core.people.keyOf(ALICE_PHONE), kind: 'other' });
+    const reached = await w.core.nudge!(filing, { excludeKey: w.core.people.keyOf(ALICE_PHONE), kind: 'other' });
     expect(reached).toBe(1);
     expect(w.channel.to('bob').map((m) => m.text)).toEqual([
       'Another verifier of filing VE-TEST-0001 asks you to complete your SMS verification before 2026-11-30 09:00 (China time), 22 h 0 min left.',
     ]);
-    expect(await w.core.nudger.current!(filing, { kind: 'team' })).toBe(2);
+    expect(await w.core.nudge!(filing, { kind: 'team' })).toBe(2);
     expect(w.channel.to('alice')[0]!.text).toMatch(/^Our team asks you/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseReminderOffsets } from '../../src/rules/reminder.rules.js';
-import { AT_RISK_MS, duePoints, isSchedulable, nextDueAfter, teamAlertDue, WINDOW_CLOSED_GRACE_MS } from '../../src/reminders/schedule.rules.js';
+import { AT_RISK_MS, duePoints, isSchedulable, nextDueAfter, teamAlertDue, WINDOW_CLOSED_GRACE_MS } from '../../src/rules/schedule.rules.js';
 import { TimeIndex } from '../../src/reminders/time.index.js';
 import { instant } from '../../src/time.js';
 

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { FakeSlack, type Recorded } from './fake-slack.js';
+import { route } from '../../flows/router.js';
 
 /** The signing secret of every test app. */
 export const SECRET = 'test-signing-secret-0123456789';
@@ -78,7 +79,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     STORE_URL: 'memory://',
     ...opts.env,
   });
-  const core = await createCore(config, { store: KeyvStateStore.memory(), logger, clock, ...(opts.filings ? { filings: opts.filings } : {}) });
+  const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger, clock, ...(opts.filings ? { filings: opts.filings } : {}) });
   const server = new HttpServer(logger);
   const slack = await startSlack(core, server, { pause: () => Promise.resolve(), ...opts.adapter });
   const port = await server.listen(0, '127.0.0.1');

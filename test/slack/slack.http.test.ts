@@ -141,10 +141,10 @@ describe('delivery', () => {
   });
 
   it('answers 503 once stopped, and takes its alerts away', async () => {
-    expect(h.core.teamAlerts.current).toBeDefined();
+    expect(h.slack.alerts).toBeDefined();
     await h.slack.stop();
     expect((await h.post(challenge, { ...json, ...h.sign(challenge) })).status).toBe(503);
-    expect(h.core.teamAlerts.current).toBeUndefined();
+    expect(h.slack.alerts).toBeUndefined();
     expect(await h.slack.health()).toMatchObject({ ok: false });
   });
 

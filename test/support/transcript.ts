@@ -1,6 +1,6 @@
 /** A transcript harness: tests read like the conversation (send, expect, tap), on a fake clock and a memory store. */
 import { expect as vexpect } from 'vitest';
-import type { Activity, ChannelId, Locale, OutgoingMessage } from '../../src/activity.js';
+import type { Activity, Capabilities, ChannelId, Locale, OutgoingMessage } from '../../src/activity.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
@@ -9,6 +9,10 @@ import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
+import type { Nudger } from '../../src/reminders/nudge.sender.js';
+import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
+import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
+import { route } from '../../flows/router.js';
 
 /** Options for a test world. */
 export interface WorldOptions {
@@ -16,6 +20,8 @@ export interface WorldOptions {
   store?: StateStore;
   filings?: Filing[];
   env?: Record<string, string>;
+  /** A nudger to build the runner with, instead of the one over the core's channels. */
+  nudge?: Nudger;
 }
 
 /** A core on a fake clock and a memory store, with captured logs. */
@@ -26,11 +32,20 @@ export interface World {
   chat(opts?: { user?: string; channel?: ChannelId; locale?: Locale; conversation?: string }): Chat;
 }
 
+/** What each platform's adapter declares it can do; a chat on that platform gets the same. */
+const CAPABILITIES: Record<ChannelId, Capabilities> = {
+  console: CONSOLE_CAPABILITIES,
+  telegram: TELEGRAM_CAPABILITIES,
+  slack: { canRequestContact: false, canDeleteMessages: false, canLinkByCommand: false },
+};
+
 /** Builds a world with the demo filings at DEMO_ANCHOR (so the file's times are the test's times). */
 export async function world(opts: WorldOptions = {}): Promise<World> {
   const clock = new FakeClock(opts.now ?? DEMO_ANCHOR);
   const logs: string[] = [];
   const core = await createCore(loadConfig({ STORE_URL: 'memory://', ...opts.env }), {
+    route,
+    ...(opts.nudge ? { nudge: opts.nudge } : {}),
     clock,
     store: opts.store ?? KeyvStateStore.memory(),
     logger: createLogger({ level: 'debug', sink: (line) => logs.push(line) }),
@@ -73,7 +88,7 @@ export class Chat implements PromiseLike<void> {
   /** Runs one activity input now (not queued); for concurrency tests. */
   async run(input: Activity['input']): Promise<OutgoingMessage[]> {
     const activity: Activity = { channel: this.channel, userId: this.userId, conversationId: this.conversationId, input, ...(this.locale ? { locale: this.locale } : {}) };
-    const out = await this.core.runner.handle(activity);
+    const out = await this.core.runner.handle(activity, CAPABILITIES[this.channel]);
     this.last = out;
     this.all.push(...out);
     return out;

@@ -4,14 +4,14 @@ import {
   escapeHtml,
   isPrivateChat,
   renderMessages,
-  renderReply,
+  renderTelegram,
   sanitizeText,
   splitText,
   toActivity,
   toLocale,
   TELEGRAM_TEXT_LIMIT,
 } from '../../adapters/telegram/telegram.translate.js';
-import { encodeButton } from '../../flows/buttons.js';
+import { encodeButton } from '../../src/buttons.codec.js';
 
 const from = (id: number, language_code?: string) => ({ id, is_bot: false, first_name: 'A', ...(language_code ? { language_code } : {}) });
 const privateChat = (id: number) => ({ id, type: 'private' as const, first_name: 'A' });
@@ -70,9 +70,9 @@ describe('toActivity: updates in', () => {
   });
 });
 
-describe('renderReply: replies out', () => {
+describe('renderTelegram: replies out', () => {
   it('HTML-escapes every piece of text and sends parse_mode HTML', () => {
-    const { sends } = renderReply({ text: '<b>张三 & "co"</b>', buttons: [] }, { privateChat: true });
+    const { sends } = renderTelegram({ text: '<b>张三 & "co"</b>', buttons: [] }, { privateChat: true });
     expect(sends).toHaveLength(1);
     expect(sends[0]!.text).toBe('&lt;b&gt;张三 &amp; "co"&lt;/b&gt;');
     expect(sends[0]!.extra.parse_mode).toBe('HTML');
@@ -80,7 +80,7 @@ describe('renderReply: replies out', () => {
   });
 
   it('buttons become an inline keyboard with rows kept and data passed through', () => {
-    const { sends } = renderReply({ text: 'x', buttons: [[{ label: 'Open', data: encodeButton('lk', 'VE-2026-000101') }, { label: 'Help', data: 'hp' }], [{ label: '中文', data: 'lg:zh' }]] }, { privateChat: true });
+    const { sends } = renderTelegram({ text: 'x', buttons: [[{ label: 'Open', data: encodeButton('lk', 'VE-2026-000101') }, { label: 'Help', data: 'hp' }], [{ label: '中文', data: 'lg:zh' }]] }, { privateChat: true });
     expect(sends[0]!.extra.reply_markup).toEqual({
       inline_keyboard: [
         [
@@ -94,20 +94,20 @@ describe('renderReply: replies out', () => {
 
   it('re-checks callback_data against 64 bytes: a button over it is dropped and counted, never sent', () => {
     const long = 'lk:' + '备'.repeat(21); // 3 + 63 bytes
-    const { sends, dropped } = renderReply({ text: 'x', buttons: [[{ label: 'bad', data: long }, { label: 'ok', data: 'hp' }]] }, { privateChat: true });
+    const { sends, dropped } = renderTelegram({ text: 'x', buttons: [[{ label: 'bad', data: long }, { label: 'ok', data: 'hp' }]] }, { privateChat: true });
     expect(dropped).toBe(1);
     expect(sends[0]!.extra.reply_markup).toEqual({ inline_keyboard: [[{ text: 'ok', callback_data: 'hp' }]] });
     const exactly64 = 'lk:' + 'a'.repeat(61);
-    expect(renderReply({ text: 'x', buttons: [[{ label: 'ok', data: exactly64 }]] }, { privateChat: true }).dropped).toBe(0);
+    expect(renderTelegram({ text: 'x', buttons: [[{ label: 'ok', data: exactly64 }]] }, { privateChat: true }).dropped).toBe(0);
   });
 
   it('a contact request is a one-time request_contact reply keyboard in a private chat', () => {
-    const { sends } = renderReply({ text: 'Share', buttons: [[{ label: 'Help', data: 'hp' }]], requestContact: 'Share my phone number' }, { privateChat: true });
+    const { sends } = renderTelegram({ text: 'Share', buttons: [[{ label: 'Help', data: 'hp' }]], requestContact: 'Share my phone number' }, { privateChat: true });
     expect(sends[0]!.extra.reply_markup).toEqual({ keyboard: [[{ text: 'Share my phone number', request_contact: true }]], one_time_keyboard: true, resize_keyboard: true, is_persistent: false });
   });
 
   it('in a group (where request_contact does not work) the contact request falls back to the inline buttons', () => {
-    const { sends } = renderReply({ text: 'Share', buttons: [[{ label: 'Help', data: 'hp' }]], requestContact: 'Share my phone number' }, { privateChat: false });
+    const { sends } = renderTelegram({ text: 'Share', buttons: [[{ label: 'Help', data: 'hp' }]], requestContact: 'Share my phone number' }, { privateChat: false });
     expect(sends[0]!.extra.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Help', callback_data: 'hp' }]] });
   });
 
@@ -126,7 +126,7 @@ describe('renderReply: replies out', () => {
   it('a 5,000-character message goes out in two parts at a paragraph break, the keyboard on the last', () => {
     const text = 'a'.repeat(3000) + '\n\n' + 'b'.repeat(1998);
     expect(text.length).toBe(5000);
-    const { sends } = renderReply({ text, buttons: [[{ label: 'Help', data: 'hp' }]] }, { privateChat: true });
+    const { sends } = renderTelegram({ text, buttons: [[{ label: 'Help', data: 'hp' }]] }, { privateChat: true });
     expect(sends.map((s) => s.text)).toEqual(['a'.repeat(3000), 'b'.repeat(1998)]);
     expect(sends[0]!.extra.reply_markup).toBeUndefined();
     expect(sends[1]!.extra.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Help', callback_data: 'hp' }]] });
@@ -134,20 +134,20 @@ describe('renderReply: replies out', () => {
 
   it('splits before escaping, so a part never cuts an entity and counts Telegram’s characters, not the escapes', () => {
     const text = '<'.repeat(5000);
-    const { sends } = renderReply({ text, buttons: [] }, { privateChat: true });
+    const { sends } = renderTelegram({ text, buttons: [] }, { privateChat: true });
     expect(sends).toHaveLength(2);
     expect(sends[0]!.text).toBe('&lt;'.repeat(TELEGRAM_TEXT_LIMIT));
     expect(sends[1]!.text).toBe('&lt;'.repeat(5000 - TELEGRAM_TEXT_LIMIT));
   });
 
   it('NUL and other control characters are dropped, RTL marks kept and escaped text still sent', () => {
-    const { sends } = renderReply({ text: 'id <x>\u0000\u202Eevil\u200F\u0007 end', buttons: [] }, { privateChat: true });
+    const { sends } = renderTelegram({ text: 'id <x>\u0000\u202Eevil\u200F\u0007 end', buttons: [] }, { privateChat: true });
     expect(sends[0]!.text).toBe('id &lt;x&gt;\u202Eevil\u200F end');
     expect(sanitizeText('a\uD800b\uDC00c😀')).toBe('a\uFFFDb\uFFFDc😀');
   });
 
   it('an empty text still renders a sendable message', () => {
-    expect(renderReply({ text: '  ', buttons: [] }, { privateChat: true }).sends[0]!.text).toBe('…');
+    expect(renderTelegram({ text: '  ', buttons: [] }, { privateChat: true }).sends[0]!.text).toBe('…');
   });
 });
 

@@ -105,9 +105,9 @@ describe('Telegram, webhook mode', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const real = rig.core.runner.handle.bind(rig.core.runner);
-    vi.spyOn(rig.core.runner, 'handle').mockImplementation(async (activity) => {
+    vi.spyOn(rig.core.runner, 'handle').mockImplementation(async (activity, can) => {
       if (activity.conversationId === '2007') await gate;
-      return real(activity);
+      return real(activity, can);
     });
     const slow = postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(60, 2007, '/help'), SECRET);
     const slowNext = postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(61, 2007, '/lang en'), SECRET);

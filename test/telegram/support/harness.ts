@@ -12,6 +12,7 @@ import { DEMO_ANCHOR } from '../../../src/filings.js';
 import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
 import { KeyvStateStore } from '../../../src/store/keyv.store.js';
+import { route } from '../../../flows/router.js';
 
 /** The bot token every test uses. */
 export const TOKEN = '123456:ABC';
@@ -37,7 +38,7 @@ export async function makeCore(env: Record<string, string>): Promise<{ core: Cor
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   const config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, STORE_URL: 'memory://', ...env });
-  const core = await createCore(config, { store: KeyvStateStore.memory(), logger, clock: new FakeClock(DEMO_ANCHOR) });
+  const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger, clock: new FakeClock(DEMO_ANCHOR) });
   return { core, logs };
 }
 

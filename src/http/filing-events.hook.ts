@@ -1,9 +1,13 @@
 /** `POST /hooks/filing-events` (CONTRACT §2): verify the signature, parse, dedupe on eventId, apply. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Core } from '../core.js';
+import type { Clock } from '../clock.js';
 import { FilingEventSchema, type FilingEvent } from '../events.js';
+import type { FilingSource } from '../filings.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { BodyTooLargeError, readBody, sendJson } from '../server.js';
+import type { StateStore } from '../store/state-store.js';
 
 /** CONTRACT §2: a timestamp more than this far from now is refused. */
 export const SIGNATURE_WINDOW_S = 300;
@@ -45,10 +49,19 @@ function filingIdOf(event: FilingEvent): string {
   return event.type === 'filing.upserted' ? event.filing.id : event.filingId;
 }
 
+/** What the hook reads and writes: the filings it applies events to, and its own store namespace for eventIds. */
+export interface FilingEventsDeps {
+  store: StateStore;
+  filings: FilingSource;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
 /** Builds the route handler; an accepted event reaches the scheduler through FilingSource.onChange. */
-export function filingEventsHandler(core: Core, secret: string) {
-  const store = core.store.namespace('events');
-  const { logger, metrics } = core;
+export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
+  const store = deps.store.namespace('events');
+  const { logger, metrics, clock, filings } = deps;
   const reject = (res: ServerResponse, status: number, type: string, outcome: HookOutcome, body: Record<string, unknown>): HookOutcome => {
     metrics.events.inc({ type, outcome });
     sendJson(res, status, { ok: false, ...body });
@@ -63,7 +76,7 @@ export function filingEventsHandler(core: Core, secret: string) {
       if (error instanceof BodyTooLargeError) return reject(res, 413, 'unknown', 'too_large', { error: `body over ${EVENT_BODY_LIMIT} bytes` });
       throw error;
     }
-    const check = checkSignature(secret, header(req, 'x-timestamp'), header(req, 'x-signature'), raw, core.clock.now().valueOf());
+    const check = checkSignature(secret, header(req, 'x-timestamp'), header(req, 'x-signature'), raw, clock.now().valueOf());
     if (!check.ok) {
       logger.warn('filing event refused', { reason: check.reason });
       return reject(res, 401, 'unknown', 'unauthorized', { error: check.reason === 'stale' ? 'timestamp outside the 300 s window' : 'bad or missing signature' });
@@ -96,17 +109,17 @@ export function filingEventsHandler(core: Core, secret: string) {
         sendJson(res, 200, { ok: true, duplicate: true });
         return 'duplicate';
       }
-      const result = await core.filings.apply(event);
+      const result = await filings.apply(event);
       if (!result.ok) {
         if (result.error === 'unknown_filing') {
           // Not lost silently: logged, counted, kept for a while for an operator, and the 404 tells the sender to retry after an upsert.
           logger.warn('filing event for an unknown filing', { eventId: event.eventId, type: event.type, filingId: filingIdOf(event) });
-          await store.set(`unknown:${event.eventId}`, { type: event.type, filingId: filingIdOf(event), at: event.at, receivedAt: core.clock.now().toISOString() }, EVENT_ID_TTL_MS);
+          await store.set(`unknown:${event.eventId}`, { type: event.type, filingId: filingIdOf(event), at: event.at, receivedAt: clock.now().toISOString() }, EVENT_ID_TTL_MS);
           return reject(res, 404, event.type, 'unknown_filing', { error: 'unknown filing', field: result.field });
         }
         return reject(res, 400, event.type, 'invalid', { error: result.error === 'not_a_verifier' ? 'not a verifier of this filing' : 'the filing has no verification cycle', field: result.field });
       }
-      await store.set(`evt:${event.eventId}`, { type: event.type, at: core.clock.now().toISOString() }, EVENT_ID_TTL_MS);
+      await store.set(`evt:${event.eventId}`, { type: event.type, at: clock.now().toISOString() }, EVENT_ID_TTL_MS);
       metrics.events.inc({ type: event.type, outcome: 'accepted' });
       logger.info('filing event accepted', { eventId: event.eventId, type: event.type, filingId: filingIdOf(event) });
       sendJson(res, 200, { ok: true, duplicate: false });

@@ -1,9 +1,9 @@
 /** What every flow step sees (FlowDeps) and returns (StepResult): pure data, all I/O through deps. */
-import type { Activity, ChannelId, Locale, Reply } from '../src/activity.js';
-import type { Clock } from '../src/clock.js';
-import type { Filing } from '../src/filing.js';
-import type { ExtraConfirmations } from '../src/rules/cycle.rules.js';
-import type { WorkCalendar } from '../src/rules/workday.rules.js';
+import type { Activity, Capabilities, Locale, Reply } from './activity.js';
+import type { Clock } from './clock.js';
+import type { Filing } from './filing.js';
+import type { ExtraConfirmations } from './rules/cycle.rules.js';
+import type { WorkCalendar } from './rules/workday.rules.js';
 
 /** The version of the stored flow state; a stored state with another version restarts its flow. */
 export const SESSION_VERSION = 2;
@@ -21,7 +21,8 @@ export interface SessionState {
 
 /** The person in this turn, read-only. */
 export interface Me {
-  channel: ChannelId;
+  /** What the platform this person is on can do. */
+  can: Capabilities;
   locale: Locale;
   /** The opaque key of the linked phone, if linked. */
   phoneKey?: string;
@@ -72,6 +73,9 @@ export type StepResult =
   | { status: 'waiting'; state: SessionState; replies: Reply[]; effects?: Effect[] }
   | { status: 'done'; replies: Reply[]; effects?: Effect[] }
   | { status: 'keep'; replies: Reply[]; effects?: Effect[] };
+
+/** The router: one turn's input, with the stored state, to the step that handles it (injected into the runner). */
+export type Route = (input: TurnInput, deps: FlowDeps) => Promise<StepResult>;
 
 /** A turn's input with the stored state it meets. */
 export interface TurnInput {

@@ -1,7 +1,7 @@
 /** RULES R5, as the scheduler needs it: when team alerts are due, and every instant at which something may fall due. */
 import type { AlertKind } from '../adapter.js';
-import { deadlineOf } from '../rules/cycle.rules.js';
-import { reminderStages, type ReminderOffset } from '../rules/reminder.rules.js';
+import { deadlineOf } from './cycle.rules.js';
+import { reminderStages, type ReminderOffset } from './reminder.rules.js';
 import type { Dayjs } from '../time.js';
 
 /** R5: the team hears "at risk" once this much or less is left with someone pending. */

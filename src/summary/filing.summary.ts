@@ -1,12 +1,13 @@
 /** A filing's verification picture as data, shared by the applicant's lookup and the team's Slack summary. */
-import type { Msg } from '../src/activity.js';
-import type { Filing } from '../src/filing.js';
-import { cycleState, timeLeftParts, type CycleState, type ExtraConfirmations, type VerifierState } from '../src/rules/cycle.rules.js';
-import { maskName, maskPhone } from '../src/rules/phone.rules.js';
-import type { Role } from '../src/rules/verifiers.rules.js';
-import { requiredVerifiers } from '../src/rules/verifiers.rules.js';
-import { isVirtualOperator } from '../src/rules/warnings.rules.js';
-import { toChinaTime, type Dayjs } from '../src/time.js';
+import type { Msg } from '../activity.js';
+import type { Filing } from '../filing.js';
+import { cycleState, timeLeftParts, type CycleState, type ExtraConfirmations, type VerifierState } from '../rules/cycle.rules.js';
+import { maskName, maskPhone } from '../rules/phone.rules.js';
+import { withoutPeople } from '../rules/privacy.rules.js';
+import type { Role } from '../rules/verifiers.rules.js';
+import { requiredVerifiers } from '../rules/verifiers.rules.js';
+import { isVirtualOperator } from '../rules/warnings.rules.js';
+import { toChinaTime, type Dayjs } from '../time.js';
 
 /** One verifier as anyone may see it: masked (R8). */
 export interface VerifierView {
@@ -49,17 +50,6 @@ export function timeLeftMsg(msLeft: number): Msg {
 function stateOf(v: VerifierState): VerifierView['state'] {
   if (v.state === 'pending') return 'pending';
   return v.source === 'system' ? 'verified' : (v.source ?? 'verified');
-}
-
-/**
- * Free text from a filing (the subject's or a website's name) as it may be shown: an individual's
- * filing (个人备案) names the person in it, so any principal's name found there is masked (R8).
- */
-export function withoutPeople(text: string, filing: Filing): string {
-  const names = new Set([filing.subject.principal.name, ...filing.websites.map((w) => w.principal.name)].filter((n) => Array.from(n).length >= 2));
-  let out = text;
-  for (const name of names) out = out.split(name).join(maskName(name));
-  return out;
 }
 
 /** Builds the summary of a filing at `now` (R1–R3, R7), masking every person (R8). */

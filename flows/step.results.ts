@@ -1,0 +1,25 @@
+/** The ways a step ends that every flow shares: done, keep, expired, not found. */
+import type { Reply } from '../src/activity.js';
+import { m, reply } from '../src/reply.builders.js';
+import type { FlowDeps, StepResult } from '../src/turn.types.js';
+import { menuButtons } from './menu.replies.js';
+
+/** A finished turn with one reply. */
+export function done(...replies: Reply[]): StepResult {
+  return { status: 'done', replies };
+}
+
+/** A turn that leaves the stored state as it was. */
+export function keep(...replies: Reply[]): StepResult {
+  return { status: 'keep', replies };
+}
+
+/** "This button has expired", with a fresh menu (tampered, stale or foreign button data). */
+export function expired(deps: FlowDeps): StepResult {
+  return done(reply([m('error.expired')], menuButtons(deps)));
+}
+
+/** The same answer for an unknown filing and one this person may not see (R8). */
+export function notFound(deps: FlowDeps, id: string): StepResult {
+  return done(reply([m('lookup.notFound', { id })], menuButtons(deps)));
+}

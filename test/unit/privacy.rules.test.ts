@@ -1,0 +1,57 @@
+/** RULES R8 as tables: the code guard and masking people in a filing's free text. */
+import { describe, expect, it } from 'vitest';
+import { looksSensitive, withoutPeople } from '../../src/rules/privacy.rules.js';
+import { hasRecovery } from '../../src/rules/recovery.rules.js';
+import { FILING_TYPES } from '../../src/filing.js';
+import { makeFiling } from '../fixtures/filings.fixture.js';
+
+describe('R8 code guard: looksSensitive', () => {
+  it.each<[string, boolean]>([
+    ['123456', true],
+    ['  654321  ', true],
+    ['my code is 123456', true],
+    ['验证码 123456', true],
+    ['11010519491231002X', true],
+    ['110105194912310021', true],
+    ['110105491231002', true],
+    ['31002X', true],
+    ['31002x', true],
+    ['/lookup VE-2026-000101', false],
+    ['VE-2026-000101', false],
+    ['13800138000', false],
+    ['/link 13800138000', false],
+    ['12345', false],
+    ['1234567', false],
+    ['hello', false],
+    ['the code 123456 arrived, but this sentence is longer than forty characters', false],
+  ])('%j → %s', (text, sensitive) => {
+    expect(looksSensitive(text)).toBe(sensitive);
+  });
+});
+
+describe('R8 withoutPeople: a principal named in free text is masked', () => {
+  const filing = makeFiling({
+    subject: { name: '张三的个人网站', principal: { name: '张三', phone: '13800138000' } },
+    websites: [{ name: '李四博客', domains: [], principal: { name: '李四', phone: '13900139000' } }],
+  });
+  it.each<[string, string]>([
+    ['张三的个人网站', '张*的个人网站'],
+    ['李四博客', '李*博客'],
+    ['张三和李四', '张*和李*'],
+    ['测试科技有限公司', '测试科技有限公司'],
+    ['', ''],
+  ])('%j → %j', (text, shown) => {
+    expect(withoutPeople(text, filing)).toBe(shown);
+  });
+
+  it('leaves a one-character name alone (it would mask unrelated text)', () => {
+    const single = makeFiling({ subject: { name: '王的店', principal: { name: '王', phone: '13800138000' } } });
+    expect(withoutPeople('王的店', single)).toBe('王的店');
+  });
+});
+
+describe('R6 hasRecovery', () => {
+  it.each(FILING_TYPES.map((type) => [type, type !== 'cancel_access'] as const))('%s → %s', (type, expected) => {
+    expect(hasRecovery(type)).toBe(expected);
+  });
+});
