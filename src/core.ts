@@ -12,7 +12,7 @@ import { People } from './people.js';
 import { openPhoneKeyer } from './privacy.js';
 import { loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { TurnRunner, type Nudger } from './runner.js';
-import { openStore } from './store/keyv.store.js';
+import { openStore } from './store/store.open.js';
 import type { StateStore } from './store/state-store.js';
 
 /** Everything adapters and services share. */

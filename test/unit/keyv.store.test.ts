@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { KeyvStateStore, openStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { openStore } from '../../src/store/store.open.js';
 import type { StateStore } from '../../src/store/state-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beian-store-'));
