@@ -56,6 +56,7 @@ interface Shared {
   mutex: KeyedMutex;
   everReady: boolean;
   lastError?: Error;
+  firstWait?: Promise<void>;
   probeKey: string;
 }
 
@@ -124,19 +125,22 @@ export class RedisStateStore implements StateStore {
     throw new Error(`not connected (${client.status})${last ? `: ${last.message}` : ''}`, { cause: last });
   }
 
+  /** Resolves when the first connection is ready, or after connectWaitMs; every caller shares one wait. */
   private firstConnection(): Promise<void> {
-    const { client, opts } = this.shared;
-    return new Promise((resolve) => {
+    const shared = this.shared;
+    shared.firstWait ??= new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        client.off('ready', done);
-        client.off('end', done);
+        shared.client.off('ready', done);
+        shared.client.off('end', done);
+        shared.firstWait = undefined;
         resolve();
       };
-      const timer = setTimeout(done, opts.connectWaitMs);
-      client.on('ready', done);
-      client.on('end', done);
+      const timer = setTimeout(done, shared.opts.connectWaitMs);
+      shared.client.on('ready', done);
+      shared.client.on('end', done);
     });
+    return shared.firstWait;
   }
 
   get<T>(key: string): Promise<T | undefined> {
