@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { Lease } from './redis.lease.js';
 import { KeyedMutex, type StateStore } from './state-store.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from './redis.url.js';
 import { guarded, StoreLockLostError, StoreLockTimeoutError, StoreUnavailableError, type StoreOperation } from './store.errors.js';
@@ -37,13 +38,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
 }
 
-/** Extends a lease only if this holder still owns it. */
-const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
-/** Deletes a lease only if this holder still owns it, so a late release never frees another holder's lock. */
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-
 /** Escapes Redis glob characters so a prefix is matched literally by SCAN MATCH. */
-export function escapeGlob(text: string): string {
+function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
@@ -71,7 +67,7 @@ export class RedisStateStore implements StateStore {
   static open(url: string, options: RedisStoreOptions = {}): RedisStateStore {
     const target = parseRedisUrl(url);
     const client = new Redis(toIoredisOptions(target, options.commandTimeoutMs ?? 5_000));
-    const root = `${options.keyPrefix ?? 'beian'}`;
+    const root = options.keyPrefix ?? 'beian';
     const shared: Shared = {
       client,
       name: `redis ${describeRedisTarget(target)}`,
@@ -247,54 +243,6 @@ export class RedisStateStore implements StateStore {
     await guarded('close', this.shared.name, async () => {
       await client.quit();
     });
-  }
-}
-
-/** A held lock lease, renewed in the background until released. */
-class Lease {
-  private timer?: NodeJS.Timeout;
-  private lost = false;
-  private released = false;
-
-  constructor(
-    private readonly client: Redis,
-    private readonly key: string,
-    private readonly token: string,
-    private readonly leaseMs: number,
-    private validUntil: number,
-  ) {
-    this.schedule();
-  }
-
-  private schedule(): void {
-    this.timer = setTimeout(() => void this.renew(), Math.max(1, Math.floor(this.leaseMs / 3)));
-    this.timer.unref();
-  }
-
-  private async renew(): Promise<void> {
-    const sentAt = Date.now();
-    try {
-      const extended = await this.client.eval(RENEW, 1, this.key, this.token, this.leaseMs);
-      if (extended === 1) this.validUntil = sentAt + this.leaseMs;
-      else this.lost = true;
-    } catch {
-      // A failed renewal is retried on the next tick; if none succeeds in time, validUntil passes and release() reports the loss.
-    }
-    if (!this.lost && !this.released) this.schedule();
-  }
-
-  /** Stops renewing and frees the lock; true when the lease was held without a gap until now. */
-  async release(): Promise<boolean> {
-    this.released = true;
-    clearTimeout(this.timer);
-    let held = !this.lost && Date.now() < this.validUntil;
-    try {
-      if ((await this.client.eval(RELEASE, 1, this.key, this.token)) !== 1) held = false;
-    } catch {
-      // The work is done and was exclusive while the lease was valid; an unreleased lease expires
-      // by itself within leaseMs, so the only cost is that the next holder waits that long.
-    }
-    return held;
   }
 }
 

@@ -23,8 +23,9 @@ export async function listKeys(store: StateStore, prefix: string): Promise<strin
 }
 
 /** 100 read-modify-writes of one counter under withLock, spread over the given stores; returns the final count. */
-async function lockedCounter(stores: StateStore[], perStore: number): Promise<number | undefined> {
-  await stores[0]!.set('counter', 0);
+async function lockedCounter(stores: [StateStore, ...StateStore[]], perStore: number): Promise<number | undefined> {
+  const [first] = stores;
+  await first.set('counter', 0);
   await Promise.all(
     stores.flatMap((store) =>
       Array.from({ length: perStore }, () =>
@@ -36,7 +37,7 @@ async function lockedCounter(stores: StateStore[], perStore: number): Promise<nu
       ),
     ),
   );
-  return stores[0]!.get<number>('counter');
+  return first.get<number>('counter');
 }
 
 /** Registers the contract's tests for one backend. */
