@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
+import { parseRedisUrl } from './store/redis.url.js';
 
 /** The shipped demo filings. */
 export const DEMO_FILINGS_FILE = fileURLToPath(new URL('../data/demo-filings.json', import.meta.url));
@@ -13,9 +14,18 @@ const url = (what: string) =>
 const EnvSchema = z
   .object({
     FILINGS_FILE: optionalText,
-    STORE_URL: optionalText.refine((v) => v === undefined || v === 'memory://' || v.startsWith('file:') || v.startsWith('redis://') || v.startsWith('rediss://'), {
-      message: 'must be memory://, file:<path> or redis://…',
-    }),
+    STORE_URL: optionalText
+      .refine((v) => v === undefined || v === 'memory://' || v.startsWith('file:') || v.startsWith('redis://') || v.startsWith('rediss://'), {
+        message: 'must be memory://, file:<path> or redis://…',
+      })
+      .superRefine((v, ctx) => {
+        if (!v?.startsWith('redis')) return;
+        try {
+          parseRedisUrl(v);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
     TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[A-Za-z0-9_-]+$/.test(v), { message: 'must look like 123456:ABC-DEF… (from BotFather)' }),
     TELEGRAM_API_ROOT: url('the Bot API server'),
     TELEGRAM_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be the public https URL Telegram posts to' }),

@@ -12,7 +12,7 @@ import { openPhoneKeyer } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
 import { TurnRunner } from './runner.js';
-import { openStore } from './store/keyv.store.js';
+import { openStore } from './store/store.open.js';
 import type { StateStore } from './store/state-store.js';
 import type { Route } from './turn.types.js';
 

@@ -1,10 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { KeyvStateStore, openStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { openStore } from '../../src/store/store.open.js';
 import type { StateStore } from '../../src/store/state-store.js';
+import { StoreUnavailableError } from '../../src/store/store.errors.js';
+import { describeStoreContract, listKeys } from './store.contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beian-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,158 +16,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fileCount = 0;
 const freshFile = () => join(dir, `store-${++fileCount}.sqlite`);
 
-/** Every key under a prefix, sorted. */
-async function listKeys(store: StateStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const key of store.keys(prefix)) out.push(key);
-  return out.sort();
-}
-
 const opened: StateStore[] = [];
 afterEach(async () => {
   for (const s of opened.splice(0)) await s.close();
 });
 
-const backends: Array<[string, () => StateStore]> = [
-  ['memory', () => KeyvStateStore.memory()],
-  ['sqlite', () => KeyvStateStore.sqlite(freshFile())],
-];
-
-describe.each(backends)('StateStore over keyv (%s)', (_name, make) => {
-  const open = () => {
-    const s = make();
-    opened.push(s);
-    return s;
-  };
-
-  it('R5 get/set/delete round-trip values of every JSON shape', async () => {
-    const store = open();
-    const values: Array<[string, unknown]> = [
-      ['string', 'hello'],
-      ['number', 42],
-      ['zero', 0],
-      ['false', false],
-      ['object', { a: 1, nested: { b: ['x', 'y'] } }],
-      ['array', [1, 'two', null]],
-      ['chinese', '张三丰'],
-    ];
-    for (const [key, value] of values) await store.set(key, value);
-    for (const [key, value] of values) expect(await store.get(key)).toEqual(value);
-    expect(await store.get('missing')).toBeUndefined();
-    expect(await store.delete('string')).toBe(true);
-    expect(await store.delete('string')).toBe(false);
-    expect(await store.get('string')).toBeUndefined();
-  });
-
-  it('R5 set overwrites', async () => {
-    const store = open();
-    await store.set('k', 1);
-    await store.set('k', 2);
-    expect(await store.get('k')).toBe(2);
-  });
-
-  it('R5 a TTL expires the key, and keys() no longer lists it', async () => {
-    const store = open();
-    await store.set('ttl:short', 'gone soon', 50);
-    await store.set('ttl:long', 'stays', 60_000);
-    await store.set('ttl:none', 'stays');
-    expect(await store.get('ttl:short')).toBe('gone soon');
-    await sleep(120);
-    expect(await store.get('ttl:short')).toBeUndefined();
-    expect(await store.get('ttl:long')).toBe('stays');
-    expect(await listKeys(store, 'ttl:')).toEqual(['ttl:long', 'ttl:none']);
-  });
-
-  it('R5 setIfAbsent: exactly one of 50 concurrent calls sets the key (a stage is sent once)', async () => {
-    const store = open();
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.setIfAbsent('sent:VE-1:13800138000:4h', i)));
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await store.get('sent:VE-1:13800138000:4h')).toBe(results.indexOf(true));
-  });
-
-  it('R5 setIfAbsent is false for a key already set, and true again once its TTL expired', async () => {
-    const store = open();
-    await store.set('once', 'first');
-    expect(await store.setIfAbsent('once', 'second')).toBe(false);
-    expect(await store.get('once')).toBe('first');
-    expect(await store.setIfAbsent('brief', 1, 50)).toBe(true);
-    expect(await store.setIfAbsent('brief', 2, 50)).toBe(false);
-    await sleep(120);
-    expect(await store.setIfAbsent('brief', 3)).toBe(true);
-    expect(await store.get('brief')).toBe(3);
-  });
-
-  it('STYLE §6 withLock serializes 100 concurrent read-modify-writes of a counter', async () => {
-    const store = open();
-    await store.set('counter', 0);
-    await Promise.all(
-      Array.from({ length: 100 }, () =>
-        store.withLock('counter', async () => {
-          const n = (await store.get<number>('counter')) ?? 0;
-          await sleep(0); // yield between read and write: without the lock, updates would be lost
-          await store.set('counter', n + 1);
-        }),
-      ),
-    );
-    expect(await store.get('counter')).toBe(100);
-  });
-
-  it('STYLE §6 withLock returns the result, and a failing turn does not block the next', async () => {
-    const store = open();
-    await expect(store.withLock('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await store.withLock('k', async () => 'next')).toBe('next');
-  });
-
-  it('STYLE §6 withLock on different keys does not wait for each other', async () => {
-    const store = open();
-    let releaseA!: () => void;
-    const a = store.withLock('a', () => new Promise<string>((resolve) => (releaseA = () => resolve('a'))));
-    expect(await store.withLock('b', async () => 'b')).toBe('b');
-    releaseA();
-    expect(await a).toBe('a');
-  });
-
-  it('R8 namespaces are isolated from each other and from the root', async () => {
-    const store = open();
-    const a = store.namespace('a');
-    const b = store.namespace('b');
-    await a.set('k', 'in a');
-    await b.set('k', 'in b');
-    await store.set('k', 'in root');
-    expect(await a.get('k')).toBe('in a');
-    expect(await b.get('k')).toBe('in b');
-    expect(await store.get('k')).toBe('in root');
-    expect(await store.get('a:k')).toBe('in a');
-    expect(await a.delete('k')).toBe(true);
-    expect(await b.get('k')).toBe('in b');
-    expect(await a.setIfAbsent('k', 'again')).toBe(true);
-    expect(await b.setIfAbsent('k', 'again')).toBe(false);
-  });
-
-  it('R8 nested namespaces prefix both names', async () => {
-    const store = open();
-    await store.namespace('a').namespace('b').set('k', 1);
-    expect(await store.get('a:b:k')).toBe(1);
-    expect(await store.namespace('a').get('b:k')).toBe(1);
-  });
-
-  it('R5 keys(prefix) lists live keys under the prefix, namespace-relative', async () => {
-    const store = open();
-    const ns = store.namespace('conv');
-    for (const key of ['filing:VE-1', 'filing:VE-2', 'filing:VE-10', 'user:1', 'filings']) await ns.set(key, true);
-    await store.set('filing:VE-root', true);
-    await store.namespace('other').set('filing:VE-3', true);
-    expect(await listKeys(ns, 'filing:')).toEqual(['filing:VE-1', 'filing:VE-10', 'filing:VE-2']);
-    expect(await listKeys(ns, '')).toEqual(['filing:VE-1', 'filing:VE-10', 'filing:VE-2', 'filings', 'user:1']);
-    expect(await listKeys(store, 'filing:')).toEqual(['filing:VE-root']);
-    expect(await listKeys(ns, 'nothing:')).toEqual([]);
-    await ns.delete('filing:VE-2');
-    expect(await listKeys(ns, 'filing:')).toEqual(['filing:VE-1', 'filing:VE-10']);
-  });
-
-  it('ping succeeds on an open store', async () => {
-    await expect(open().ping()).resolves.toBeUndefined();
-  });
+describeStoreContract({ name: 'memory', open: () => KeyvStateStore.memory(), locksAcrossConnections: false });
+describeStoreContract({
+  name: 'embedded sqlite',
+  open: () => KeyvStateStore.sqlite(freshFile()),
+  openPair: () => {
+    const file = freshFile();
+    return [KeyvStateStore.sqlite(file), KeyvStateStore.sqlite(file)];
+  },
+  // withLock serializes within one process only: the embedded store is for one instance.
+  locksAcrossConnections: false,
 });
 
 describe('the embedded sqlite store survives a restart', () => {
@@ -199,6 +66,66 @@ describe('the embedded sqlite store survives a restart', () => {
   });
 });
 
+describe('issue 15 the embedded store when another connection holds the write lock', () => {
+  it('a set and a ping reject with StoreUnavailableError (SQLITE_BUSY) after the busy timeout, reads go on, and writes work again once the lock is released', async () => {
+    const file = freshFile();
+    const store = KeyvStateStore.sqlite(file);
+    opened.push(store);
+    await store.set('before', 1);
+    const other = new Database(file);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const error = await store.set('filing:VE-1', { status: 'verifying' }).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect(((error as Error).cause as { code?: string }).code).toBe('SQLITE_BUSY');
+      // In WAL mode readers are not blocked, which is why ping must write to notice.
+      expect(await store.get('before')).toBe(1);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      // The other writes fail the same way (a short busy timeout keeps this test quick).
+      const quick = KeyvStateStore.sqlite(file, { busyTimeoutMs: 50 });
+      opened.push(quick);
+      await expect(quick.setIfAbsent('new', 1)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(quick.delete('before')).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(await store.get('filing:VE-1')).toBeUndefined();
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    await store.set('filing:VE-1', { status: 'verifying' });
+    expect(await store.get('filing:VE-1')).toEqual({ status: 'verifying' });
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('issue 11 store files are private', () => {
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  it('the SQLite file, its -wal and -shm, and a new folder are created for the owner only', async () => {
+    const folder = join(dir, 'private-new');
+    const file = join(folder, 'state.sqlite');
+    const store = KeyvStateStore.sqlite(file);
+    opened.push(store);
+    await store.set('k', 1);
+    expect(modeOf(folder)).toBe(0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect([path, modeOf(path).toString(8)]).toEqual([path, '600']);
+  });
+
+  it('an older file made 0644 (and its -wal) is tightened to 0600 when opened', async () => {
+    const file = freshFile();
+    const first = KeyvStateStore.sqlite(file);
+    await first.set('k', 1);
+    await first.close();
+    writeFileSync(`${file}-wal`, '');
+    chmodSync(file, 0o644);
+    chmodSync(`${file}-wal`, 0o644);
+    const second = KeyvStateStore.sqlite(file);
+    opened.push(second);
+    expect(await second.get('k')).toBe(1);
+    expect(modeOf(file)).toBe(0o600);
+    expect(modeOf(`${file}-wal`)).toBe(0o600);
+  });
+});
+
 describe('CONTRACT §3 openStore(STORE_URL)', () => {
   it('§3 memory:// opens a memory store', async () => {
     const store = openStore('memory://');
@@ -224,5 +151,18 @@ describe('CONTRACT §3 openStore(STORE_URL)', () => {
 
   it.each(['postgres://localhost/db', 'http://example.com', 'state.sqlite', ''])('§3 unsupported STORE_URL %j throws, naming it', (url) => {
     expect(() => openStore(url)).toThrow(/STORE_URL/);
+  });
+
+  it.each([
+    ['redis://', /needs a host/],
+    ['redis://localhost:6379/cache', /database number/],
+    ['rediss://localhost:6379/0?tls=false', /no \?query/],
+  ])('§3 a malformed Redis URL %j throws, naming STORE_URL and the problem', (url, problem) => {
+    expect(() => openStore(url)).toThrow(/STORE_URL/);
+    expect(() => openStore(url)).toThrow(problem);
+  });
+
+  it('§3 an unsupported URL is not echoed, since it may carry a password', () => {
+    expect(() => openStore('postgres://admin:hunter2@db/x')).toThrow(/^(?!.*hunter2)/);
   });
 });
