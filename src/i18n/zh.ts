@@ -158,6 +158,7 @@ export const zh: Record<MessageKey, string> = {
   'lang.usage': '请选择语言：/lang zh 或 /lang en。',
   'stop.done': '已关闭提醒。除非您给我发消息，我不会主动联系您。发送 /start 可重新开启。',
   'stop.resumed': '已重新开启提醒。',
+  'stop.btnResume': '重新开启提醒',
   'forget.confirm': '这将删除我保存的关于您的一切：绑定的手机号、对话、计数和提醒设置。确定吗？',
   'forget.yes': '确定删除',
   'forget.no': '不删除',
