@@ -177,6 +177,9 @@ export const en = {
   'cmd.lang': 'Language: /lang zh or /lang en',
   'cmd.stop': 'Switch reminders off',
   'cmd.forget': 'Delete what is stored about me',
+  // Telegram's bot profile: the description (up to 512 characters) shows on an empty chat, the short one (up to 120) on the profile.
+  'tg.description': 'I help with the SMS verification step of a Chinese ICP filing (ICP 备案): who must verify, by when, and what to do if the SMS does not arrive or the filing is returned. I remind you before the 24-hour window closes. I never ask for the SMS code or ID numbers.',
+  'tg.shortDescription': 'ICP filing SMS verification: who must verify, by when, with reminders before the deadline.',
   'error.sorry': 'Sorry, something went wrong on my side. Nothing was changed; please try again.',
   'error.expired': 'This button has expired. Here is a fresh menu.',
   'error.restarted': 'I was updated and could not continue our last conversation, so I started it again.',
