@@ -107,3 +107,32 @@ describe('issue 13 docs/openapi.json matches the zod schemas', () => {
     expect('1795914000').toMatch(new RegExp((header('X-Timestamp').schema as Obj).pattern as string));
   });
 });
+
+describe('issue 13 docs/filing-events.md shows what the code accepts', () => {
+  const guide = readFileSync(new URL('../../docs/filing-events.md', import.meta.url), 'utf8');
+  const blocks = [...guide.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Obj);
+
+  it('has an example of every event type, and each parses with FilingEventSchema', () => {
+    const events = blocks.filter((b) => 'eventId' in b);
+    expect(events.map((e) => e.type).sort()).toEqual(FilingEventSchema.options.map((o) => o.shape.type.value).sort());
+    for (const event of events) expect(FilingEventSchema.safeParse(event).success, String(event.type)).toBe(true);
+  });
+
+  it('its filing record example parses with FilingSchema', () => {
+    const records = blocks.filter((b) => 'id' in b && !('eventId' in b));
+    expect(records).toHaveLength(1);
+    expect(FilingSchema.safeParse(records[0]).success).toBe(true);
+  });
+
+  it('the worked signature example is what signEvent computes', async () => {
+    const { signEvent } = await import('../../src/reminders/filing-events.hook.js');
+    const body = /^body: +(.+)$/m.exec(guide)![1]!;
+    const signature = /^X-Signature: (sha256=[0-9a-f]{64})$/m.exec(guide)![1]!;
+    expect(signEvent('example-secret-0123456789', '1795914000', body)).toBe(signature);
+    expect(/^signed text: +(.+)$/m.exec(guide)![1]).toBe(`1795914000.${body}`);
+  });
+
+  it('names every status code the OpenAPI description lists for the hook', () => {
+    for (const status of Object.keys(hook.responses as Obj)) expect(guide).toMatch(new RegExp(`^\\| ${status} \\|`, 'm'));
+  });
+});
