@@ -43,14 +43,7 @@ describe('issue 13 the bot profile is set at start', () => {
     const failed = await setBotProfile(new Telegram('123:ABC', { apiRoot: api.root }), createLogger({ sink: () => {} }), 'zh');
     expect(failed).toBe(0);
     const seen = api.calls.map((c) => `${c.method} ${c.body.language_code ?? '(default)'}`).sort();
-    expect(seen).toEqual([
-      'setMyDescription (default)',
-      'setMyDescription en',
-      'setMyDescription zh',
-      'setMyShortDescription (default)',
-      'setMyShortDescription en',
-      'setMyShortDescription zh',
-    ]);
+    expect(seen).toEqual(['setMyDescription (default)', 'setMyDescription en', 'setMyDescription zh', 'setMyShortDescription (default)', 'setMyShortDescription en', 'setMyShortDescription zh']);
     const find = (method: string, code?: string) => api.calls.find((c) => c.method === method && c.body.language_code === code)!.body;
     expect(find('setMyDescription', 'en').description).toBe(t('en', 'tg.description'));
     expect(find('setMyDescription', 'zh').description).toBe(t('zh', 'tg.description'));
