@@ -136,3 +136,13 @@ describe('issue 13 docs/filing-events.md shows what the code accepts', () => {
     for (const status of Object.keys(hook.responses as Obj)) expect(guide).toMatch(new RegExp(`^\\| ${status} \\|`, 'm'));
   });
 });
+
+describe('issue 13 the OpenAPI header examples', () => {
+  it('the X-Signature example is the real signature of the reported example at the X-Timestamp example', async () => {
+    const { signEvent } = await import('../../src/reminders/filing-events.hook.js');
+    const params = hook.parameters as Obj[];
+    const example = (name: string) => params.find((p) => p.name === name)!.example as string;
+    const reported = allExamples().find(([, v]) => (v as Obj).type === 'filing.reported')![1];
+    expect(signEvent('example-secret-0123456789', example('X-Timestamp'), JSON.stringify(reported))).toBe(example('X-Signature'));
+  });
+});
