@@ -17,7 +17,7 @@ export function setLanguage(arg: string | undefined, deps: FlowDeps): StepResult
 
 /** `/stop`: no more reminders. */
 export function stopReminders(deps: FlowDeps): StepResult {
-  return { status: 'keep', replies: [reply([m('stop.done')], [[btn('stop.resumed', encodeButton('st', 'on'))], ...menuButtons(deps)])], effects: [{ type: 'setStopped', stopped: true }] };
+  return { status: 'keep', replies: [reply([m('stop.done')], [[btn('stop.btnResume', encodeButton('st', 'on'))], ...menuButtons(deps)])], effects: [{ type: 'setStopped', stopped: true }] };
 }
 
 /** The "reminders on" button. */

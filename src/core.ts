@@ -57,6 +57,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     if (config.filingsFile === DEMO_FILINGS_FILE) records = shiftDemo(records, clock.now());
   }
   const filings = await FilingSource.open(records, store.namespace('filings'), keyOf);
+  metrics.watchOpenWindows(() => [...filings.openWindows()].length);
   const people = new People(store.namespace('people'), keyOf);
   const calendar = loadWorkCalendar();
   const calendarNow = calendarStatus(calendar, clock.now());

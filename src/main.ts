@@ -1,5 +1,6 @@
 /** Starts the assistant: configuration, core, then the adapters the configuration enables (the console when none). */
 import { ConfigError, loadConfig } from './config.js';
+import { loadDotEnv } from './env.js';
 import { createCore } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
@@ -13,6 +14,7 @@ import { HttpServer } from './server.js';
 import type { RunningAdapter } from './adapter.js';
 
 async function main(): Promise<number> {
+  loadDotEnv();
   let config;
   try {
     config = loadConfig();

@@ -1,4 +1,5 @@
 /** Prometheus metrics (prom-client): one registry per app instance, so tests can run several side by side. */
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The app's metrics. */
@@ -11,23 +12,53 @@ export interface Metrics {
   remindersLate: Counter<'stage'>;
   alertsSent: Counter<'kind'>;
   outboxDepth: Gauge<'channel'>;
+  rateLimited: Counter<'channel'>;
+  openWindows: Gauge;
   events: Counter<'type' | 'outcome'>;
+  buildInfo: Gauge<'version' | 'node'>;
+  /** Gives `beian_open_windows` its source, read at each scrape (the count changes with events, not with ticks). */
+  watchOpenWindows(count: () => number): void;
 }
+
+/** The version in package.json, for `beian_build_info`. */
+export const APP_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 /** Creates a registry with the app's metrics (and Node's defaults when asked). */
 export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let openWindowsSource: (() => number) | undefined;
+  const buildInfo = new Gauge({ name: 'beian_build_info', help: 'Always 1; the labels say which build is running', labelNames: ['version', 'node'], registers });
+  buildInfo.set({ version: APP_VERSION, node: process.version }, 1);
   return {
     registry,
     turns: new Counter({ name: 'beian_turns_total', help: 'Conversation turns handled', labelNames: ['channel', 'outcome'], registers }),
-    turnSeconds: new Histogram({ name: 'beian_turn_seconds', help: 'Turn time through the runner', labelNames: ['channel'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
+    turnSeconds: new Histogram({ name: 'beian_turn_duration_seconds', help: 'Turn time through the runner', labelNames: ['channel'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers }),
     sends: new Counter({ name: 'beian_sends_total', help: 'Messages sent to platforms', labelNames: ['channel', 'outcome'], registers }),
     remindersSent: new Counter({ name: 'beian_reminders_sent_total', help: 'Reminders sent to applicants', labelNames: ['stage'], registers }),
     remindersLate: new Counter({ name: 'beian_reminders_late_total', help: 'Reminders sent more than one minute after their stage was due', labelNames: ['stage'], registers }),
     alertsSent: new Counter({ name: 'beian_alerts_sent_total', help: 'Team alerts sent', labelNames: ['kind'], registers }),
     outboxDepth: new Gauge({ name: 'beian_outbox_depth', help: 'Messages waiting in an outbox', labelNames: ['channel'], registers }),
+    rateLimited: new Counter({ name: 'beian_rate_limited_total', help: 'Platform answers of 429 Too Many Requests', labelNames: ['channel'], registers }),
+    openWindows: new Gauge({
+      name: 'beian_open_windows',
+      help: 'Filings in a 24 h SMS verification window (status verifying)',
+      registers,
+      collect() {
+        if (openWindowsSource) this.set(openWindowsSource());
+      },
+    }),
     events: new Counter({ name: 'beian_filing_events_total', help: 'Filing events received', labelNames: ['type', 'outcome'], registers }),
+    buildInfo,
+    watchOpenWindows(count) {
+      openWindowsSource = count;
+    },
   };
 }

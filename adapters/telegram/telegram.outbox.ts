@@ -316,6 +316,7 @@ export class Outbox {
       // Not `code`: the logger redacts any field named like one (SMS codes, RULES R8).
       const fields = { method: task.method, chat: chat.id, apiError: api.code, description: api.description };
       if (api.code === 429) {
+        this.deps.metrics?.rateLimited.inc({ channel: this.deps.channel ?? 'telegram' });
         waitMs = (api.retryAfterS ?? 1) * 1000;
         if (waitMs > this.limits.maxRetryAfterMs) {
           job.parks += 1;

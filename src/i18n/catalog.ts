@@ -1,4 +1,4 @@
-/** The message catalog: one key, two languages, `{param}` placeholders. */
+/** The message catalog: one key, two languages, `{param}` placeholders and `{param|one:…|other:…}` plurals. */
 import type { Locale, Msg, MsgParam } from '../activity.js';
 import { en, type MessageKey } from './en.js';
 import { zh } from './zh.js';
@@ -13,10 +13,34 @@ export function isMessageKey(key: string): key is MessageKey {
   return key in en;
 }
 
-/** Renders a key in a locale, replacing `{name}` with its parameter; an unknown key renders as itself so it shows up in tests. */
+const pluralRules = new Map<Locale, Intl.PluralRules>();
+
+/** The plural category (`one`, `other`, …) of a number in a locale; a parameter that is not a number counts as `other`. */
+export function pluralCategory(locale: Locale, value: string | number): Intl.LDMLPluralRule {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n)) return 'other';
+  let rules = pluralRules.get(locale);
+  if (!rules) pluralRules.set(locale, (rules = new Intl.PluralRules(locale)));
+  return rules.select(n);
+}
+
+// `{name}` is a parameter; `{name|one:verifier|other:verifiers}` picks a word by the parameter's plural category.
+const PLACEHOLDER = /\{(\w+)((?:\|[a-z]+:[^{}|]*)+)?\}/g;
+
+/**
+ * Renders a key in a locale, replacing `{name}` with its parameter and `{name|one:…|other:…}` with the form
+ * Intl.PluralRules picks for it; an unknown key renders as itself so it shows up in tests.
+ */
 export function t(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
   const template = isMessageKey(key) ? catalog[locale][key] : key;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  // One pass, so a parameter value that looks like a placeholder is never replaced again.
+  return template.replace(PLACEHOLDER, (whole, name: string, forms: string | undefined) => {
+    if (!(name in params)) return whole;
+    const value = params[name]!;
+    if (!forms) return String(value);
+    const byCategory = new Map(forms.slice(1).split('|').map((f) => [f.slice(0, f.indexOf(':')), f.slice(f.indexOf(':') + 1)] as const));
+    return byCategory.get(pluralCategory(locale, value)) ?? byCategory.get('other') ?? whole;
+  });
 }
 
 const LIST_SEPARATOR: Record<Locale, string> = { zh: '、', en: ', ' };

@@ -1,4 +1,4 @@
-/** English messages. `{name}` is replaced by the parameter of that name. */
+/** English messages. `{name}` is replaced by the parameter of that name; `{name|one:…|other:…}` by its plural form. */
 export const en = {
   'type.first_filing': 'first filing',
   'type.new_website': 'new website',
@@ -92,7 +92,7 @@ export const en = {
   'verify.waitingNone': 'As far as I know nobody else is pending; the filing system will confirm shortly.',
   'verify.offerRemind': '{count} of them have linked this assistant. Shall I remind them now?',
   'verify.btnRemind': 'Remind them',
-  'verify.reminded': 'I reminded {count} linked verifier(s).',
+  'verify.reminded': 'I reminded {count} linked {count|one:verifier|other:verifiers}.',
   'verify.remindNone': 'None of them has linked this assistant, so please contact them yourself.',
   'verify.wrong': 'Wrong entries reported so far: {count}. After 5 wrong entries in total (code, phone or ID characters) the filing is returned. {remaining} left.',
   'verify.wrongLast': 'Careful: one more wrong entry and the filing will be returned. Check every field against the filing and the ID document before you submit again, or ask the provider to check the data first.',
@@ -107,7 +107,7 @@ export const en = {
   'resend.ask': 'What did the system say?',
   'resend.btnOk': '“已重发成功” (resent)',
   'resend.btnNotFound': '“找不到记录” (no record)',
-  'resend.ok': 'Resent. Check the phone {phone} and verify promptly with the new code. {remaining} resend(s) left in this cycle.',
+  'resend.ok': 'Resent. Check the phone {phone} and verify promptly with the new code. {remaining} {remaining|one:resend|other:resends} left in this cycle.',
   'resend.notFound': '“该条验证库里找不到记录” means the phone number or ID number you entered was never used in a filing submission. Check:',
   'resend.nfPhone': '• the phone is the principal’s number as written in the filing ({phone}), not the emergency contact phone;',
   'resend.nfId': '• the last 6 characters are from that principal’s ID document (a trailing X counts);',
@@ -156,6 +156,7 @@ export const en = {
   'lang.usage': 'Choose a language: /lang zh or /lang en.',
   'stop.done': 'Reminders are off. I will not message you unless you write to me. Send /start to switch them on again.',
   'stop.resumed': 'Reminders are on again.',
+  'stop.btnResume': 'Turn reminders back on',
   'forget.confirm': 'This deletes everything I store about you: your linked phone, conversations, counters and reminders settings. Continue?',
   'forget.yes': 'Yes, delete',
   'forget.no': 'No, keep',
@@ -176,6 +177,9 @@ export const en = {
   'cmd.lang': 'Language: /lang zh or /lang en',
   'cmd.stop': 'Switch reminders off',
   'cmd.forget': 'Delete what is stored about me',
+  // Telegram's bot profile: the description (up to 512 characters) shows on an empty chat, the short one (up to 120) on the profile.
+  'tg.description': 'I help with the SMS verification step of a Chinese ICP filing (ICP 备案): who must verify, by when, and what to do if the SMS does not arrive or the filing is returned. I remind you before the 24-hour window closes. I never ask for the SMS code or ID numbers.',
+  'tg.shortDescription': 'ICP filing SMS verification: who must verify, by when, with reminders before the deadline.',
   'error.sorry': 'Sorry, something went wrong on my side. Nothing was changed; please try again.',
   'error.expired': 'This button has expired. Here is a fresh menu.',
   'error.restarted': 'I was updated and could not continue our last conversation, so I started it again.',
@@ -217,7 +221,7 @@ export const en = {
   'slack.confirm.none': 'Nobody is pending in the current cycle of {id}: there is nothing to record.',
   'slack.confirm.stale': 'This choice is out of date (the cycle or the people changed). Here is the current summary.',
   'slack.confirm.already': '{who} was already recorded as verified in this cycle; nothing changed.',
-  'slack.nudge.done': 'Nudged {id}: {count} linked pending verifier(s) got a Telegram reminder now.',
+  'slack.nudge.done': 'Nudged {id}: {count} linked pending {count|one:verifier|other:verifiers} got a Telegram reminder now.',
   'slack.nudge.noneLinked': 'Nudged {id}: none of the pending verifiers has linked the assistant, so nobody could be reached. Call them.',
   'slack.nudge.noService': 'Nobody could be nudged: the reminder service is not running.',
   'slack.nudge.refused': '{id} was nudged at {at} (Asia/Shanghai) by <@{user}>. Nudges are at most one per 10 minutes per filing; try again after {next}.',

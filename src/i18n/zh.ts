@@ -158,6 +158,7 @@ export const zh: Record<MessageKey, string> = {
   'lang.usage': '请选择语言：/lang zh 或 /lang en。',
   'stop.done': '已关闭提醒。除非您给我发消息，我不会主动联系您。发送 /start 可重新开启。',
   'stop.resumed': '已重新开启提醒。',
+  'stop.btnResume': '重新开启提醒',
   'forget.confirm': '这将删除我保存的关于您的一切：绑定的手机号、对话、计数和提醒设置。确定吗？',
   'forget.yes': '确定删除',
   'forget.no': '不删除',
@@ -178,6 +179,9 @@ export const zh: Record<MessageKey, string> = {
   'cmd.lang': '切换语言：/lang zh 或 /lang en',
   'cmd.stop': '关闭提醒',
   'cmd.forget': '删除保存的关于我的信息',
+  // Telegram 机器人简介：description 显示在空对话中（最多 512 字），short description 显示在资料页（最多 120 字）。
+  'tg.description': '我协助完成工信部 ICP 备案的短信核验：谁需要核验、何时截止，以及收不到短信或备案被退回时该怎么办。24 小时核验期结束前我会提醒您。我绝不会索要短信验证码或身份证号码。',
+  'tg.shortDescription': 'ICP 备案短信核验助手：谁需要核验、何时截止，截止前按时提醒。',
   'error.sorry': '抱歉，我这边出了点问题。没有任何改动，请再试一次。',
   'error.expired': '此按钮已过期。这是新的菜单。',
   'error.restarted': '我已更新，无法继续上次的对话，已为您重新开始。',

@@ -12,7 +12,7 @@ describe('the embedded store survives a restart', () => {
   it('a link, counters, settings and event-applied filing changes are there after a restart on the same file', async () => {
     const file = join(dir, 'state.sqlite');
     const first = await world({ store: KeyvStateStore.sqlite(file) });
-    await first.chat({ locale: 'en' }).send('/link 13800138000').send('/lang en').send('/lookup VE-2026-000101').tap('resend').tap('resent').expect('1 resend(s) left');
+    await first.chat({ locale: 'en' }).send('/link 13800138000').send('/lang en').send('/lookup VE-2026-000101').tap('resend').tap('resent').expect('1 resend left');
     await first.core.filings.apply({ type: 'verification.confirmed', eventId: 'e1', at: first.clock.now().toISOString(), filingId: 'VE-2026-000101', phone: '13900139000' });
     await first.core.close();
 

@@ -26,7 +26,7 @@ describe('settings', () => {
     await chat.send('/link 13800138000').send('/stop').expect('Reminders are off');
     expect((await w.core.people.user('console', 'u1'))?.stopped).toBe(true);
     expect(await w.core.people.reachable('13800138000')).toEqual([]);
-    await chat.tap('Reminders are on again').expect('Reminders are on again');
+    await chat.tap('Turn reminders back on').expect('Reminders are on again');
     expect((await w.core.people.user('console', 'u1'))?.stopped).toBe(false);
     await chat.send('/stop').send('/start').expect('Reminders are on again');
     expect(await w.core.people.reachable('13800138000')).toHaveLength(1);

@@ -46,7 +46,7 @@ describe('verify guide (R2)', () => {
       .expect('• 李* 139****9000, website principal of “示例商城”: pending')
       .expect('1 of them have linked this assistant')
       .tap('Remind them')
-      .expect('I reminded 1 linked verifier(s).');
+      .expect('I reminded 1 linked verifier.');
     expect(nudged).toEqual(['VE-2026-000101:other:true']);
   });
 
@@ -107,7 +107,7 @@ describe('resend guide (R4)', () => {
   it('R4 a new cycle resets the budget', async () => {
     w = await world();
     const chat = w.chat({ locale: 'en' });
-    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('resend').tap('resent').expect('1 resend(s) left');
+    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('resend').tap('resent').expect('1 resend left');
     await w.core.filings.apply({ type: 'filing.reported', eventId: 'e1', at: w.clock.now().toISOString(), filingId: 'VE-2026-000101' });
     await chat.send('/lookup VE-2026-000101').expect('Verification cycle 2').tap('resend').expect('Resends used in this cycle: 0 of 2; 2 left.');
   });
