@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { loadDotEnv } from '../src/env.js';
 import { FilingEventSchema } from '../src/events.js';
 import { FILING_STATUSES, RETURN_REASONS } from '../src/filing.js';
-import { signEvent } from '../src/reminders/filing-events.hook.js';
+import { signEvent } from '../src/http/filing-events.hook.js';
 
 /** How to call the script, printed on any argument error. */
 export const USAGE = `usage: npm run send-event -- <type> <filingId> [argument] [options]

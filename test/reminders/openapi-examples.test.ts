@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
 import { readFilingsFile } from '../../src/filings.js';
-import { signEvent } from '../../src/reminders/filing-events.hook.js';
+import { signEvent } from '../../src/http/filing-events.hook.js';
 import { reminderWorld, SECRET, type ReminderWorld } from './fakes.js';
 
 const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));

@@ -98,7 +98,7 @@ describe('issue 13 docs/openapi.json matches the zod schemas', () => {
   });
 
   it('the signature headers are required and their patterns accept what signEvent makes', async () => {
-    const { signEvent } = await import('../../src/reminders/filing-events.hook.js');
+    const { signEvent } = await import('../../src/http/filing-events.hook.js');
     const params = hook.parameters as Obj[];
     const header = (name: string) => params.find((p) => p.name === name)!;
     expect(header('X-Timestamp').required).toBe(true);
@@ -125,7 +125,7 @@ describe('issue 13 docs/filing-events.md shows what the code accepts', () => {
   });
 
   it('the worked signature example is what signEvent computes', async () => {
-    const { signEvent } = await import('../../src/reminders/filing-events.hook.js');
+    const { signEvent } = await import('../../src/http/filing-events.hook.js');
     const body = /^body: +(.+)$/m.exec(guide)![1]!;
     const signature = /^X-Signature: (sha256=[0-9a-f]{64})$/m.exec(guide)![1]!;
     expect(signEvent('example-secret-0123456789', '1795914000', body)).toBe(signature);
@@ -139,7 +139,7 @@ describe('issue 13 docs/filing-events.md shows what the code accepts', () => {
 
 describe('issue 13 the OpenAPI header examples', () => {
   it('the X-Signature example is the real signature of the reported example at the X-Timestamp example', async () => {
-    const { signEvent } = await import('../../src/reminders/filing-events.hook.js');
+    const { signEvent } = await import('../../src/http/filing-events.hook.js');
     const params = hook.parameters as Obj[];
     const example = (name: string) => params.find((p) => p.name === name)!.example as string;
     const reported = allExamples().find(([, v]) => (v as Obj).type === 'filing.reported')![1];
