@@ -44,8 +44,8 @@ async function main(): Promise<number> {
   if (config.telegram) adapters.push(await startTelegram(core, server));
   if (config.slack) adapters.push(await startSlack(core, server));
   const reminders = await startReminders(core, server, adapters);
-  const port = await server.listen(config.port);
-  logger.info('listening', { port, adapters: adapters.map((a) => a.name) });
+  const port = await server.listen(config.port, config.host);
+  logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
