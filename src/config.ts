@@ -83,8 +83,8 @@ export interface Config {
   host: string;
   /** The phone-hash key from the environment; unset means the key file. */
   phoneKeySecret?: string;
-  /** The phone-hash key file, kept apart from the store. */
-  phoneKeyFile: string;
+  /** The phone-hash key file, kept apart from the store; unset means DEFAULT_PHONE_KEY_FILE (one store, one host). */
+  phoneKeyFile?: string;
   /** Days a person's records are kept after their last activity. */
   retentionDays: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
@@ -127,7 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLocale: e.DEFAULT_LOCALE,
     host: e.HOST ?? '0.0.0.0',
     phoneKeySecret: e.PHONE_KEY_SECRET,
-    phoneKeyFile: e.PHONE_KEY_FILE ?? DEFAULT_PHONE_KEY_FILE,
+    phoneKeyFile: e.PHONE_KEY_FILE,
     retentionDays: e.RETENTION_DAYS,
     metricsToken: e.METRICS_TOKEN,
   };

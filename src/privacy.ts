@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Config } from './config.js';
+import { DEFAULT_PHONE_KEY_FILE, type Config } from './config.js';
 import type { Logger } from './log.js';
 import type { StateStore } from './store/state-store.js';
 
@@ -29,11 +29,18 @@ const ROTATE = 'see "Rotating the phone key" in the README';
 
 let processKey: string | undefined;
 
-/** The key source a configuration names: PHONE_KEY_SECRET, else the key file, except for a memory store. */
+/**
+ * The key source a configuration names: PHONE_KEY_SECRET, else the key file, except for a memory
+ * store. A shared store (Redis) needs the same key on every instance, so there a default key file,
+ * made separately on each host, is refused rather than silently giving each instance its own keys.
+ */
 export function phoneKeySource(config: Pick<Config, 'storeUrl' | 'phoneKeySecret' | 'phoneKeyFile'>): PhoneKeySource {
   if (config.phoneKeySecret) return { kind: 'secret', secret: config.phoneKeySecret };
+  if (config.phoneKeyFile) return { kind: 'file', path: config.phoneKeyFile };
   if (config.storeUrl === 'memory://') return { kind: 'process' };
-  return { kind: 'file', path: config.phoneKeyFile };
+  if (/^rediss?:/.test(config.storeUrl))
+    throw new PhoneKeyError('a shared store (STORE_URL=redis://…) needs the same phone key on every instance: set PHONE_KEY_SECRET, or PHONE_KEY_FILE to a copy of one key file on every host');
+  return { kind: 'file', path: DEFAULT_PHONE_KEY_FILE };
 }
 
 /** The keyer over the key from `source`; moves a key an older version kept in the store out of it, once. */

@@ -13,10 +13,11 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('CONTRACT §3 the variables of issue 11', () => {
-  it('§3 defaults: all IPv4 interfaces, the key file beside the default store, 180 days, no metrics token', () => {
+  it('§3 defaults: all IPv4 interfaces, no key configured (the key file default is phoneKeySource\'s), 180 days, no metrics token', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: '0.0.0.0', phoneKeyFile: './data/phone-key', retentionDays: 180 });
+    expect(config).toMatchObject({ host: '0.0.0.0', retentionDays: 180 });
     expect(config.phoneKeySecret).toBeUndefined();
+    expect(config.phoneKeyFile).toBeUndefined();
     expect(config.metricsToken).toBeUndefined();
   });
 

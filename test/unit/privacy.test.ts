@@ -143,11 +143,17 @@ describe('R8 a key an older version kept in the store moves out of it, once', ()
 });
 
 describe('R8 the key source a configuration names', () => {
-  it('R8 PHONE_KEY_SECRET wins; a memory store uses a process key; otherwise the key file, ./data/phone-key by default', () => {
-    expect(phoneKeySource(loadConfig({ PHONE_KEY_SECRET: SECRET, STORE_URL: 'memory://' }))).toEqual({ kind: 'secret', secret: SECRET });
+  it('R8 PHONE_KEY_SECRET wins, then PHONE_KEY_FILE; a memory store uses a process key; otherwise ./data/phone-key', () => {
+    expect(phoneKeySource(loadConfig({ PHONE_KEY_SECRET: SECRET, STORE_URL: 'memory://', PHONE_KEY_FILE: '/k' }))).toEqual({ kind: 'secret', secret: SECRET });
     expect(phoneKeySource(loadConfig({ STORE_URL: 'memory://' }))).toEqual({ kind: 'process' });
     expect(phoneKeySource(loadConfig({}))).toEqual({ kind: 'file', path: './data/phone-key' });
     expect(phoneKeySource(loadConfig({ STORE_URL: 'file:/srv/state.sqlite', PHONE_KEY_FILE: '/etc/beian/phone-key' }))).toEqual({ kind: 'file', path: '/etc/beian/phone-key' });
+  });
+
+  it('R8 a shared Redis store with no configured key is refused: each host would make its own key', () => {
+    expect(() => phoneKeySource(loadConfig({ STORE_URL: 'redis://localhost:6379' }))).toThrow(/same phone key on every instance: set PHONE_KEY_SECRET/);
+    expect(phoneKeySource(loadConfig({ STORE_URL: 'rediss://cache:6380', PHONE_KEY_SECRET: SECRET }))).toEqual({ kind: 'secret', secret: SECRET });
+    expect(phoneKeySource(loadConfig({ STORE_URL: 'redis://localhost:6379', PHONE_KEY_FILE: '/etc/beian/phone-key' }))).toEqual({ kind: 'file', path: '/etc/beian/phone-key' });
   });
 
   it('R8 a core on an embedded store keeps the key in the key file, not in the store file', async () => {
