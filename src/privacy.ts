@@ -3,7 +3,7 @@
  * key behind them, which is kept apart from the store: the environment or a 0600 key file.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_PHONE_KEY_FILE, type Config } from './config.js';
 import type { Logger } from './log.js';
@@ -55,7 +55,10 @@ export async function openPhoneKeyer(store: StateStore, source: PhoneKeySource, 
  * with the configured key stops the start, because using either would silently unlink everyone.
  */
 export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, logger?: Logger): Promise<string> {
-  if (source.kind === 'process') return (processKey ??= randomBytes(32).toString('hex'));
+  if (source.kind === 'process') {
+    if (processKey === undefined) processKey = randomBytes(32).toString('hex');
+    return processKey;
+  }
   const stored = await store.get<string>(LEGACY_KEY);
   const legacy = stored === undefined ? undefined : String(stored);
   let key: string;
@@ -93,7 +96,7 @@ export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, lo
 
 // The key file's text, or undefined when there is none; refuses one others can read.
 async function readKeyFile(path: string): Promise<string | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {

@@ -47,7 +47,7 @@ function clusterIsCode(cluster: string, before: string, after: string): boolean 
   const digits = groups.join('');
   if (digits.length === 6) {
     // People space a code evenly (123 456, 12 34 56, 1 2 3 4 5 6); 2026-12 or 1234 56 is something else.
-    if (!groups.every((g) => g.length === groups[0]!.length)) return false;
+    if (!groups.every((g) => g.length === groups[0]?.length)) return false;
     return !(dashed && groups.length === 3 && isShortDate(groups));
   }
   // A code pasted beside another number ("12381 123456"): a 6-digit group among spaced groups.

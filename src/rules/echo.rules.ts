@@ -3,7 +3,7 @@
 // Every format character (\p{Cf}: bidi embeddings, overrides and isolates, LRM/RLM/ALM, zero-width
 // space/joiners, word joiner, BOM, tag characters) and every control but tab and newline. A U+202E
 // echoed back can make the bot's own message read differently from what it says.
-const INVISIBLE = /[\p{Cf}\u0000-\u0008\u000B-\u001F\u007F-\u009F]/gu;
+const INVISIBLE = /(?![\t\n])[\p{Cf}\p{Cc}]/gu;
 
 // The filing id format (CONTRACT §1, FilingIdSchema in src/filing.ts).
 const FILING_ID = /^[A-Za-z0-9_-]{4,40}$/;
