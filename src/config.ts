@@ -1,8 +1,12 @@
 /** Configuration from the environment (CONTRACT §3), validated with zod, one clear error per variable. */
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
 import { parseRedisUrl } from './store/redis.url.js';
+
+/** Where the phone-hash key file lives when PHONE_KEY_FILE is unset: beside the default store, never inside it. */
+export const DEFAULT_PHONE_KEY_FILE = './data/phone-key';
 
 /** The shipped demo filings. */
 export const DEMO_FILINGS_FILE = fileURLToPath(new URL('../data/demo-filings.json', import.meta.url));
@@ -51,6 +55,19 @@ const EnvSchema = z
       }
     }),
     DEFAULT_LOCALE: z.preprocess((v) => (v === undefined || v === '' ? 'zh' : v), z.enum(['zh', 'en'], { message: 'must be zh or en' })),
+    // Used as the HMAC key as written; a short or one-letter secret would let the hashed phones be guessed.
+    PHONE_KEY_SECRET: optionalText.refine((v) => v === undefined || (v.length >= 32 && new Set(v).size >= 6), {
+      message: 'must be at least 32 characters of random text (for example the output of `openssl rand -hex 32`)',
+    }),
+    PHONE_KEY_FILE: optionalText,
+    HOST: optionalText.refine((v) => v === undefined || isIP(v) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v), {
+      message: 'must be an IP address (0.0.0.0, 127.0.0.1, ::) or a host name',
+    }),
+    RETENTION_DAYS: z.preprocess(
+      (v) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? '180' : typeof v === 'string' ? v.trim() : v),
+      z.string().regex(/^\d+$/, 'must be a whole number of days').transform(Number).pipe(z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days (10 years)')),
+    ),
+    METRICS_TOKEN: optionalText.refine((v) => v === undefined || /^[\x21-\x7E]{16,}$/.test(v), { message: 'must be at least 16 printable characters with no spaces (it is sent as a bearer token)' }),
   })
   // zod skips a refinement after an aborting issue (a bad locale or offset); `when` runs it anyway so every problem is listed at once.
   .superRefine((env, ctx) => {
@@ -72,6 +89,16 @@ export interface Config {
   port: number;
   reminderOffsets: ReminderOffset[];
   defaultLocale: 'zh' | 'en';
+  /** The listen address of the HTTP server; all IPv4 interfaces by default. */
+  host: string;
+  /** The phone-hash key from the environment; unset means the key file. */
+  phoneKeySecret?: string;
+  /** The phone-hash key file, kept apart from the store; unset means DEFAULT_PHONE_KEY_FILE (one store, one host). */
+  phoneKeyFile?: string;
+  /** Days a person's records are kept after their last activity. */
+  retentionDays: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string;
 }
 
 /** A configuration error: one line per bad variable. */
@@ -108,5 +135,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     reminderOffsets: e.REMINDER_OFFSETS,
     defaultLocale: e.DEFAULT_LOCALE,
+    host: e.HOST ?? '0.0.0.0',
+    phoneKeySecret: e.PHONE_KEY_SECRET,
+    phoneKeyFile: e.PHONE_KEY_FILE,
+    retentionDays: e.RETENTION_DAYS,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

@@ -8,7 +8,7 @@ import type { Filing } from './filing.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { People } from './people.js';
-import { openPhoneKeyer } from './privacy.js';
+import { openPhoneKeyer, phoneKeySource } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
 import { TurnRunner } from './runner.js';
@@ -50,7 +50,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const logger = opts.logger ?? createLogger();
   const metrics = opts.metrics ?? createMetrics({ defaults: !opts.metrics && !opts.clock });
   const store = opts.store ?? openStore(config.storeUrl);
-  const keyOf = await openPhoneKeyer(store);
+  const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
   let records = opts.filings;
   if (!records) {
     records = readFilingsFile(config.filingsFile);

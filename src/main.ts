@@ -51,8 +51,8 @@ async function main(): Promise<number> {
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
   const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: slack?.alerts });
   mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
-  const port = await server.listen(config.port);
-  logger.info('listening', { port, adapters: adapters.map((a) => a.name) });
+  const port = await server.listen(config.port, config.host);
+  logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

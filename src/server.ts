@@ -39,6 +39,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The largest body a route that takes none (GET, HEAD) accepts; anything bigger gets 413 unread. */
+export const NO_BODY_LIMIT = 1024;
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+
+// Whether a request comes with a body that is, or may become, larger than `limit`.
+function bodyOver(req: IncomingMessage, limit: number): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return !Number.isFinite(declared) || declared > limit;
+}
+
+// Answers and closes the connection: Node would otherwise read and discard the rest of the body to keep it alive.
+function refuse(res: ServerResponse, status: number, error: string): void {
+  res.setHeader('connection', 'close');
+  sendJson(res, status, { ok: false, error });
+}
+
 /** Writes a JSON response. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -66,7 +83,14 @@ export class HttpServer {
     const handler = this.routes.get(`${req.method} ${path}`);
     if (!handler) {
       const known = [...this.routes.keys()].some((k) => k.endsWith(` ${path}`));
-      sendJson(res, known ? 405 : 404, { ok: false, error: known ? 'method not allowed' : 'not found' });
+      const [status, error] = known ? [405, 'method not allowed'] : [404, 'not found'];
+      if (bodyOver(req, 0)) refuse(res, status, error);
+      else sendJson(res, status, { ok: false, error });
+      return;
+    }
+    // A chunked body of any size is refused too: its length is unknown until it has all been read.
+    if (BODYLESS_METHODS.has(req.method ?? '') && bodyOver(req, NO_BODY_LIMIT)) {
+      refuse(res, 413, `a ${req.method} request takes no body (at most ${NO_BODY_LIMIT} bytes)`);
       return;
     }
     try {

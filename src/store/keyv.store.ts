@@ -50,6 +50,8 @@ export class SqliteKeyvAdapter extends EventEmitter implements ScannableAdapter 
     this.db = new Database(file, { timeout: busyTimeoutMs });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Deleted rows (a /forget, an expired record, a moved key) are overwritten, not left readable in free pages.
+    this.db.pragma('secure_delete = ON');
     this.db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)');
     this.db.exec('CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires) WHERE expires IS NOT NULL');
     // The health probe writes here, not in kv, so it never shows up in keys().

@@ -16,7 +16,7 @@ function start(input: string, env: Record<string, string> = {}) {
     cwd: root,
     input,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: `file:${join(dir, 'state.sqlite')}`, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: `file:${join(dir, 'state.sqlite')}`, PHONE_KEY_FILE: join(dir, 'phone-key'), ...env },
     timeout: 60_000,
   });
 }
