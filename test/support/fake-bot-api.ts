@@ -4,11 +4,13 @@
  * what a crash loses. It records every send with its time and can answer with injected 429s and 5xx.
  * Point telegraf at `apiRoot` (TELEGRAM_API_ROOT); it calls `${apiRoot}/bot${token}/${method}`.
  */
-import { request, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Update } from 'telegraf/types';
+import { postJson, readParams, Refusals, type Injection } from './fake-bot-api.http.js';
 import type { UpdateBody } from './fake-bot-api.updates.js';
 
+export type { Injection } from './fake-bot-api.http.js';
 export { callbackUpdate, contactUpdate, textUpdate, type Person, type UpdateBody } from './fake-bot-api.updates.js';
 
 /** One message-level call the bot made to a chat (sendMessage, editMessageText, deleteMessage). */
@@ -29,17 +31,6 @@ export interface CallRecord {
   status: number;
 }
 
-/** A refusal to inject: the next `times` matching sends get it. */
-export interface Injection {
-  /** Only sends to this chat (any chat when unset). */
-  chatId?: string | number;
-  /** Only this method (any send when unset). */
-  method?: string;
-  times: number;
-}
-
-const SEND_METHODS = new Set(['sendMessage', 'editMessageText', 'deleteMessage', 'sendChatAction', 'answerCallbackQuery']);
-const RECORDED = new Set(['sendMessage', 'editMessageText', 'deleteMessage']);
 const MAX_TEXT = 4096;
 
 interface Waiter {
@@ -72,10 +63,10 @@ export class FakeBotApi {
   private waiter?: Waiter;
   private webhook?: Webhook;
   private readonly inFlight = new Set<number>();
+  /** When a webhook delivery that failed may be tried again, by update_id. */
+  private readonly notBefore = new Map<number, number>();
   private retryTimer?: NodeJS.Timeout;
-  private readonly tooMany: Array<Injection & { retryAfter: number }> = [];
-  private readonly failures: Array<Injection & { status: number }> = [];
-  private readonly blocked = new Set<string>();
+  private readonly refusals = new Refusals();
   private readonly messageIds = new Map<string, number>();
 
   private constructor(
@@ -123,17 +114,17 @@ export class FakeBotApi {
 
   /** The next `times` sends (to `chatId` when given) get 429 with `retry_after` seconds. */
   inject429(o: Injection & { retryAfter: number }): void {
-    this.tooMany.push({ ...o });
+    this.refusals.tooMany.push({ ...o });
   }
 
   /** The next `times` sends (to `chatId` when given) get this 5xx status (502 by default). */
   injectServerError(o: Injection & { status?: number }): void {
-    this.failures.push({ ...o, status: o.status ?? 502 });
+    this.refusals.failures.push({ ...o, status: o.status ?? 502 });
   }
 
   /** Every later send to this chat gets 403 "bot was blocked by the user". */
   block(chatId: string | number): void {
-    this.blocked.add(String(chatId));
+    this.refusals.blocked.add(String(chatId));
   }
 
   /** The texts of sendMessage calls accepted for one chat, in order. */
@@ -155,7 +146,7 @@ export class FakeBotApi {
   /** Stops the server, ending any open long poll. */
   async stop(): Promise<void> {
     clearTimeout(this.retryTimer);
-    if (this.waiter) this.finishPoll([]);
+    this.answerPoll((w) => w.ok([]));
     this.webhook = undefined;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -182,10 +173,8 @@ export class FakeBotApi {
     const fail = (status: number, description: string, parameters?: Record<string, unknown>) =>
       reply(status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) });
     if (!match || match[1] !== this.token) return fail(match ? 401 : 404, match ? 'Unauthorized' : 'Not Found');
-    if (SEND_METHODS.has(method)) {
-      const refusal = this.refusal(method, String(params.chat_id ?? ''));
-      if (refusal) return fail(refusal.status, refusal.description, refusal.parameters);
-    }
+    const refusal = this.refusals.next(method, String(params.chat_id ?? ''));
+    if (refusal) return fail(refusal.status, refusal.description, refusal.parameters);
     switch (method) {
       case 'getMe':
         return ok({ id: this.botId, is_bot: true, first_name: 'Fake Bot', username: 'fake_bot', can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
@@ -197,14 +186,11 @@ export class FakeBotApi {
         this.webhook = undefined;
         if (params.drop_pending_updates === true || params.drop_pending_updates === 'true') this.pending = [];
         return ok(true);
-      case 'getWebhookInfo':
-        return ok({
-          url: this.webhook?.url ?? '',
-          has_custom_certificate: false,
-          pending_update_count: this.pending.length,
-          ...(this.webhook ? { max_connections: this.webhook.maxConnections } : {}),
-          ...(this.webhook?.lastErrorDate ? { last_error_date: this.webhook.lastErrorDate, last_error_message: this.webhook.lastErrorMessage } : {}),
-        });
+      case 'getWebhookInfo': {
+        const h = this.webhook;
+        // Undefined fields drop out of the JSON, as Telegram omits them.
+        return ok({ url: h?.url ?? '', has_custom_certificate: false, pending_update_count: this.pending.length, max_connections: h?.maxConnections, last_error_date: h?.lastErrorDate, last_error_message: h?.lastErrorMessage });
+      }
       case 'sendMessage':
       case 'editMessageText': {
         const text = String(params.text ?? '');
@@ -224,23 +210,6 @@ export class FakeBotApi {
     }
   }
 
-  /** The injected or standing refusal for a send, consuming one injection. */
-  private refusal(method: string, chatId: string): { status: number; description: string; parameters?: Record<string, unknown> } | undefined {
-    const matches = (i: Injection) => i.times > 0 && (i.chatId === undefined || String(i.chatId) === chatId) && (i.method === undefined || i.method === method);
-    const failure = this.failures.find(matches);
-    if (failure) {
-      failure.times -= 1;
-      return { status: failure.status, description: 'Bad Gateway' };
-    }
-    const tooMany = this.tooMany.find(matches);
-    if (tooMany) {
-      tooMany.times -= 1;
-      return { status: 429, description: `Too Many Requests: retry after ${tooMany.retryAfter}`, parameters: { retry_after: tooMany.retryAfter } };
-    }
-    if (this.blocked.has(chatId) && method !== 'answerCallbackQuery') return { status: 403, description: 'Forbidden: bot was blocked by the user' };
-    return undefined;
-  }
-
   private getUpdates(params: Record<string, unknown>, res: ServerResponse, answer: Pick<Waiter, 'ok' | 'fail'>): void {
     if (this.webhook) return answer.fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
     const offset = Number(params.offset ?? 0);
@@ -250,9 +219,9 @@ export class FakeBotApi {
     if (offset > 0) this.pending = this.pending.filter((u) => u.update_id >= offset);
     else if (offset < 0) this.pending = this.pending.slice(offset);
     // Telegram ends an older long poll when a newer one arrives (two instances polling one bot).
-    if (this.waiter) this.endPoll(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running');
+    this.answerPoll((w) => w.fail(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'));
     if (this.pending.length > 0 || timeoutS === 0) return answer.ok(this.handOut(limit));
-    const waiter: Waiter = { ...answer, limit, timer: setTimeout(() => this.finishPoll([]), timeoutS * 1000) };
+    const waiter: Waiter = { ...answer, limit, timer: setTimeout(() => this.answerPoll((w) => w.ok([])), timeoutS * 1000) };
     this.waiter = waiter;
     // A poller that went away (killed) is no longer waiting; what it was handed stays pending.
     res.on('close', () => {
@@ -269,25 +238,18 @@ export class FakeBotApi {
     return batch;
   }
 
-  private finishPoll(updates: Update[]): void {
+  /** Answers the open long poll, if any, and forgets it. */
+  private answerPoll(answer: (w: Waiter) => void): void {
     const w = this.waiter;
     if (!w) return;
     clearTimeout(w.timer);
     this.waiter = undefined;
-    w.ok(updates);
-  }
-
-  private endPoll(status: number, description: string): void {
-    const w = this.waiter;
-    if (!w) return;
-    clearTimeout(w.timer);
-    this.waiter = undefined;
-    w.fail(status, description);
+    answer(w);
   }
 
   /** A new update arrived: answer the open long poll or start a webhook delivery. */
   private wake(): void {
-    if (this.waiter) this.finishPoll(this.handOut(this.waiter.limit));
+    this.answerPoll((w) => w.ok(this.handOut(w.limit)));
     if (this.webhook) this.pump();
   }
 
@@ -298,7 +260,7 @@ export class FakeBotApi {
       return true;
     }
     if (params.drop_pending_updates === true || params.drop_pending_updates === 'true') this.pending = [];
-    this.endPoll(409, 'Conflict: terminated by setWebhook request');
+    this.answerPoll((w) => w.fail(409, 'Conflict: terminated by setWebhook request'));
     this.webhook = { url, secret: typeof params.secret_token === 'string' ? params.secret_token : undefined, maxConnections: Number(params.max_connections ?? 40) };
     this.pump();
     return true;
@@ -310,18 +272,20 @@ export class FakeBotApi {
     if (!hook) return;
     for (const update of this.pending) {
       if (this.inFlight.size >= hook.maxConnections) return;
-      if (this.inFlight.has(update.update_id)) continue;
+      if (this.inFlight.has(update.update_id) || (this.notBefore.get(update.update_id) ?? 0) > Date.now()) continue;
       this.inFlight.add(update.update_id);
       this.deliveries.set(update.update_id, (this.deliveries.get(update.update_id) ?? 0) + 1);
       void postJson(hook.url, update, hook.secret).then((error) => {
         this.inFlight.delete(update.update_id);
         if (error === undefined) {
+          this.notBefore.delete(update.update_id);
           this.pending = this.pending.filter((u) => u.update_id !== update.update_id);
           this.pump();
           return;
         }
         hook.lastErrorDate = Math.floor(Date.now() / 1000);
         hook.lastErrorMessage = error;
+        this.notBefore.set(update.update_id, Date.now() + this.webhookRetryMs);
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.pump(), this.webhookRetryMs);
       });
@@ -333,30 +297,4 @@ export class FakeBotApi {
     this.messageIds.set(chatId, id);
     return id;
   }
-}
-
-/** POSTs one update as Telegram does; resolves undefined on 2xx, else the error as getWebhookInfo words it. */
-function postJson(url: string, body: unknown, secret: string | undefined): Promise<string | undefined> {
-  const raw = JSON.stringify(body);
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(raw), ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) }, timeout: 60_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `Wrong response from the webhook: ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error('Timeout')));
-    req.on('error', (error) => resolve(`Connection failed: ${error.message}`));
-    req.end(raw);
-  });
-}
-
-/** The call's parameters from a JSON or urlencoded body, or the query string. */
-async function readParams(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
-  const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
-  const type = req.headers['content-type'] ?? '';
-  if (type.startsWith('application/json') && raw !== '') return { ...query, ...(JSON.parse(raw) as Record<string, unknown>) };
-  if (type.startsWith('application/x-www-form-urlencoded')) return { ...query, ...Object.fromEntries(new URLSearchParams(raw)) };
-  return query;
 }
