@@ -6,6 +6,11 @@ import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rule
 /** The shipped demo filings. */
 export const DEMO_FILINGS_FILE = fileURLToPath(new URL('../data/demo-filings.json', import.meta.url));
 
+/** How long a stop may spend sending what is queued, by default (issue 15: exit within 15 s). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+// A supervisor kills a process that takes longer than its own stop timeout (Kubernetes: 30 s by default).
+const MAX_SHUTDOWN_GRACE_MS = 60_000;
+
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
 const url = (what: string) =>
   optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL for ${what}` });
@@ -41,6 +46,10 @@ const EnvSchema = z
       }
     }),
     DEFAULT_LOCALE: z.preprocess((v) => (v === undefined || v === '' ? 'zh' : v), z.enum(['zh', 'en'], { message: 'must be zh or en' })),
+    SHUTDOWN_GRACE_MS: z.preprocess(
+      (v) => (v === undefined || v === '' ? String(DEFAULT_SHUTDOWN_GRACE_MS) : v),
+      z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().max(MAX_SHUTDOWN_GRACE_MS, `must be at most ${MAX_SHUTDOWN_GRACE_MS} ms`)),
+    ),
   })
   // zod skips a refinement after an aborting issue (a bad locale or offset); `when` runs it anyway so every problem is listed at once.
   .superRefine((env, ctx) => {
@@ -62,6 +71,8 @@ export interface Config {
   port: number;
   reminderOffsets: ReminderOffset[];
   defaultLocale: 'zh' | 'en';
+  /** How long a stop (SIGTERM/SIGINT) may spend sending what is queued before the process exits anyway. */
+  shutdownGraceMs: number;
 }
 
 /** A configuration error: one line per bad variable. */
@@ -98,5 +109,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     reminderOffsets: e.REMINDER_OFFSETS,
     defaultLocale: e.DEFAULT_LOCALE,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
