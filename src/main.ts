@@ -8,6 +8,7 @@ import { startTelegram } from '../adapters/telegram/telegram.adapter.js';
 import { startSlack } from '../adapters/slack/slack.adapter.js';
 import { startReminders } from './reminders/service.js';
 import { HttpServer } from './server.js';
+import { stopSignal, stopWithin } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
 
 async function main(): Promise<number> {
@@ -46,15 +47,17 @@ async function main(): Promise<number> {
   const reminders = await startReminders(core, server, adapters);
   const port = await server.listen(config.port);
   logger.info('listening', { port, adapters: adapters.map((a) => a.name) });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await stopSignal(logger);
+  await stopWithin({
+    logger,
+    signal,
+    graceMs: config.shutdownGraceMs,
+    services: [reminders, ...adapters],
+    closers: [
+      { name: 'http', close: () => server.close() },
+      { name: 'store', close: () => core.close() },
+    ],
   });
-  logger.info('stopping');
-  await reminders.stop();
-  for (const adapter of adapters) await adapter.stop();
-  await server.close();
-  await core.close();
   return 0;
 }
 
