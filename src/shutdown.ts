@@ -7,7 +7,7 @@ export const SHUTDOWN_MARGIN_MS = 3000;
 /** Something that takes work in and sends it out: its stop() ends intake at once, then sends what it holds. */
 export interface Stoppable {
   name: string;
-  stop(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Something closed last, once nothing sends any more. */
@@ -68,7 +68,7 @@ export async function stopWithin(plan: StopPlan): Promise<void> {
   try {
     const stopped = Promise.all(
       plan.services.map((s) =>
-        s.stop().catch((error: unknown) => {
+        s.stop(graceMs).catch((error: unknown) => {
           logger.error('stop failed', { part: s.name, error });
         }),
       ),

@@ -15,7 +15,7 @@ function recorder() {
 const never = () => new Promise<void>(() => undefined);
 
 describe('stopWithin', () => {
-  it('stops every service at once, then closes the server and the store in order', async () => {
+  it('stops every service at once, giving each the grace, then closes the server and the store in order', async () => {
     const { events, logs, logger } = recorder();
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
@@ -24,7 +24,7 @@ describe('stopWithin', () => {
       signal: 'SIGTERM',
       graceMs: 60_000,
       services: [
-        { name: 'reminders', stop: async () => void events.push('reminders: stop') },
+        { name: 'reminders', stop: async (graceMs) => void events.push(`reminders: stop within ${graceMs}`) },
         {
           name: 'telegram',
           stop: async () => {
@@ -43,10 +43,10 @@ describe('stopWithin', () => {
     });
     await waitFor('every service asked to stop', () => events.length === 3);
     // The slow drain holds the closers back: nothing is closed under a sender.
-    expect(events).toEqual(['reminders: stop', 'telegram: stop', 'slack: stop']);
+    expect(events).toEqual(['reminders: stop within 60000', 'telegram: stop', 'slack: stop']);
     release();
     await stopping;
-    expect(events).toEqual(['reminders: stop', 'telegram: stop', 'slack: stop', 'telegram: drained', 'http: close', 'store: close']);
+    expect(events).toEqual(['reminders: stop within 60000', 'telegram: stop', 'slack: stop', 'telegram: drained', 'http: close', 'store: close']);
     expect(logs.map((l) => l.msg)).toEqual(['stopping', 'stopped']);
     expect(logs[0]).toMatchObject({ level: 'info', signal: 'SIGTERM', graceMs: 60_000 });
   });
