@@ -21,12 +21,12 @@ afterEach(async () => {
 });
 
 /** The fake Bot API and the app started against it with an embedded store in a fresh directory. */
-async function startAgainstFake(mode: LaunchMode): Promise<{ api: FakeBotApi; app: AppProcess }> {
+async function startAgainstFake(mode: LaunchMode, env: Record<string, string> = {}): Promise<{ api: FakeBotApi; app: AppProcess }> {
   const api = await FakeBotApi.start();
   cleanup.push(() => api.stop());
   const dir = mkdtempSync(join(tmpdir(), 'beian-stop-'));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  const app = await startApp({ mode, env: { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, STORE_URL: `file:${join(dir, 'state.sqlite')}` } });
+  const app = await startApp({ mode, env: { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, STORE_URL: `file:${join(dir, 'state.sqlite')}`, ...env } });
   cleanup.push(() => app.killTree());
   await app.waitForHealth();
   await waitFor('the bot to long-poll', () => api.polling, 20_000);
@@ -72,6 +72,19 @@ describe('a clean stop of the process', () => {
     app.signalGroup('SIGTERM');
     expect(await app.waitForExit(STOP_BOUND_MS)).toEqual({ code: 0, signal: null });
     expect(app.logged('stopped')).toBe(true);
+    expect(app.survivors()).toEqual([]);
+  }, 60_000);
+
+  it('SIGTERM with hundreds of replies queued: it keeps sending through the grace, then exits 0', async () => {
+    const { api, app } = await startAgainstFake('npm', { SHUTDOWN_GRACE_MS: '3000' });
+    const crowd = Array.from({ length: 300 }, (_, i) => 8001 + i);
+    for (const id of crowd) api.push(textUpdate(id, '/help'));
+    await waitFor('the first replies', () => api.sent.length >= 20, 20_000);
+    app.signal('SIGTERM');
+    const stopping = await app.waitForLog('stopping');
+    const sentBefore = api.sent.filter((s) => s.at <= Date.parse(String(stopping.t))).length;
+    expect(await app.waitForExit(STOP_BOUND_MS)).toEqual({ code: 0, signal: null });
+    expect(api.sent.length).toBeGreaterThan(sentBefore);
     expect(app.survivors()).toEqual([]);
   }, 60_000);
 });
