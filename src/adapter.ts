@@ -6,7 +6,8 @@ export interface RunningAdapter {
   name: string;
   /** Whether it can do its work now (for /healthz). */
   health(): Promise<{ ok: boolean; detail?: string }>;
-  stop(): Promise<void>;
+  /** Ends intake at once, then sends what it holds for at most `graceMs` (its own default when not given). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Kinds of alert for the internal team (RULES R5). */

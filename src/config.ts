@@ -11,6 +11,11 @@ export const DEFAULT_PHONE_KEY_FILE = './data/phone-key';
 /** The shipped demo filings. */
 export const DEMO_FILINGS_FILE = fileURLToPath(new URL('../data/demo-filings.json', import.meta.url));
 
+/** How long a stop may spend sending what is queued, by default (issue 15: exit within 15 s). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+// A supervisor kills a process that takes longer than its own stop timeout (Kubernetes: 30 s by default).
+const MAX_SHUTDOWN_GRACE_MS = 60_000;
+
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
 const url = (what: string) =>
   optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL for ${what}` });
@@ -68,6 +73,10 @@ const EnvSchema = z
       z.string().regex(/^\d+$/, 'must be a whole number of days').transform(Number).pipe(z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days (10 years)')),
     ),
     METRICS_TOKEN: optionalText.refine((v) => v === undefined || /^[\x21-\x7E]{16,}$/.test(v), { message: 'must be at least 16 printable characters with no spaces (it is sent as a bearer token)' }),
+    SHUTDOWN_GRACE_MS: z.preprocess(
+      (v) => (v === undefined || v === '' ? String(DEFAULT_SHUTDOWN_GRACE_MS) : v),
+      z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().max(MAX_SHUTDOWN_GRACE_MS, `must be at most ${MAX_SHUTDOWN_GRACE_MS} ms`)),
+    ),
   })
   // zod skips a refinement after an aborting issue (a bad locale or offset); `when` runs it anyway so every problem is listed at once.
   .superRefine((env, ctx) => {
@@ -99,6 +108,8 @@ export interface Config {
   retentionDays: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken?: string;
+  /** How long a stop (SIGTERM/SIGINT) may spend sending what is queued before the process exits anyway. */
+  shutdownGraceMs: number;
 }
 
 /** A configuration error: one line per bad variable. */
@@ -140,5 +151,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     phoneKeyFile: e.PHONE_KEY_FILE,
     retentionDays: e.RETENTION_DAYS,
     metricsToken: e.METRICS_TOKEN,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

@@ -11,6 +11,7 @@ import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
 import { HttpServer } from './server.js';
+import { stopSignal, stopWithin } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
 
 async function main(): Promise<number> {
@@ -53,15 +54,17 @@ async function main(): Promise<number> {
   mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port, config.host);
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await stopSignal(logger);
+  await stopWithin({
+    logger,
+    signal,
+    graceMs: config.shutdownGraceMs,
+    services: [reminders, ...adapters],
+    closers: [
+      { name: 'http', close: () => server.close() },
+      { name: 'store', close: () => core.close() },
+    ],
   });
-  logger.info('stopping');
-  await reminders.stop();
-  for (const adapter of adapters) await adapter.stop();
-  await server.close();
-  await core.close();
   return 0;
 }
 

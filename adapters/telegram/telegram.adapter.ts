@@ -286,13 +286,14 @@ export async function startTelegram(core: Core, server: HttpServer, opts: Telegr
       if (mode === 'polling' && pollErrors >= 3) return { ok: false, detail: `${detail}; getUpdates failing (${pollErrors} in a row)` };
       return { ok: true, detail };
     },
-    async stop() {
+    async stop(graceMs = 10_000) {
       if (stopped) return;
       stopped = true;
       abort.abort();
+      const until = performance.now() + graceMs;
       await polling;
-      await Promise.race([Promise.allSettled([...inFlight]), sleep(5000, undefined, { ref: false })]);
-      await outbox.drain(5000);
+      await Promise.race([Promise.allSettled([...inFlight]), sleep(graceMs, undefined, { ref: false })]);
+      await outbox.drain(Math.max(0, until - performance.now()));
       outbox.stop();
       log.info('telegram adapter stopped');
     },

@@ -28,6 +28,7 @@ describe('CONTRACT §3 configuration defaults', () => {
     expect(config.telegram).toBeUndefined();
     expect(config.slack).toBeUndefined();
     expect(config.eventsSecret).toBeUndefined();
+    expect(config.shutdownGraceMs).toBe(10_000);
   });
 
   it('§3 the default filings file exists on disk', () => {
@@ -50,8 +51,8 @@ describe('CONTRACT §3 configuration defaults', () => {
   });
 
   it('§3 empty and blank values count as unset', () => {
-    const config = loadConfig({ PORT: '', REMINDER_OFFSETS: '', DEFAULT_LOCALE: '', STORE_URL: '  ', TELEGRAM_BOT_TOKEN: '', EVENTS_SECRET: ' ' });
-    expect(config).toMatchObject({ port: 3000, defaultLocale: 'zh', storeUrl: 'file:./data/state.sqlite' });
+    const config = loadConfig({ PORT: '', REMINDER_OFFSETS: '', DEFAULT_LOCALE: '', STORE_URL: '  ', TELEGRAM_BOT_TOKEN: '', EVENTS_SECRET: ' ', SHUTDOWN_GRACE_MS: '' });
+    expect(config).toMatchObject({ port: 3000, defaultLocale: 'zh', storeUrl: 'file:./data/state.sqlite', shutdownGraceMs: 10_000 });
     expect(config.telegram).toBeUndefined();
     expect(config.eventsSecret).toBeUndefined();
   });
@@ -73,6 +74,7 @@ describe('CONTRACT §3 configuration defaults', () => {
       PORT: '8080',
       REMINDER_OFFSETS: '6h,30m',
       DEFAULT_LOCALE: 'en',
+      SHUTDOWN_GRACE_MS: '2500',
     });
     expect(config).toMatchObject({
       filingsFile: '/srv/filings.json',
@@ -82,6 +84,7 @@ describe('CONTRACT §3 configuration defaults', () => {
       eventsSecret: '0123456789abcdef',
       port: 8080,
       defaultLocale: 'en',
+      shutdownGraceMs: 2500,
     });
     expect(config.reminderOffsets.map((o) => o.label)).toEqual(['6h', '30m']);
   });
@@ -115,6 +118,9 @@ describe('CONTRACT §3 each bad variable gives a ConfigError naming it', () => {
     ['SLACK_APP_TOKEN not starting with xapp-', { SLACK_APP_TOKEN: 'xoxb-1' }, 'SLACK_APP_TOKEN'],
     ['SLACK_ALERT_CHANNEL=#general', { SLACK_ALERT_CHANNEL: '#general' }, 'SLACK_ALERT_CHANNEL'],
     ['EVENTS_SECRET too short', { EVENTS_SECRET: 'short' }, 'EVENTS_SECRET'],
+    ['SHUTDOWN_GRACE_MS=10s', { SHUTDOWN_GRACE_MS: '10s' }, 'SHUTDOWN_GRACE_MS'],
+    ['SHUTDOWN_GRACE_MS=-1', { SHUTDOWN_GRACE_MS: '-1' }, 'SHUTDOWN_GRACE_MS'],
+    ['SHUTDOWN_GRACE_MS over a minute', { SHUTDOWN_GRACE_MS: '60001' }, 'SHUTDOWN_GRACE_MS'],
   ])('§3 %s', (_name, env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { LEGACY_KEY, loadPhoneKey, openPhoneKeyer, PhoneKeyError, phoneKeySource } from '../../src/privacy.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
+import { route } from '../../flows/router.js';
 
 const PHONE = '13800138000';
 const OLD_KEY = 'a1'.repeat(32);
@@ -163,7 +164,7 @@ describe('R8 the key source a configuration names', () => {
     await legacy.set(LEGACY_KEY, OLD_KEY);
     await legacy.close();
     const config = loadConfig({ STORE_URL: `file:${file}`, PHONE_KEY_FILE: keyFile });
-    const core = await createCore(config, { clock: new FakeClock(DEMO_ANCHOR), logger: createLogger({ level: 'silent' }) });
+    const core = await createCore(config, { route, clock: new FakeClock(DEMO_ANCHOR), logger: createLogger({ level: 'silent' }) });
     try {
       expect(core.people.keyOf(PHONE)).toBe(oldHash(PHONE));
       expect(await storeKeys(core.store)).not.toContain(LEGACY_KEY);
