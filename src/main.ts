@@ -5,7 +5,8 @@ import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
 import { consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
 import { startTelegram } from '../adapters/telegram/telegram.adapter.js';
-import { startSlack } from '../adapters/slack/slack.adapter.js';
+import { startSlack, type SlackDeps } from '../adapters/slack/slack.adapter.js';
+import { startSlackAlerts } from '../adapters/slack/slack.alerts.js';
 import { startReminders } from './reminders/service.js';
 import { HttpServer } from './server.js';
 import type { RunningAdapter } from './adapter.js';
@@ -42,8 +43,14 @@ async function main(): Promise<number> {
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   if (config.telegram) adapters.push(await startTelegram(core, server));
-  if (config.slack) adapters.push(await startSlack(core, server));
+  // Each part gets only what it uses, built before whatever uses it: the team's alert channel, then
+  // the reminder service (which posts to it and provides the nudger), then the Slack adapter.
+  const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
+  const alerts = config.slack ? startSlackAlerts(slackDeps) : undefined;
+  if (alerts) core.teamAlerts.current = alerts;
   const reminders = await startReminders(core, server, adapters);
+  const nudge = core.nudger.current;
+  if (config.slack) adapters.push(await startSlack({ ...slackDeps, ...(nudge ? { nudge } : {}) }, server));
   const port = await server.listen(config.port);
   logger.info('listening', { port, adapters: adapters.map((a) => a.name) });
   await new Promise<void>((resolve) => {
@@ -53,6 +60,7 @@ async function main(): Promise<number> {
   logger.info('stopping');
   await reminders.stop();
   for (const adapter of adapters) await adapter.stop();
+  alerts?.stop();
   await server.close();
   await core.close();
   return 0;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startSlack } from '../../adapters/slack/slack.adapter.js';
+import { startSlack, type SlackDeps } from '../../adapters/slack/slack.adapter.js';
+import { startSlackAlerts } from '../../adapters/slack/slack.alerts.js';
 import { startTelegram } from '../../adapters/telegram/telegram.adapter.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import { FakeClock } from '../../src/clock.js';
@@ -105,8 +106,12 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   if (opts.emu) adapters.push(await startTelegram(core, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
-  if (opts.slack) adapters.push(await startSlack(core, server, { pause: async () => undefined }));
+  const slackDeps: SlackDeps = { config: core.config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
+  const alerts = opts.slack ? startSlackAlerts(slackDeps, { pause: async () => undefined }) : undefined;
+  if (alerts) core.teamAlerts.current = alerts;
   const reminders = await startReminders(core, server, adapters, { intervalMs: 100 });
+  const nudge = core.nudger.current;
+  if (opts.slack) adapters.push(await startSlack({ ...slackDeps, ...(nudge ? { nudge } : {}) }, server));
   const port = await server.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   return {
@@ -123,6 +128,7 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
     async stop() {
       await reminders.stop();
       for (const a of adapters) await a.stop();
+      alerts?.stop();
       await server.close();
       await core.close();
     },
