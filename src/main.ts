@@ -4,7 +4,7 @@ import { createCore } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
 import { consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
-import { startTelegram } from '../adapters/telegram/telegram.adapter.js';
+import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { startSlack, type SlackDeps } from '../adapters/slack/slack.adapter.js';
 import { startSlackAlerts } from '../adapters/slack/slack.alerts.js';
 import { startReminders } from './reminders/service.js';
@@ -42,7 +42,8 @@ async function main(): Promise<number> {
   }
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
-  if (config.telegram) adapters.push(await startTelegram(core, server));
+  const telegramDeps: TelegramDeps = { config, handle: (a) => core.runner.handle(a), people: core.people, store: core.store, logger, metrics: core.metrics, channels: core.channels };
+  if (config.telegram) adapters.push(await startTelegram(telegramDeps, server));
   // Each part gets only what it uses, built before whatever uses it: the team's alert channel, then
   // the reminder service (which posts to it and provides the nudger), then the Slack adapter.
   const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };

@@ -105,7 +105,7 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   const core = await createCore(loadConfig(env), { clock, logger, store: opts.store, filings: opts.filings });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
-  if (opts.emu) adapters.push(await startTelegram(core, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
+  if (opts.emu) adapters.push(await startTelegram({ config: core.config, handle: (a) => core.runner.handle(a), people: core.people, store: core.store, logger, metrics: core.metrics, channels: core.channels }, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
   const slackDeps: SlackDeps = { config: core.config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
   const alerts = opts.slack ? startSlackAlerts(slackDeps, { pause: async () => undefined }) : undefined;
   if (alerts) core.teamAlerts.current = alerts;
