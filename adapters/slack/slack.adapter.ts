@@ -16,7 +16,6 @@ import { teamDeps, type SlackDeps } from './slack.team.js';
 type SlackConfig = NonNullable<SlackDeps['config']['slack']>;
 
 export type { SlackDeps } from './slack.team.js';
-export { toBoltLogger } from './slack.logger.js';
 
 /** Options tests use; production takes the defaults. */
 export interface SlackOptions {

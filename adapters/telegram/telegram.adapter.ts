@@ -24,9 +24,6 @@ import { ALLOWED_UPDATES, startPolling, type Polling } from './telegram.polling.
 import { updateHandler } from './telegram.turns.js';
 import { mountWebhook } from './telegram.webhook.js';
 
-export { TelegramDeliveryError } from './telegram.channel.js';
-export { isSecretMatch } from './telegram.webhook.js';
-
 /** What the Telegram adapter uses, and nothing more. */
 export interface TelegramDeps {
   config: Pick<Config, 'telegram' | 'defaultLocale'>;
