@@ -5,8 +5,10 @@ import { createCore } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
 import { CONSOLE_CAPABILITIES, consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
-import { startTelegram } from '../adapters/telegram/telegram.adapter.js';
-import { startSlack } from '../adapters/slack/slack.adapter.js';
+import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
+import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
+import { startSlack, type SlackDeps } from '../adapters/slack/slack.adapter.js';
+import { startSlackAlerts } from '../adapters/slack/slack.alerts.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
@@ -46,11 +48,15 @@ async function main(): Promise<number> {
   }
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
-  if (config.telegram) adapters.push(await startTelegram(core, server));
-  const slack = config.slack ? await startSlack(core, server) : undefined;
-  if (slack) adapters.push(slack);
+  const telegramDeps: TelegramDeps = { config, handle: (a) => core.runner.handle(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, logger, metrics: core.metrics, channels: core.channels };
+  if (config.telegram) adapters.push(await startTelegram(telegramDeps, server));
+  // Each part gets only what it uses, built before whatever uses it: the team's alert channel, then
+  // the reminder service (which posts to it), then the Slack adapter (which nudges through the core's nudger).
+  const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
+  const alerts = config.slack ? startSlackAlerts(slackDeps) : undefined;
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
-  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: slack?.alerts });
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts });
+  if (config.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port, config.host);
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
@@ -61,6 +67,7 @@ async function main(): Promise<number> {
     graceMs: config.shutdownGraceMs,
     services: [reminders, ...adapters],
     closers: [
+      { name: 'slack alerts', close: async () => alerts?.stop() },
       { name: 'http', close: () => server.close() },
       { name: 'store', close: () => core.close() },
     ],

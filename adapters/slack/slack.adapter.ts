@@ -1,63 +1,28 @@
-/** The Slack adapter (issue 5): the internal team's view of every filing, on Bolt, in HTTP or Socket Mode. */
-import { App, LogLevel, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction, type Logger as BoltLogger, type RespondFn, type webApi } from '@slack/bolt';
-import type { AlertKind, RunningAdapter, TeamAlerts } from '../../src/adapter.js';
-import type { Core } from '../../src/core.js';
-import { FilingIdSchema, type Filing } from '../../src/filing.js';
-import type { Logger } from '../../src/log.js';
+/** The Slack adapter (issue 5): the internal team's view of every filing, on Bolt, in HTTP or Socket Mode. It translates Bolt payloads into team-flow calls and renders their results. */
+import { App, LogLevel, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction, type RespondFn, type webApi } from '@slack/bolt';
+import type { RunningAdapter } from '../../src/adapter.js';
 import type { HttpServer } from '../../src/server.js';
-import { renderMsg } from '../../src/i18n/catalog.js';
-import { calendarStatus } from '../../src/rules/workday.rules.js';
+import { homeData, trackReturns } from '../../flows/team.views.js';
+import { actionTable, SlackViews } from './slack.actions.js';
+import { slackClientOptions } from './slack.alerts.js';
 import { SlackAccess } from './slack.access.js';
-import { st, type SlackKey } from './slack.messages.js';
-import { Outbox, timerPause, type Pause } from './slack.outbox.js';
+import { renderLine, type SlackMessage } from './slack.blocks.js';
+import { toBoltLogger } from './slack.logger.js';
+import type { Pause } from './slack.outbox.js';
 import { SharedServerReceiver } from './slack.receiver.js';
-import {
-  ACTION,
-  escapeMrkdwn,
-  renderAlert,
-  renderConfirmChooser,
-  renderDeniedHome,
-  renderHome,
-  renderHelp,
-  renderLine,
-  renderPendingPage,
-  renderRecovery,
-  renderSummary,
-  type RenderContext,
-  type SlackMessage,
-} from './slack.render.js';
-import { cycleFacts, homeData, nudgeFiling, parseConfirmValue, pendingWindows, recordConfirmation, reportedBy, summaryOf, trackReturns } from './slack.team.js';
+import { renderDeniedHome, renderHome, type RenderContext } from './slack.render.js';
+import { teamDeps, type SlackDeps } from './slack.team.js';
+
+type SlackConfig = NonNullable<SlackDeps['config']['slack']>;
+
+export type { SlackDeps } from './slack.team.js';
 
 /** Options tests use; production takes the defaults. */
 export interface SlackOptions {
-  /** The pause between two posts to one channel (default: 1 s on a timer). */
+  /** The pause between two alert posts to one channel (default: 1 s on a timer); read by startSlackAlerts. */
   pause?: Pause;
   /** Filings per page of `/beian pending` (default 10). */
   pageSize?: number;
-}
-
-/** How long an alert's once-per-cycle mark is kept: far longer than any cycle. */
-const ALERT_MARK_TTL_MS = 60 * 86_400_000;
-
-/** Adapts the core's redacting logger to the logger interface Bolt and its Web API client expect. */
-export function toBoltLogger(logger: Logger): BoltLogger {
-  let level = LogLevel.INFO;
-  const rank: Record<LogLevel, number> = { [LogLevel.DEBUG]: 0, [LogLevel.INFO]: 1, [LogLevel.WARN]: 2, [LogLevel.ERROR]: 3 };
-  const line = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
-  const at = (l: LogLevel, write: (text: string) => void) => (...msg: unknown[]) => {
-    if (rank[l] >= rank[level]) write(line(msg));
-  };
-  return {
-    debug: at(LogLevel.DEBUG, (t) => logger.debug(`bolt: ${t}`)),
-    info: at(LogLevel.INFO, (t) => logger.info(`bolt: ${t}`)),
-    warn: at(LogLevel.WARN, (t) => logger.warn(`bolt: ${t}`)),
-    error: at(LogLevel.ERROR, (t) => logger.error(`bolt: ${t}`)),
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: () => undefined,
-  };
 }
 
 /** The bits of a Bolt listener's arguments a reply needs. */
@@ -72,27 +37,32 @@ export interface SlackApp {
   app: App;
   mode: 'http' | 'socket';
   receiver?: SharedServerReceiver;
-  alerts?: TeamAlerts;
-  outbox: Outbox<SlackMessage>;
   stopTracking: () => void;
 }
 
-/** Builds the Bolt app, its receiver and listeners, without any call to Slack. */
-export function buildSlackApp(core: Core, server: HttpServer, options: SlackOptions = {}): SlackApp {
-  const cfg = core.config.slack;
-  if (!cfg) throw new Error('the Slack adapter needs SLACK_BOT_TOKEN');
-  const ctx: RenderContext = { locale: core.config.defaultLocale };
-  const say = (key: SlackKey, params?: Record<string, string | number>) => st(ctx.locale, key, params);
-  const pageSize = options.pageSize ?? 10;
-  const boltLogger = toBoltLogger(core.logger);
-  const clientOptions: webApi.WebClientOptions = { retryConfig: { retries: 2 } };
-  if (cfg.apiUrl) clientOptions.slackApiUrl = cfg.apiUrl;
+/** Sends a reply only the person sees: through response_url when there is one, else chat.postEphemeral. */
+async function reply(args: ReplyArgs, message: SlackMessage, replace = false): Promise<void> {
+  if (args.respond) {
+    await args.respond({ response_type: 'ephemeral', replace_original: replace, text: message.text, blocks: message.blocks });
+    return;
+  }
+  const body = args.body as { channel?: { id?: string }; channel_id?: string; user?: { id?: string }; user_id?: string };
+  const channel = body.channel?.id ?? body.channel_id;
+  const user = body.user?.id ?? body.user_id;
+  if (channel && user) await args.client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
+}
+
+/** The Bolt app and, in HTTP mode, its receiver on the shared server; nothing is called on Slack yet. */
+function createApp(deps: SlackDeps, cfg: SlackConfig, server: HttpServer): { app: App; receiver?: SharedServerReceiver; socket: boolean } {
+  const { logger } = deps;
+  const boltLogger = toBoltLogger(logger);
+  const clientOptions = slackClientOptions(cfg.apiUrl);
 
   const socket = Boolean(cfg.appToken);
   let receiver: SharedServerReceiver | undefined;
   if (!socket) {
     if (!cfg.signingSecret) throw new Error('the Slack adapter in HTTP mode needs SLACK_SIGNING_SECRET');
-    receiver = new SharedServerReceiver(server, { signingSecret: cfg.signingSecret, store: core.store, clock: core.clock, logger: core.logger, boltLogger });
+    receiver = new SharedServerReceiver(server, { signingSecret: cfg.signingSecret, store: deps.store, clock: deps.clock, logger, boltLogger });
   }
   const app = new App({
     // Bolt's single-token authorization without botId/botUserId runs auth.test on every request;
@@ -106,6 +76,18 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
     ignoreSelf: false,
     convoStore: false,
   });
+  return { app, receiver, socket };
+}
+
+/** Builds the Bolt app, its receiver and listeners, without any call to Slack. */
+export function buildSlackApp(deps: SlackDeps, server: HttpServer, options: SlackOptions = {}): SlackApp {
+  const cfg = deps.config.slack;
+  if (!cfg) throw new Error('the Slack adapter needs SLACK_BOT_TOKEN');
+  const { logger } = deps;
+  const ctx: RenderContext = { locale: deps.config.defaultLocale };
+  const team = teamDeps(deps);
+  const views = new SlackViews(team, ctx, options.pageSize ?? 10);
+  const { app, receiver, socket } = createApp(deps, cfg, server);
 
   const access = new SlackAccess(
     cfg,
@@ -113,21 +95,9 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
       authTeamId: async () => (await app.client.auth.test({ token: cfg.botToken })).team_id,
       usergroupUsers: async (usergroup) => (await app.client.usergroups.users.list({ token: cfg.botToken, usergroup })).users ?? [],
     },
-    core.clock,
-    core.logger,
+    deps.clock,
+    logger,
   );
-
-  /** Sends a reply only the person sees: through response_url when there is one, else chat.postEphemeral. */
-  const reply = async (args: ReplyArgs, message: SlackMessage, replace = false): Promise<void> => {
-    if (args.respond) {
-      await args.respond({ response_type: 'ephemeral', replace_original: replace, text: message.text, blocks: message.blocks });
-      return;
-    }
-    const body = args.body as { channel?: { id?: string }; channel_id?: string; user?: { id?: string }; user_id?: string };
-    const channel = body.channel?.id ?? body.channel_id;
-    const user = body.user?.id ?? body.user_id;
-    if (channel && user) await args.client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
-  };
 
   const guarded =
     <A extends ReplyArgs>(name: string, fn: (args: A) => Promise<void>) =>
@@ -135,18 +105,10 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
       try {
         await fn(args);
       } catch (error) {
-        core.logger.error('slack: handler failed', { handler: name, error });
-        await reply(args, renderLine(say('error'))).catch(() => undefined);
+        logger.error('slack: handler failed', { handler: name, error });
+        await reply(args, renderLine(views.say('error'))).catch(() => undefined);
       }
     };
-
-  const findFiling = (id: string | undefined): Filing | undefined => (id && FilingIdSchema.safeParse(id).success ? core.filings.get(id) : undefined);
-  const notFound = (id: string | undefined) => renderLine(say('notFound', { id: escapeMrkdwn((id ?? '').slice(0, 40)) }));
-  const summaryMessage = async (filing: Filing, note?: string) => {
-    const summary = await summaryOf(core, filing);
-    return renderSummary(ctx, filing, summary, await cycleFacts(core, filing, summary), note);
-  };
-  const pendingPage = async (page: number) => renderPendingPage(ctx, await pendingWindows(core), page, pageSize);
 
   // Acknowledge first, within Slack's 3 s, whatever the access check or the work then costs.
   app.use(async (args) => {
@@ -158,176 +120,69 @@ export function buildSlackApp(core: Core, server: HttpServer, options: SlackOpti
   app.use(async (args) => {
     const { context } = args;
     if (await access.isAllowed(context.teamId, context.userId)) return args.next();
-    core.logger.warn('slack: not authorized', { slackUser: context.userId, team: context.teamId });
+    logger.warn('slack: not authorized', { slackUser: context.userId, team: context.teamId });
     const denied = args as typeof args & { respond?: RespondFn; event?: { type?: string; user?: string } };
     if (denied.event?.type === 'app_home_opened' && denied.event.user) {
-      await args.client.views.publish({ user_id: denied.event.user, view: renderDeniedHome(ctx) }).catch((error: unknown) => core.logger.warn('slack: could not publish the denied home', { error }));
+      await args.client.views.publish({ user_id: denied.event.user, view: renderDeniedHome(ctx) }).catch((error: unknown) => logger.warn('slack: could not publish the denied home', { error }));
       return;
     }
-    await reply({ respond: denied.respond, body: args.body, client: args.client }, renderLine(say('denied'))).catch((error: unknown) => core.logger.warn('slack: could not say not authorized', { error }));
+    await reply({ respond: denied.respond, body: args.body, client: args.client }, renderLine(views.say('denied'))).catch((error: unknown) => logger.warn('slack: could not say not authorized', { error }));
   });
 
   app.command(
     '/beian',
     guarded<SlackCommandMiddlewareArgs & AllMiddlewareArgs>('command', async ({ command, respond, body, client }) => {
-      const [first] = command.text.trim().split(/\s+/).filter(Boolean);
-      const args = { respond, body, client };
-      if (!first || /^(help|帮助)$/i.test(first)) return reply(args, renderHelp(ctx, calendarStatus(core.calendar, core.clock.now())));
-      if (/^pending$/i.test(first)) return reply(args, await pendingPage(0));
-      const filing = findFiling(first);
-      await reply(args, filing ? await summaryMessage(filing) : notFound(first));
+      await reply({ respond, body, client }, await views.command(command.text));
     }),
   );
 
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.open,
-    guarded('beian_open', async (args) => {
-      const filing = findFiling(args.action.value);
-      await reply(args, filing ? await summaryMessage(filing) : notFound(args.action.value));
-    }),
-  );
-
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.back,
-    guarded('beian_back', async (args) => {
-      const filing = findFiling(args.action.value);
-      await reply(args, filing ? await summaryMessage(filing) : notFound(args.action.value), true);
-    }),
-  );
-
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.page,
-    guarded('beian_page', async (args) => {
-      await reply(args, await pendingPage(Number(args.action.value) || 0), true);
-    }),
-  );
-
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.recovery,
-    guarded('beian_recovery', async (args) => {
-      const filing = findFiling(args.action.value);
-      await reply(args, filing ? renderRecovery(ctx, filing, reportedBy(core)) : notFound(args.action.value));
-    }),
-  );
-
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.nudge,
-    guarded('beian_nudge', async (args) => {
-      const filing = findFiling(args.action.value);
-      if (!filing) return reply(args, notFound(args.action.value));
-      const result = await nudgeFiling(core, filing, args.body.user.id);
-      const id = filing.id;
-      const line =
-        result.status === 'done'
-          ? say(result.count > 0 ? 'nudge.done' : 'nudge.noneLinked', { id, count: result.count })
-          : result.status === 'refused'
-            ? say('nudge.refused', { id, at: result.at, user: result.by, next: result.next })
-            : result.status === 'no_service'
-              ? say('nudge.noService')
-              : say('nudge.nothing', { id });
-      await reply(args, renderLine(line));
-    }),
-  );
-
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.confirmPick,
-    guarded('beian_confirm_pick', async (args) => {
-      const filing = findFiling(args.action.value);
-      if (!filing) return reply(args, notFound(args.action.value));
-      const summary = await summaryOf(core, filing);
-      const open = filing.status === 'verifying' && filing.cycle && summary.verifiers.some((v) => v.state === 'pending');
-      if (!open || !filing.cycle) return reply(args, await summaryMessage(filing, say('confirm.none', { id: filing.id })), true);
-      await reply(args, renderConfirmChooser(ctx, summary, filing.cycle.number), true);
-    }),
-  );
-
-  app.action<BlockAction<ButtonAction>>(
-    ACTION.confirm,
-    guarded('beian_confirm_<n>', async (args) => {
-      const choice = parseConfirmValue(args.action.value ?? '');
-      const filing = findFiling(choice?.filingId);
-      if (!choice || !filing) return reply(args, notFound(choice?.filingId), true);
-      const result = await recordConfirmation(core, filing, choice, args.body.user.id);
-      const who = result.status === 'stale' ? '' : `${escapeMrkdwn(result.who.name)} ${result.who.phone}`;
-      const note =
-        result.status === 'recorded'
-          ? say('summary.recorded', { who, user: args.body.user.id, state: escapeMrkdwn(renderMsg(ctx.locale, { key: 'state.team' })) })
-          : result.status === 'already'
-            ? say('confirm.already', { who })
-            : say('confirm.stale');
-      await reply(args, await summaryMessage(filing, note), true);
-    }),
-  );
+  for (const entry of actionTable(views)) {
+    app.action<BlockAction<ButtonAction>>(
+      entry.id,
+      guarded(entry.name, async (args) => {
+        const answer = await entry.run(args.action.value, args.body.user.id);
+        await reply(args, answer.message, answer.replace ?? false);
+      }),
+    );
+  }
 
   app.event(
     'app_home_opened',
     guarded<SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs>('app_home_opened', async ({ event, client }) => {
       if (event.tab && event.tab !== 'home') return;
-      await client.views.publish({ user_id: event.user, view: renderHome(ctx, await homeData(core)) });
+      await client.views.publish({ user_id: event.user, view: renderHome(ctx, await homeData(team)) });
     }),
   );
 
   app.error(async (error) => {
-    core.logger.error('slack: bolt error', { error });
+    logger.error('slack: bolt error', { error });
   });
 
-  const outbox = new Outbox<SlackMessage>(async (channel, message) => {
-    await app.client.chat.postMessage({ token: cfg.botToken, channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
-  }, options.pause ?? timerPause(1000));
-
-  const alertChannel = cfg.alertChannel;
-  const alerts: TeamAlerts | undefined = alertChannel
-    ? {
-        async alert(kind: AlertKind, filing: Filing): Promise<boolean> {
-          const cycle = filing.cycle?.number ?? 0;
-          const key = `slack:alert:${filing.id}:${cycle}:${kind}`;
-          if (!(await core.store.setIfAbsent(key, { at: core.clock.now().toISOString() }, ALERT_MARK_TTL_MS))) return false;
-          try {
-            const message = renderAlert(ctx, kind, filing, await summaryOf(core, filing), reportedBy(core));
-            await outbox.post(alertChannel, message);
-            core.logger.info('slack: alert posted', { kind, filingId: filing.id, cycle });
-            return true;
-          } catch (error) {
-            // Not posted: release the mark and say so, so the scheduler retries instead of counting it as done.
-            await core.store.delete(key);
-            core.logger.error('slack: alert not posted', { kind, filingId: filing.id, cycle, error });
-            throw error;
-          }
-        },
-      }
-    : undefined;
-
-  return { app, mode: socket ? 'socket' : 'http', receiver, alerts, outbox, stopTracking: trackReturns(core) };
+  return { app, mode: socket ? 'socket' : 'http', receiver, stopTracking: trackReturns(team) };
 }
 
 /** The running Slack adapter. */
 export interface RunningSlack extends RunningAdapter {
   mode: 'http' | 'socket';
-  /** The team's alert channel while running, when SLACK_ALERT_CHANNEL is set; main hands it to the reminders. */
-  alerts?: TeamAlerts;
   /** Resolves once every HTTP request being handled is finished, listeners included (HTTP mode). */
   idle(): Promise<void>;
 }
 
-/** Starts the Slack adapter: mounts POST /slack/events (or Socket Mode) and offers the team's alerts when an alert channel is set. */
-export async function startSlack(core: Core, server: HttpServer, options: SlackOptions = {}): Promise<RunningSlack> {
-  const built = buildSlackApp(core, server, options);
+/** Starts the Slack adapter: mounts POST /slack/events (or Socket Mode). Its alert channel is started apart (startSlackAlerts). */
+export async function startSlack(deps: SlackDeps, server: HttpServer, options: SlackOptions = {}): Promise<RunningSlack> {
+  const built = buildSlackApp(deps, server, options);
   await built.app.start();
   let running = true;
-  core.logger.info('slack adapter started', { mode: built.mode, alerts: Boolean(built.alerts) });
-  const self: RunningSlack = {
+  deps.logger.info('slack adapter started', { mode: built.mode });
+  return {
     name: 'slack',
     mode: built.mode,
-    alerts: built.alerts,
     idle: () => built.receiver?.idle() ?? Promise.resolve(),
     health: async () => ({ ok: running && (built.receiver?.isRunning ?? true), detail: built.mode }),
     stop: async () => {
       running = false;
-      self.alerts = undefined;
       built.stopTracking();
-      built.outbox.stop();
       await built.app.stop();
     },
   };
-  return self;
 }

@@ -1,43 +1,18 @@
 /** Block Kit rendering of the team view: summaries, lists, the recovery tree, App Home and alerts. Text from filings is escaped. */
 import type { types } from '@slack/bolt';
 import type { Locale, Msg } from '../../src/activity.js';
-import { FILING_STATUSES, type Filing, type FilingStatus } from '../../src/filing.js';
+import { FILING_STATUSES, type Filing } from '../../src/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
-import { recoveryTree } from '../../src/rules/recovery.rules.js';
 import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
 import { WRONG_ENTRY_LIMIT, wrongEntryBudget } from '../../src/rules/warnings.rules.js';
-import type { CalendarStatus } from '../../src/rules/workday.rules.js';
 import type { CycleFacts } from '../../src/people.js';
 import type { FilingSummary, VerifierView } from '../../src/summary/filing.summary.js';
+import type { RecoveryPath } from '../../flows/team.flow.js';
+import { offeredActions, pendingCount, type HomeData, type ListedFiling } from '../../flows/team.views.js';
+import { ACTION, button, escapeMrkdwn, header, sections, type Block, type SlackMessage } from './slack.blocks.js';
 import { st, type SlackKey } from './slack.messages.js';
 
-/** A Block Kit block. */
-export type Block = types.KnownBlock;
-/** A message as Slack takes it: notification text plus blocks. */
-export interface SlackMessage {
-  text: string;
-  blocks: Block[];
-}
-
-/** Action ids of every button this app renders. */
-export const ACTION = {
-  open: 'beian_open',
-  back: 'beian_back',
-  nudge: 'beian_nudge',
-  recovery: 'beian_recovery',
-  confirmPick: 'beian_confirm_pick',
-  confirm: /^beian_confirm_\d+$/,
-  page: 'beian_page',
-} as const;
-
-// Slack caps a section's text at 3000 characters; lines are packed below that.
-const SECTION_LIMIT = 2900;
 const MAX_HOME_ITEMS = 15;
-
-/** Escapes text for mrkdwn: `&`, `<` and `>` are control characters there (links, mentions). */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** What a renderer needs: the locale. */
 export interface RenderContext {
@@ -50,33 +25,6 @@ function msg(ctx: RenderContext, m: Msg): string {
 
 function text(ctx: RenderContext, key: SlackKey, params: Record<string, string | number> = {}): string {
   return st(ctx.locale, key, params);
-}
-
-/** Packs lines into as few mrkdwn sections as fit Slack's limit. */
-export function sections(lines: string[]): Block[] {
-  const blocks: Block[] = [];
-  let current = '';
-  for (const line of lines) {
-    const piece = line.length > SECTION_LIMIT ? `${line.slice(0, SECTION_LIMIT - 1)}…` : line;
-    if (current && current.length + 1 + piece.length > SECTION_LIMIT) {
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
-      current = '';
-    }
-    current = current ? `${current}\n${piece}` : piece;
-  }
-  if (current) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
-  return blocks;
-}
-
-/** A button; the label is plain text, so it needs no escaping (only trimming to Slack's 75 characters). */
-export function button(label: string, actionId: string, value: string, style?: 'primary' | 'danger'): types.Button {
-  const b: types.Button = { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label.slice(0, 75), emoji: true }, value };
-  if (style) b.style = style;
-  return b;
-}
-
-function header(label: string): Block {
-  return { type: 'header', text: { type: 'plain_text', text: label.slice(0, 150), emoji: true } };
 }
 
 const ICON: Record<VerifierView['state'], string> = {
@@ -95,11 +43,6 @@ export function verifierLine(ctx: RenderContext, v: VerifierView): string {
     roles: v.roles.map((r) => msg(ctx, r)).join(ctx.locale === 'zh' ? '、' : ', '),
     state: msg(ctx, { key: `state.${v.state}` }),
   });
-}
-
-/** How many verifiers of a summary are still pending. */
-export function pendingCount(s: FilingSummary): number {
-  return s.verifiers.filter((v) => v.state === 'pending').length;
 }
 
 /** R4/R7: the resends and wrong entries pending verifiers reported in this cycle, with a warning near the wrong-entry limit. */
@@ -155,10 +98,10 @@ export function renderSummary(ctx: RenderContext, filing: Filing, s: FilingSumma
   if (note) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: note }] });
 
   const buttons: types.Button[] = [];
-  const openWithPending = filing.status === 'verifying' && c?.open === true && pendingCount(s) > 0;
-  if (openWithPending) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, s.id, 'primary'));
-  if (recoveryTree(filing.type)) buttons.push(button(text(ctx, 'btn.recovery'), ACTION.recovery, s.id, filing.status === 'returned' ? 'primary' : undefined));
-  if (filing.status === 'verifying' && c && pendingCount(s) > 0) buttons.push(button(text(ctx, 'btn.confirm'), ACTION.confirmPick, s.id));
+  const offered = offeredActions(filing, s);
+  if (offered.nudge) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, s.id, 'primary'));
+  if (offered.recovery) buttons.push(button(text(ctx, 'btn.recovery'), ACTION.recovery, s.id, filing.status === 'returned' ? 'primary' : undefined));
+  if (offered.confirm) buttons.push(button(text(ctx, 'btn.confirm'), ACTION.confirmPick, s.id));
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: 'beian_summary_actions', elements: buttons });
   return { text: `${text(ctx, 'summary.title', { id: s.id })}: ${msg(ctx, s.status)}`, blocks };
 }
@@ -181,13 +124,11 @@ function indent(depth: number, line: string): string {
   return '\u2003'.repeat(depth * 2) + line;
 }
 
-/** R6: the whole recovery tree for the filing's type as text: each question, each answer and the steps it leads to. */
-export function recoveryLines(ctx: RenderContext, filing: Filing, reportedBy: Msg): string[] {
-  const tree = recoveryTree(filing.type);
-  const lines = [text(ctx, 'recovery.title', { id: filing.id, type: msg(ctx, { key: `type.${filing.type}` }) })];
-  if (!tree) return [...lines, msg(ctx, { key: 'recovery.notApplicable' })];
-  if (filing.status === 'returned' && filing.returnReason === 'other') lines.push(msg(ctx, { key: 'recovery.otherReason' }));
-  if (filing.type === 'access' && filing.shellWebsite) lines.push(msg(ctx, { key: 'recovery.shellNote' }));
+/** R6: the whole recovery path as text: the notes, then each question, each answer and the steps it leads to. */
+export function recoveryLines(ctx: RenderContext, path: RecoveryPath): string[] {
+  const lines = [text(ctx, 'recovery.title', { id: path.filingId, type: msg(ctx, { key: `type.${path.type}` }) }), ...path.notes.map((note) => msg(ctx, note))];
+  const tree = path.tree;
+  if (!tree) return lines;
   const walk = (nodeId: string, depth: number): void => {
     const node = tree.nodes[nodeId];
     if (!node || depth > 8) return;
@@ -202,20 +143,14 @@ export function recoveryLines(ctx: RenderContext, filing: Filing, reportedBy: Ms
     }
   };
   walk(tree.start, 0);
-  lines.push(msg(ctx, reportedBy));
+  lines.push(msg(ctx, path.reportedBy));
   return lines;
 }
 
 /** The "Recovery path" reply. */
-export function renderRecovery(ctx: RenderContext, filing: Filing, reportedBy: Msg): SlackMessage {
-  const lines = recoveryLines(ctx, filing, reportedBy);
+export function renderRecovery(ctx: RenderContext, path: RecoveryPath): SlackMessage {
+  const lines = recoveryLines(ctx, path);
   return { text: lines[0]!, blocks: sections(lines) };
-}
-
-/** One entry of the pending list. */
-export interface ListedFiling {
-  filing: Filing;
-  summary: FilingSummary;
 }
 
 /** `/beian pending`: one page of filings in an open window, most urgent first, with Prev/Next. */
@@ -244,21 +179,6 @@ export function renderPendingPage(ctx: RenderContext, entries: ListedFiling[], p
   if (current < pages - 1) nav.push(button(text(ctx, 'btn.next'), ACTION.page, String(current + 1)));
   if (nav.length > 0) blocks.push({ type: 'actions', block_id: 'beian_pending_nav', elements: nav });
   return { text: title, blocks };
-}
-
-/** A filing returned recently, with when (tracked, or approximated by the cycle's deadline). */
-export interface ReturnedEntry {
-  filing: Filing;
-  at: string;
-  approximate: boolean;
-}
-
-/** What App Home shows. */
-export interface HomeData {
-  now: string;
-  atRisk: ListedFiling[];
-  returned: ReturnedEntry[];
-  counts: Partial<Record<FilingStatus, number>>;
 }
 
 function capped(ctx: RenderContext, lines: string[]): string[] {
@@ -304,33 +224,21 @@ export function renderDeniedHome(ctx: RenderContext): types.HomeView {
   return { type: 'home', blocks: [header(text(ctx, 'home.title')), ...sections([text(ctx, 'home.denied')])] };
 }
 
-/** `/beian help`, with a line on estimated re-report dates once they are in use (R6). */
-export function renderHelp(ctx: RenderContext, calendar: Pick<CalendarStatus, 'officialThrough' | 'estimating'>): SlackMessage {
-  const lines = [text(ctx, 'help')];
-  if (calendar.estimating) lines.push(text(ctx, 'helpEstimating', { officialThrough: calendar.officialThrough }));
-  return renderLine(lines.join('\n'));
-}
-
-/** A plain ephemeral line (already mrkdwn). */
-export function renderLine(line: string): SlackMessage {
-  return { text: line, blocks: sections([line]) };
-}
-
 /** An alert for the team's channel: at risk, window closed, or returned with the whole recovery path. */
-export function renderAlert(ctx: RenderContext, kind: 'at_risk' | 'window_closed' | 'returned', filing: Filing, s: FilingSummary, reportedBy: Msg): SlackMessage {
+export function renderAlert(ctx: RenderContext, kind: 'at_risk' | 'window_closed' | 'returned', filing: Filing, s: FilingSummary, path: RecoveryPath): SlackMessage {
   const pendingLines = s.verifiers.filter((v) => v.state === 'pending').map((v) => verifierLine(ctx, v));
   const c = s.cycle;
   let lines: string[];
   const buttons = [button(text(ctx, 'btn.open'), ACTION.open, filing.id)];
   if (kind === 'at_risk') {
     lines = [text(ctx, 'alert.atRisk', { id: s.id, left: c ? msg(ctx, c.left) : '', deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
-    if (filing.status === 'verifying' && c?.open) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, filing.id, 'primary'));
+    if (offeredActions(filing, s).nudge) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, filing.id, 'primary'));
   } else if (kind === 'window_closed') {
     lines = [text(ctx, 'alert.windowClosed', { id: s.id, deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
   } else {
     lines = [
       text(ctx, 'alert.returned', { id: s.id, type: msg(ctx, s.type), reason: msg(ctx, s.returnReason ?? { key: 'reason.other' }) }),
-      ...recoveryLines(ctx, filing, reportedBy),
+      ...recoveryLines(ctx, path),
     ];
   }
   return { text: lines[0]!, blocks: [...sections(lines), { type: 'actions', block_id: `beian_alert_${kind}`, elements: buttons }] };

@@ -49,11 +49,13 @@ export function chatIdOf(update: Update): string | undefined {
   return msg ? String(msg.chat.id) : undefined;
 }
 
-/** Whether an update comes from a private chat (where request_contact works). */
-export function isPrivateChat(update: Update): boolean {
-  if ('callback_query' in update) return (update.callback_query.message?.chat.type ?? 'private') === 'private';
-  const msg = 'message' in update ? update.message : 'edited_message' in update ? update.edited_message : undefined;
-  return msg?.chat.type === 'private';
+/**
+ * Whether a chat is private (where request_contact works and reminders may go): Telegram gives a
+ * private chat its user's positive id, and groups, supergroups and channels negative ones. The one
+ * place this is decided: updates carry the answer on as `Activity.shared`, proactive sends ask here.
+ */
+export function isPrivateChatId(chatId: string | number): boolean {
+  return Number(chatId) > 0;
 }
 
 /** What Telegram can do: a request_contact keyboard and deleting a person's message; never linking by a typed number. */
@@ -74,7 +76,7 @@ export function toActivity(update: Update): Activity | undefined {
       userId: String(q.from.id),
       conversationId: chatIdOf(update)!,
       ...localeOf(q.from.language_code),
-      ...(q.message && q.message.chat.type !== 'private' ? { shared: true } : {}),
+      ...(isPrivateChatId(chatIdOf(update)!) ? {} : { shared: true }),
       input: { type: 'action', data: q.data },
     };
   }
@@ -86,7 +88,7 @@ export function toActivity(update: Update): Activity | undefined {
     conversationId: String(msg.chat.id),
     messageId: String(msg.message_id),
     ...localeOf(msg.from.language_code),
-    ...(msg.chat.type !== 'private' ? { shared: true } : {}),
+    ...(isPrivateChatId(msg.chat.id) ? {} : { shared: true }),
   };
   if ('contact' in msg && msg.contact) {
     const isOwn = msg.contact.user_id !== undefined && msg.contact.user_id === msg.from.id;

@@ -1,4 +1,5 @@
 /** A time index for the reminder scheduler: each filing's next due time in a min-heap, so a tick costs O(due · log n). */
+import { Heap } from '../heap.js';
 
 interface Entry {
   at: number;
@@ -11,7 +12,7 @@ interface Entry {
  * when such garbage outgrows the live keys, so memory stays O(filings).
  */
 export class TimeIndex {
-  private heap: Entry[] = [];
+  private readonly heap = new Heap<Entry>((x, y) => x.at < y.at);
   private readonly current = new Map<string, number>();
 
   /** How many keys are indexed. */
@@ -28,8 +29,9 @@ export class TimeIndex {
   set(id: string, at: number): void {
     if (this.current.get(id) === at) return;
     this.current.set(id, at);
-    this.push({ at, id });
-    if (this.heap.length > 2 * this.current.size + 1024) this.rebuild();
+    this.heap.push({ at, id });
+    // Lazy deletion leaves stale entries behind; rebuilding when they outgrow the live keys keeps memory O(filings).
+    if (this.heap.size > 2 * this.current.size + 1024) this.heap.reset([...this.current].map(([key, due]) => ({ id: key, at: due })));
   }
 
   /** Moves a key earlier only: keeps the sooner of its current and the given time. */
@@ -46,7 +48,7 @@ export class TimeIndex {
   /** The earliest due time, if any. */
   peek(): number | undefined {
     this.dropStale();
-    return this.heap[0]?.at;
+    return this.heap.peek()?.at;
   }
 
   /** Removes and returns every key due at or before `now`, earliest first. */
@@ -54,9 +56,9 @@ export class TimeIndex {
     const out: string[] = [];
     for (;;) {
       this.dropStale();
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top || top.at > now) return out;
-      this.pop();
+      this.heap.pop();
       this.current.delete(top.id);
       out.push(top.id);
     }
@@ -67,49 +69,6 @@ export class TimeIndex {
   }
 
   private dropStale(): void {
-    while (this.heap.length > 0 && !this.isLive(this.heap[0]!)) this.pop();
-  }
-
-  private rebuild(): void {
-    this.heap = [...this.current].map(([id, at]) => ({ id, at }));
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
-  }
-
-  private push(e: Entry): void {
-    this.heap.push(e);
-    let i = this.heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.heap[parent]!.at <= e.at) break;
-      this.heap[i] = this.heap[parent]!;
-      i = parent;
-    }
-    this.heap[i] = e;
-  }
-
-  private pop(): Entry | undefined {
-    const top = this.heap[0];
-    const last = this.heap.pop();
-    if (this.heap.length > 0 && last) {
-      this.heap[0] = last;
-      this.down(0);
-    }
-    return top;
-  }
-
-  private down(start: number): void {
-    const h = this.heap;
-    const e = h[start]!;
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const c = r < h.length && h[r]!.at < h[l]!.at ? r : l;
-      if (h[c]!.at >= e.at) break;
-      h[i] = h[c]!;
-      i = c;
-    }
-    h[i] = e;
+    for (let top = this.heap.peek(); top && !this.isLive(top); top = this.heap.peek()) this.heap.pop();
   }
 }

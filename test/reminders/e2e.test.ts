@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startSlack } from '../../adapters/slack/slack.adapter.js';
+import { startSlack, type SlackDeps } from '../../adapters/slack/slack.adapter.js';
+import { startSlackAlerts } from '../../adapters/slack/slack.alerts.js';
 import { startTelegram } from '../../adapters/telegram/telegram.adapter.js';
+import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
+import { route } from '../../flows/router.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -25,10 +28,9 @@ import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
+import { startServices } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 import { SECRET } from './fakes.js';
-import { startServices } from '../support/services.js';
-import { route } from '../../flows/router.js';
 
 const TOKEN = '123456:ABC';
 const ALERT_CHANNEL = 'C0ALERTS01';
@@ -106,10 +108,11 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   const core = await createCore(loadConfig(env), { route, clock, logger, store: opts.store, filings: opts.filings });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
-  if (opts.emu) adapters.push(await startTelegram(core, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
-  const slack = opts.slack ? await startSlack(core, server, { pause: async () => undefined }) : undefined;
-  if (slack) adapters.push(slack);
-  const reminders = await startServices(core, server, { adapters, teamAlerts: slack?.alerts, reminders: { intervalMs: 100 } });
+  if (opts.emu) adapters.push(await startTelegram({ config: core.config, handle: (a) => core.runner.handle(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, logger, metrics: core.metrics, channels: core.channels }, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
+  const slackDeps: SlackDeps = { config: core.config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
+  const alerts = opts.slack ? startSlackAlerts(slackDeps, { pause: async () => undefined }) : undefined;
+  const reminders = await startServices(core, server, { adapters, teamAlerts: alerts, reminders: { intervalMs: 100 } });
+  if (opts.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   const port = await server.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   return {
@@ -126,6 +129,7 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
     async stop() {
       await reminders.stop();
       for (const a of adapters) await a.stop();
+      alerts?.stop();
       await server.close();
       await core.close();
     },

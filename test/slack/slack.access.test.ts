@@ -29,7 +29,7 @@ describe('allow-list of users (SLACK_ALLOWED_USERS)', () => {
   it('refuses a button of someone not listed, doing nothing', async () => {
     h = await startHarness({ env: { SLACK_ALLOWED_USERS: 'U0ALICE001' } });
     const nudger = vi.fn(async () => 1);
-    h.core.nudge = nudger;
+    h.nudger.current = nudger;
     expectDenied((await h.press('beian_nudge', 'VE-2026-000101', { user: 'U0MALLORY1' })).reply);
     expect(nudger).not.toHaveBeenCalled();
     const pick = await h.press('beian_confirm_1', 'VE-2026-000101:1:1:abcdefgh', { user: 'U0MALLORY1' });

@@ -32,12 +32,12 @@ function manualPause() {
 }
 
 describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
-  it('is set on the core when an alert channel is configured, and not otherwise', async () => {
+  it('is built when an alert channel is configured, and not otherwise', async () => {
     h = await startHarness();
-    expect(h.slack.alerts).toBeDefined();
+    expect(h.teamAlerts).toBeDefined();
     const without = await startHarness({ env: { SLACK_ALERT_CHANNEL: '' } });
     try {
-      expect(without.slack.alerts).toBeUndefined();
+      expect(without.teamAlerts).toBeUndefined();
     } finally {
       await without.close();
     }
@@ -45,7 +45,7 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
 
   it('posts “at risk” with the time left and the masked pending verifiers, and Open/Nudge buttons', async () => {
     h = await startHarness();
-    expect(await h.slack.alerts!.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
+    expect(await h.teamAlerts!.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
     expect(posts()).toHaveLength(1);
     const post = posts()[0]!;
     expect(post.body.channel).toBe('C0ALERTS1');
@@ -58,13 +58,13 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
   it('posts “window closed”', async () => {
     h = await startHarness();
     h.clock.advance(3 * 3_600_000);
-    expect(await h.slack.alerts!.alert('window_closed', filing('VE-2026-000102'))).toBe(true);
+    expect(await h.teamAlerts!.alert('window_closed', filing('VE-2026-000102'))).toBe(true);
     expect(textOf(posts()[0])).toContain('核验窗口已于 2026-11-29 15:00（北京时间）关闭，仍有 1 人未核验');
   });
 
   it('R6: posts “returned” with the whole recovery path for the type', async () => {
     h = await startHarness();
-    expect(await h.slack.alerts!.alert('returned', filing('VE-2026-000103'))).toBe(true);
+    expect(await h.teamAlerts!.alert('returned', filing('VE-2026-000103'))).toBe(true);
     const text = textOf(posts()[0]);
     expect(text).toContain('*VE-2026-000103*（接入备案）已被退回：未在 24 小时内完成短信核验');
     expect(text).toContain('*问：*网站目前接入在哪里？');
@@ -75,13 +75,13 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
   it('R6: a “returned” alert past the official calendar marks the re-report date as estimated', async () => {
     h = await startHarness();
     h.clock.set('2027-02-04T10:00:00+08:00');
-    expect(await h.slack.alerts!.alert('returned', filing('VE-2026-000103'))).toBe(true);
+    expect(await h.teamAlerts!.alert('returned', filing('VE-2026-000103'))).toBe(true);
     expect(textOf(posts()[0])).toContain('预计 2027-02-11 前上报（估算：2027 年放假安排尚未公布）。');
   });
 
   it('alerts at most once per filing, per cycle, per kind', async () => {
     h = await startHarness();
-    const alerts = h.slack.alerts!;
+    const alerts = h.teamAlerts!;
     expect(await alerts.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
     expect(await alerts.alert('at_risk', filing('VE-2026-000102'))).toBe(false);
     expect(await Promise.all([alerts.alert('window_closed', filing('VE-2026-000102')), alerts.alert('window_closed', filing('VE-2026-000102'))])).toEqual(
@@ -98,15 +98,15 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
 
   it('keeps the once-only mark in the store, where every instance and a restart see it', async () => {
     h = await startHarness();
-    expect(await h.slack.alerts!.alert('returned', filing('VE-2026-000105'))).toBe(true);
+    expect(await h.teamAlerts!.alert('returned', filing('VE-2026-000105'))).toBe(true);
     expect(await h.core.store.get('slack:alert:VE-2026-000105:1:returned')).toBeDefined();
   });
 
   it('releases the mark when Slack refused the post, so the next call posts it', async () => {
     h = await startHarness();
     h.fake.failures.set('chat.postMessage', 1);
-    await expect(h.slack.alerts!.alert('at_risk', filing('VE-2026-000102'))).rejects.toThrow();
-    expect(await h.slack.alerts!.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
+    await expect(h.teamAlerts!.alert('at_risk', filing('VE-2026-000102'))).rejects.toThrow();
+    expect(await h.teamAlerts!.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
     expect(posts()).toHaveLength(2);
     expect(h.logs.some((l) => l.includes('slack: alert not posted'))).toBe(true);
   });
@@ -114,7 +114,7 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
   it('paces posts to one channel: the next waits for the pause after the previous one', async () => {
     const pacing = manualPause();
     h = await startHarness({ adapter: { pause: pacing.pause } });
-    const alerts = h.slack.alerts!;
+    const alerts = h.teamAlerts!;
     const first = alerts.alert('at_risk', filing('VE-2026-000102'));
     const second = alerts.alert('at_risk', filing('VE-2026-000101'));
     expect(await first).toBe(true);
@@ -128,8 +128,8 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
 
   it('opens the summary and nudges from an alert’s buttons', async () => {
     h = await startHarness();
-    h.core.nudge = async () => 1;
-    await h.slack.alerts!.alert('at_risk', filing('VE-2026-000102'));
+    h.nudger.current = async () => 1;
+    await h.teamAlerts!.alert('at_risk', filing('VE-2026-000102'));
     const [open, nudge] = posts()[0]!.body.blocks.at(-1).elements;
     expect(textOf((await h.press(open.action_id, open.value)).reply)).toContain('备案 VE-2026-000102');
     expect(textOf((await h.press(nudge.action_id, nudge.value)).reply)).toContain('已提醒 VE-2026-000102');

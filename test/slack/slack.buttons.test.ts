@@ -23,7 +23,7 @@ function audits(action: string): Array<Record<string, unknown>> {
 describe('Nudge applicants', () => {
   it('nudges the linked pending verifiers through the reminder service, audit-logged with the Slack user', async () => {
     const nudger = vi.fn(async (_filing: Filing, _opts: { kind: 'team' | 'other' }) => 2);
-    h.core.nudge = nudger;
+    h.nudger.current = nudger;
     const { reply } = await h.press('beian_nudge', 'VE-2026-000101', { user: 'U0BOB00001' });
     expect(nudger).toHaveBeenCalledTimes(1);
     expect(nudger.mock.calls[0]![0].id).toBe('VE-2026-000101');
@@ -35,7 +35,7 @@ describe('Nudge applicants', () => {
 
   it('refuses a repeat within 10 minutes per filing (by the core clock), then allows it', async () => {
     const nudger = vi.fn(async () => 1);
-    h.core.nudge = nudger;
+    h.nudger.current = nudger;
     await h.press('beian_nudge', 'VE-2026-000101', { user: 'U0BOB00001' });
     h.clock.advance(9 * 60_000 + 59_000);
     const refused = await h.press('beian_nudge', 'VE-2026-000101', { user: 'U0CAROL001' });
@@ -52,35 +52,36 @@ describe('Nudge applicants', () => {
 
   it('lets only one of two simultaneous taps nudge', async () => {
     const nudger = vi.fn(async () => 1);
-    h.core.nudge = nudger;
+    h.nudger.current = nudger;
     await Promise.all([h.press('beian_nudge', 'VE-2026-000101'), h.press('beian_nudge', 'VE-2026-000101')]);
     expect(nudger).toHaveBeenCalledTimes(1);
   });
 
   it('says so when none of the pending verifiers has linked the assistant', async () => {
-    h.core.nudge = async () => 0;
+    h.nudger.current = async () => 0;
     expect(textOf((await h.press('beian_nudge', 'VE-2026-000101')).reply)).toContain('待核验人都没有绑定本助手');
   });
 
   it('says nobody could be nudged when the reminder service is not running', async () => {
-    h.core.nudge = undefined;
+    await h.close();
+    h = await startHarness({ withoutNudger: true });
     expect(textOf((await h.press('beian_nudge', 'VE-2026-000101')).reply)).toContain('无法提醒任何人：提醒服务未运行');
     expect(audits('slack.nudge')).toEqual([]);
   });
 
   it('has nobody to nudge on a returned filing', async () => {
     const nudger = vi.fn(async () => 1);
-    h.core.nudge = nudger;
+    h.nudger.current = nudger;
     expect(textOf((await h.press('beian_nudge', 'VE-2026-000103')).reply)).toContain('没有处于核验窗口内的待核验人');
     expect(nudger).not.toHaveBeenCalled();
   });
 
   it('does not hold the next tap back when the nudge failed, and apologizes', async () => {
-    h.core.nudge = async () => {
+    h.nudger.current = async () => {
       throw new Error('telegram down');
     };
     expect(textOf((await h.press('beian_nudge', 'VE-2026-000101')).reply)).toContain('抱歉');
-    h.core.nudge = async () => 1;
+    h.nudger.current = async () => 1;
     expect(textOf((await h.press('beian_nudge', 'VE-2026-000101')).reply)).toContain('已提醒');
   });
 });

@@ -1,13 +1,15 @@
 /** The Slack test harness: a core on the demo filings at a fixed instant, the real Bolt app on a real HttpServer, signed requests, a fake Slack. */
 import { createHmac } from 'node:crypto';
 import { expect } from 'vitest';
-import { startSlack, type RunningSlack, type SlackOptions } from '../../adapters/slack/slack.adapter.js';
+import { startSlack, type RunningSlack, type SlackDeps, type SlackOptions } from '../../adapters/slack/slack.adapter.js';
+import { startSlackAlerts, type SlackAlerts } from '../../adapters/slack/slack.alerts.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { createLogger } from '../../src/log.js';
+import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { FakeSlack, type Recorded } from './fake-slack.js';
@@ -40,6 +42,10 @@ export interface Harness {
   clock: FakeClock;
   fake: FakeSlack;
   slack: RunningSlack;
+  /** The alert channel the adapter built (SLACK_ALERT_CHANNEL), as the reminder service would get it. */
+  teamAlerts?: SlackAlerts;
+  /** The nudger the adapter calls; a test sets it (the reminder service is not running here). */
+  nudger: { current?: Nudger };
   logs: string[];
   url: string;
   /** Posts a raw body with the given headers; waits until the app has finished with it. */
@@ -60,6 +66,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   filings?: Filing[];
   adapter?: SlackOptions;
+  /** Start without a nudger at all, as when the reminder service is not running. */
+  withoutNudger?: boolean;
 }
 
 let triggers = 0;
@@ -81,7 +89,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger, clock, ...(opts.filings ? { filings: opts.filings } : {}) });
   const server = new HttpServer(logger);
-  const slack = await startSlack(core, server, { pause: () => Promise.resolve(), ...opts.adapter });
+  const nudger: Harness['nudger'] = {};
+  const nudge: Nudger = (filing, o) => {
+    if (!nudger.current) throw new Error('this test set no nudger');
+    return nudger.current(filing, o);
+  };
+  const deps: SlackDeps = { config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar, ...(opts.withoutNudger ? {} : { nudge }) };
+  const adapterOptions: SlackOptions = { pause: () => Promise.resolve(), ...opts.adapter };
+  const teamAlerts = startSlackAlerts(deps, adapterOptions);
+  const slack = await startSlack(deps, server, adapterOptions);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/slack/events`;
 
@@ -103,6 +119,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     clock,
     fake,
     slack,
+    ...(teamAlerts ? { teamAlerts } : {}),
+    nudger,
     logs,
     url,
     post,
@@ -165,6 +183,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     async close() {
       await slack.stop();
+      teamAlerts?.stop();
       await server.close();
       await fake.close();
       await core.close();

@@ -140,11 +140,13 @@ describe('delivery', () => {
     expect(h.fake.api('auth.test')).toHaveLength(1);
   });
 
-  it('answers 503 once stopped, and takes its alerts away', async () => {
-    expect(h.slack.alerts).toBeDefined();
+  it('answers 503 once stopped, and its alerts post nothing once stopped', async () => {
+    expect(h.teamAlerts).toBeDefined();
     await h.slack.stop();
+    h.teamAlerts!.stop();
     expect((await h.post(challenge, { ...json, ...h.sign(challenge) })).status).toBe(503);
-    expect(h.slack.alerts).toBeUndefined();
+    await expect(h.teamAlerts!.alert('at_risk', h.core.filings.get('VE-2026-000102')!)).rejects.toThrow('slack outbox stopped');
+    expect(h.fake.api('chat.postMessage')).toEqual([]);
     expect(await h.slack.health()).toMatchObject({ ok: false });
   });
 

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { buildSlackApp } from '../../adapters/slack/slack.adapter.js';
 import { Outbox, OutboxStoppedError } from '../../adapters/slack/slack.outbox.js';
 import { deliveryKey, parseSlackBody, verifyRequest } from '../../adapters/slack/slack.receiver.js';
-import { escapeMrkdwn, sections } from '../../adapters/slack/slack.render.js';
-import { parseConfirmValue } from '../../adapters/slack/slack.team.js';
+import { parseConfirmValue } from '../../adapters/slack/slack.actions.js';
+import { startSlackAlerts } from '../../adapters/slack/slack.alerts.js';
+import { escapeMrkdwn, sections } from '../../adapters/slack/slack.blocks.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
@@ -122,7 +123,7 @@ describe('Socket Mode', () => {
     const built = buildSlackApp(core, server);
     expect(built.mode).toBe('socket');
     expect(built.receiver).toBeUndefined();
-    expect(built.alerts).toBeUndefined();
+    expect(startSlackAlerts(core)).toBeUndefined();
     const port = await server.listen(0, '127.0.0.1');
     try {
       expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body: '{}' })).status).toBe(404);

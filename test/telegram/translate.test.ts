@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Update } from 'telegraf/types';
 import {
   escapeHtml,
-  isPrivateChat,
+  isPrivateChatId,
   renderMessages,
   renderTelegram,
   sanitizeText,
@@ -38,7 +38,8 @@ describe('toActivity: updates in', () => {
     expect(a).toMatchObject({ userId: '42', conversationId: '-100123', shared: true });
     const b = toActivity(update({ update_id: 2, callback_query: { id: 'q', from: from(42), chat_instance: 'c', data: 'my', message: { message_id: 9, date: 0, chat: { id: -100123, type: 'group', title: 'g' }, text: 'x' } } }));
     expect(b).toMatchObject({ shared: true, input: { type: 'action', data: 'my' } });
-    expect(isPrivateChat(update({ update_id: 1, message: { message_id: 3, date: 0, from: from(42), chat: { id: -100123, type: 'supergroup', title: 'g' }, text: 'x' } }))).toBe(false);
+    expect(isPrivateChatId(-100123)).toBe(false);
+    expect(isPrivateChatId('42')).toBe(true);
   });
 
   it('R8 linking: a contact is own only when contact.user_id === from.id', () => {

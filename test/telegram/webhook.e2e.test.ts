@@ -122,6 +122,19 @@ describe('Telegram, webhook mode', () => {
     expect((await nth(2007, 2)).plain).toMatch(/Language set to English/);
   });
 
+  it('keeps a chat’s turns in order with no queue of its own: the runner’s lock alone orders them', async () => {
+    rig = await startRig({ webhookPath: PATH, secret: SECRET });
+    const texts = ['/lang en', '/help', '/lang zh', '/help'];
+    // Dispatched back to back, none awaited: every turn is in flight at once.
+    await Promise.all(texts.map((text, i) => rig!.bot.dispatch(textUpdate(80 + i, 2010, text) as never)));
+    await nth(2010, texts.length);
+    const replies = botMessages(rig.emu, 2010).map((m) => m.plain);
+    expect(replies[0]).toMatch(/Language set to English/);
+    expect(replies[1]).toMatch(/What I can do/);
+    expect(replies[2]).toMatch(/中文/);
+    expect(replies[3]).not.toMatch(/What I can do/);
+  });
+
   it('once stopped, the webhook answers 503 so Telegram delivers the update again later', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
     await rig.bot.stop();

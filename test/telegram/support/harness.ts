@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { waitFor } from '../../support/wait.js';
 import { TelegramServer, type StoredBotUpdate } from 'telegram-test-api/lib/telegramServer.js';
 import { expect } from 'vitest';
-import { startTelegram, type TelegramAdapter, type TelegramOptions } from '../../../adapters/telegram/telegram.adapter.js';
+import { startTelegram, type TelegramAdapter, type TelegramDeps, type TelegramOptions } from '../../../adapters/telegram/telegram.adapter.js';
 import { FakeClock } from '../../../src/clock.js';
 import { loadConfig } from '../../../src/config.js';
 import { createCore, type Core } from '../../../src/core.js';
@@ -13,6 +13,7 @@ import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
 import { KeyvStateStore } from '../../../src/store/keyv.store.js';
 import { route } from '../../../flows/router.js';
+import { TELEGRAM_CAPABILITIES } from '../../../adapters/telegram/telegram.translate.js';
 
 /** The bot token every test uses. */
 export const TOKEN = '123456:ABC';
@@ -71,7 +72,9 @@ export async function startRig(opts: { webhookPath?: string; secret?: string; te
   }
   const made = await makeCore(env);
   made.logs.push(...logs.splice(0));
-  const bot = await startTelegram(made.core, server, { ...FAST, ...opts.telegram, outbox: { ...FAST.outbox, ...opts.telegram?.outbox } });
+  const { core } = made;
+  const deps: TelegramDeps = { config: core.config, handle: (a) => core.runner.handle(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, logger: core.logger, metrics: core.metrics, channels: core.channels };
+  const bot = await startTelegram(deps, server, { ...FAST, ...opts.telegram, outbox: { ...FAST.outbox, ...opts.telegram?.outbox } });
   return {
     emu,
     apiRoot,
