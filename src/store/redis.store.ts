@@ -18,11 +18,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Lease } from './redis.lease.js';
+import { RedisConnection } from './redis.connection.js';
 import { KeyedMutex, type StateStore } from './state-store.js';
-import { describeRedisTarget, parseRedisUrl, type RedisTarget } from './redis.url.js';
-import { guarded, StoreLockLostError, StoreLockTimeoutError, StoreUnavailableError, type StoreOperation } from './store.errors.js';
+import { StoreLockLostError, StoreLockTimeoutError, StoreUnavailableError, type StoreOperation } from './store.errors.js';
 
 /** Tuning for the Redis store; the defaults suit production, tests shorten them. */
 export interface RedisStoreOptions {
@@ -45,14 +45,10 @@ function escapeGlob(text: string): string {
 
 /** What every namespace view of one connection shares. */
 interface Shared {
-  client: Redis;
-  name: string;
+  connection: RedisConnection;
   root: string;
-  opts: Required<Omit<RedisStoreOptions, 'keyPrefix'>>;
+  opts: { leaseMs: number; lockWaitMs: number };
   mutex: KeyedMutex;
-  everReady: boolean;
-  lastError?: Error;
-  firstWait?: Promise<void>;
   probeKey: string;
 }
 
@@ -65,37 +61,33 @@ export class RedisStateStore implements StateStore {
 
   /** Connects to the Redis a `redis://` or `rediss://` URL names; commands fail fast while it is unreachable. */
   static open(url: string, options: RedisStoreOptions = {}): RedisStateStore {
-    const target = parseRedisUrl(url);
-    const client = new Redis(toIoredisOptions(target, options.commandTimeoutMs ?? 5_000));
+    const connection = RedisConnection.open(url, options);
     const root = options.keyPrefix ?? 'beian';
-    const shared: Shared = {
-      client,
-      name: `redis ${describeRedisTarget(target)}`,
-      root,
-      opts: {
-        leaseMs: options.leaseMs ?? 15_000,
-        lockWaitMs: options.lockWaitMs ?? 30_000,
-        connectWaitMs: options.connectWaitMs ?? 5_000,
-        commandTimeoutMs: options.commandTimeoutMs ?? 5_000,
+    return new RedisStateStore(
+      {
+        connection,
+        root,
+        opts: { leaseMs: options.leaseMs ?? 15_000, lockWaitMs: options.lockWaitMs ?? 30_000 },
+        mutex: new KeyedMutex(),
+        probeKey: `${root}.probe:${randomUUID()}`,
       },
-      mutex: new KeyedMutex(),
-      everReady: false,
-      probeKey: `${root}.probe:${randomUUID()}`,
-    };
-    client.on('ready', () => {
-      shared.everReady = true;
-      shared.lastError = undefined;
-    });
-    // Kept for the next caller's error (ioredis would otherwise print it); commands fail on their own.
-    client.on('error', (error: Error) => {
-      shared.lastError = error;
-    });
-    return new RedisStateStore(shared, '');
+      '',
+    );
   }
 
   /** The connection's state for health reports: `ready` when commands can be sent. */
   get status(): string {
-    return this.shared.client.status;
+    return this.shared.connection.status;
+  }
+
+  /** The shared connection, for the other Redis-backed parts of this instance (outbox, limiter, index). */
+  get connection(): RedisConnection {
+    return this.shared.connection;
+  }
+
+  /** The root of every key of this store (`beian`), so companions keep their keys beside it. */
+  get root(): string {
+    return this.shared.root;
   }
 
   private dataKey(key: string): string {
@@ -104,39 +96,7 @@ export class RedisStateStore implements StateStore {
 
   /** Runs one command once connected, turning every failure into a StoreError. */
   private command<T>(operation: StoreOperation, call: (client: Redis) => Promise<T>): Promise<T> {
-    return guarded(operation, this.shared.name, async () => call(await this.connected()));
-  }
-
-  /** The client when it is ready; waits only for the very first connection, and never while reconnecting. */
-  private async connected(): Promise<Redis> {
-    const { client } = this.shared;
-    if (client.status === 'ready') return client;
-    if (client.status === 'end') throw new Error('the connection is closed');
-    if (!this.shared.everReady) {
-      await this.firstConnection();
-      // Read again: the wait changed it, which the narrowed type above cannot know.
-      if (this.status === 'ready') return client;
-    }
-    const last = this.shared.lastError;
-    throw new Error(`not connected (${client.status})${last ? `: ${last.message}` : ''}`, { cause: last });
-  }
-
-  /** Resolves when the first connection is ready, or after connectWaitMs; every caller shares one wait. */
-  private firstConnection(): Promise<void> {
-    const shared = this.shared;
-    shared.firstWait ??= new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        shared.client.off('ready', done);
-        shared.client.off('end', done);
-        shared.firstWait = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, shared.opts.connectWaitMs);
-      shared.client.on('ready', done);
-      shared.client.on('end', done);
-    });
-    return shared.firstWait;
+    return this.shared.connection.run(operation, call);
   }
 
   get<T>(key: string): Promise<T | undefined> {
@@ -179,7 +139,7 @@ export class RedisStateStore implements StateStore {
         await lease.release();
         throw error;
       }
-      if (!(await lease.release())) throw new StoreLockLostError(this.shared.name);
+      if (!(await lease.release())) throw new StoreLockLostError(this.shared.connection.name);
       return result;
     });
   }
@@ -191,9 +151,9 @@ export class RedisStateStore implements StateStore {
     for (;;) {
       const sentAt = Date.now();
       const reply = await this.command('withLock', (c) => c.set(lockKey, token, 'PX', leaseMs, 'NX'));
-      if (reply === 'OK') return new Lease(this.shared.client, lockKey, token, leaseMs, sentAt + leaseMs);
+      if (reply === 'OK') return new Lease(this.shared.connection.client, lockKey, token, leaseMs, sentAt + leaseMs);
       const left = deadline - Date.now();
-      if (left <= 0) throw new StoreLockTimeoutError(this.shared.name, lockWaitMs);
+      if (left <= 0) throw new StoreLockTimeoutError(this.shared.connection.name, lockWaitMs);
       // Jitter, so waiters on several instances do not retry in lockstep.
       await sleep(Math.min(left, backoff * (0.5 + Math.random())));
       backoff = Math.min(backoff * 2, 250);
@@ -229,42 +189,12 @@ export class RedisStateStore implements StateStore {
       await c.set(probeKey, token, 'PX', 60_000);
       return c.get(probeKey);
     });
-    if (read !== token) throw new StoreUnavailableError('ping', this.shared.name, new Error('the probe read back a different value than it wrote'));
+    if (read !== token) throw new StoreUnavailableError('ping', this.shared.connection.name, new Error('the probe read back a different value than it wrote'));
   }
 
   async close(): Promise<void> {
-    const { client } = this.shared;
-    if (client.status === 'end') return;
-    if (client.status !== 'ready') {
-      // Not connected: a QUIT could not be sent, and the reconnect timer must stop.
-      client.disconnect();
-      return;
-    }
-    await guarded('close', this.shared.name, async () => {
-      await client.quit();
-    });
+    await this.shared.connection.close();
   }
-}
-
-/** ioredis settings that make a lost connection an error the caller sees at once, never a hang. */
-function toIoredisOptions(target: RedisTarget, commandTimeoutMs: number) {
-  return {
-    host: target.host,
-    port: target.port,
-    db: target.db,
-    username: target.username,
-    password: target.password,
-    tls: target.tls ? {} : undefined,
-    // No queue while disconnected and no retry of in-flight commands: a write either reaches Redis
-    // while we wait for it, or the caller gets an error and decides (a resent SET NX could lie).
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: 5_000,
-    // Reconnect for ever, backing off from 50 ms to 2 s between attempts.
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt - 1, 6), 2_000),
-  };
 }
 
 /** Redis PX wants a positive whole number of milliseconds; no TTL (or 0) means no expiry, as in keyv. */

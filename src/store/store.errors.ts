@@ -1,7 +1,21 @@
 /** Typed StateStore errors: every backend failure reaches the caller as one of these, never as `undefined`. */
 
 /** The operations of the StateStore port, named in errors so a log says what failed (never which key: keys can name people). */
-export type StoreOperation = 'get' | 'set' | 'delete' | 'setIfAbsent' | 'withLock' | 'keys' | 'ping' | 'close';
+export type StoreOperation =
+  | 'get'
+  | 'set'
+  | 'delete'
+  | 'setIfAbsent'
+  | 'withLock'
+  | 'keys'
+  | 'ping'
+  | 'close'
+  // The other Redis-backed parts of an instance share the store's connection and its errors.
+  | 'outbox'
+  | 'limiter'
+  | 'index'
+  | 'lease'
+  | 'filings';
 
 /** Base class of every error the store raises; match with `instanceof`, never by message. */
 export class StoreError extends Error {

@@ -2,17 +2,38 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { OutboxInputError, OutboxPrivacyError, type NewOutboxMessage } from '../../src/outbox/outbox.types.js';
+import { RedisOutboxStore } from '../../src/outbox/redis.store.js';
 import { SqliteOutboxStore } from '../../src/outbox/sqlite.store.js';
+import { RedisConnection } from '../../src/store/redis.connection.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { T0 } from './support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+// A real redis-server for the Redis backend; each store gets its own key root.
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
 });
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const dirs: string[] = [];
+const connections: RedisConnection[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const c of connections.splice(0)) await c.close();
+});
+
+function redisOutbox(opts: { keepDoneMs?: number } = {}): RedisOutboxStore {
+  const connection = RedisConnection.open(redis.url);
+  connections.push(connection);
+  return new RedisOutboxStore(connection, { root: `t-${randomUUID()}`, ...opts });
+}
 
 function tempFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'outbox-store-'));
@@ -26,9 +47,10 @@ function msg(id: string, over: Partial<NewOutboxMessage> = {}): NewOutboxMessage
 
 const claimAt = (store: OutboxStore, now: number, limit = 100, leaseMs = 30_000) => store.claim({ now, limit, leaseMs, owner: 'test' });
 
-const backends: Array<[string, () => OutboxStore]> = [
-  ['memory', () => new MemoryOutboxStore()],
-  ['sqlite', () => new SqliteOutboxStore(tempFile())],
+const backends: Array<[string, (opts?: { keepDoneMs?: number }) => OutboxStore]> = [
+  ['memory', (opts) => new MemoryOutboxStore(opts)],
+  ['sqlite', (opts) => new SqliteOutboxStore(tempFile(), opts)],
+  ['redis', (opts) => redisOutbox(opts)],
 ];
 
 describe.each(backends)('OutboxStore contract (%s)', (_name, open) => {
@@ -75,7 +97,7 @@ describe.each(backends)('OutboxStore contract (%s)', (_name, open) => {
   });
 
   it('a finished id is forgotten after the retention', async () => {
-    const store = backends[0]![0] === _name ? new MemoryOutboxStore({ keepDoneMs: 1000 }) : new SqliteOutboxStore(tempFile(), { keepDoneMs: 1000 });
+    const store = open({ keepDoneMs: 1000 });
     await store.enqueue([msg('x')], T0);
     await claimAt(store, T0);
     await store.drop('x', 'expired', T0);
@@ -159,5 +181,54 @@ describe('SqliteOutboxStore', () => {
       ['a', 'reminder:4h'],
     ]);
     await second.close();
+  });
+});
+
+describe('RedisOutboxStore (issue 10 item 4: one outbox for every instance)', () => {
+  /** Two instances: two connections on one key root. */
+  function pair(): [RedisOutboxStore, RedisOutboxStore] {
+    const root = `t-${randomUUID()}`;
+    const [a, b] = [RedisConnection.open(redis.url), RedisConnection.open(redis.url)];
+    connections.push(a, b);
+    return [new RedisOutboxStore(a, { root }), new RedisOutboxStore(b, { root })];
+  }
+
+  it('claims from two connections at once never hand out the same message, and together take all of them', async () => {
+    const [a, b] = pair();
+    await a.enqueue(
+      Array.from({ length: 200 }, (_, i) => msg(`m${i}`, { deadline: T0 + i })),
+      T0,
+    );
+    const rounds = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).claim({ now: T0, limit: 15, leaseMs: 30_000, owner: `i${i % 2}` })));
+    const ids = rounds.flat().map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(200);
+  });
+
+  it('what a crashed instance claimed comes back to another after the lease, and an id enqueued on one is a no-op on the other', async () => {
+    const [a, b] = pair();
+    expect(await a.enqueue([msg('u7:0'), msg('u7:1')], T0)).toBe(2);
+    expect(await b.enqueue([msg('u7:0')], T0)).toBe(0);
+    expect(await a.claim({ now: T0, limit: 10, leaseMs: 60_000, owner: 'dead' })).toHaveLength(2);
+    expect(await b.claim({ now: T0 + 59_999, limit: 10, leaseMs: 60_000, owner: 'alive' })).toHaveLength(0);
+    expect((await b.claim({ now: T0 + 60_000, limit: 10, leaseMs: 60_000, owner: 'alive' })).map((m) => m.id)).toEqual(['u7:0', 'u7:1']);
+    await b.ack('u7:0', T0 + 60_001);
+    expect(await a.enqueue([msg('u7:0')], T0 + 60_002)).toBe(0);
+  });
+
+  it('a payload round-trips exactly: a 16-digit chat id and nested values are never rounded', async () => {
+    const store = redisOutbox();
+    const payload = { chat_id: -1001234567890123, text: '提醒 <b>4 小时</b>', reply_markup: { inline_keyboard: [[{ text: '好', callback_data: 'f:v;a:1' }]] }, n: 0.1 };
+    await store.enqueue([msg('exact', { chatId: '-1001234567890123', payload })], T0);
+    const [m] = await store.claim({ now: T0, limit: 1, leaseMs: 1000, owner: 't' });
+    expect(m!.payload).toEqual(payload);
+    expect(JSON.stringify(m!.payload)).toContain('-1001234567890123');
+  });
+
+  it('a lost connection is a StoreError the dispatcher sees, never an empty claim', async () => {
+    const connection = RedisConnection.open('redis://127.0.0.1:1', { connectWaitMs: 50 });
+    connections.push(connection);
+    const store = new RedisOutboxStore(connection, { root: 'nowhere' });
+    await expect(store.claim({ now: T0, limit: 1, leaseMs: 1000, owner: 't' })).rejects.toThrow(/store outbox failed/);
   });
 });
