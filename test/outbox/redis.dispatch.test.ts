@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../src/outbox/outbox.dispatcher.js';
+import { realTimers, type NewOutboxMessage } from '../../src/outbox/outbox.types.js';
+import { RedisRateLimiter } from '../../src/outbox/redis.limiter.js';
+import { RedisOutboxStore } from '../../src/outbox/redis.store.js';
+import { RedisConnection } from '../../src/store/redis.connection.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { waitFor } from '../support/wait.js';
+import { FakePlatform } from './support.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+const connections: RedisConnection[] = [];
+afterEach(async () => {
+  for (const c of connections.splice(0)) await c.close();
+});
+
+/** One instance: its own connection, the shared outbox and limiter, a platform that records what it got. */
+function instance(root: string, leaseMs: number) {
+  const connection = RedisConnection.open(redis.url);
+  connections.push(connection);
+  const store = new RedisOutboxStore(connection, { root });
+  const platform = new FakePlatform(realTimers);
+  const dispatcher = new Dispatcher({ store, senders: { telegram: platform }, limiter: new RedisRateLimiter(connection, { root }), leaseMs, pollMs: 50, concurrency: 4 });
+  return { connection, store, platform, dispatcher };
+}
+
+function msg(i: number): NewOutboxMessage {
+  return { id: `n${i}`, channel: 'telegram', chatId: `chat${i % 20}`, payload: { text: `notice ${i}` }, priority: 'proactive', deadline: Date.now() + 3_600_000 + i };
+}
+
+const texts = (platform: FakePlatform) => platform.delivered().map((p) => (p as { text: string }).text);
+
+describe('The outbox shared on Redis by two instances (issue 10 item 4)', () => {
+  it('messages enqueued on either instance are each sent once, by whichever instance claims them', async () => {
+    const root = `t-${randomUUID()}`;
+    const [a, b] = [instance(root, 30_000), instance(root, 30_000)];
+    await a.dispatcher.enqueue(Array.from({ length: 20 }, (_, i) => msg(i)));
+    await b.dispatcher.enqueue(Array.from({ length: 20 }, (_, i) => msg(i + 20)));
+    a.dispatcher.start();
+    b.dispatcher.start();
+    await waitFor('40 deliveries', () => texts(a.platform).length + texts(b.platform).length >= 40);
+    await Promise.all([a.dispatcher.stop(), b.dispatcher.stop()]);
+    const all = [...texts(a.platform), ...texts(b.platform)];
+    expect(all.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `notice ${i}`).sort());
+    expect(texts(a.platform).length).toBeGreaterThan(0);
+    expect(texts(b.platform).length).toBeGreaterThan(0);
+  });
+
+  it('an instance that dies mid-send: the other sends everything after the lease, repeating at most the sends that were in flight', async () => {
+    const root = `t-${randomUUID()}`;
+    const dying = instance(root, 1_000);
+    dying.platform.hold = true;
+    await dying.dispatcher.enqueue(Array.from({ length: 12 }, (_, i) => msg(i)));
+    dying.dispatcher.start();
+    await waitFor('the first sends to start', () => dying.platform.received.length >= 4);
+    // The process is gone: its connection drops, its sends never finish, nothing is handed back.
+    dying.connection.client.disconnect();
+    const survivor = instance(root, 1_000);
+    survivor.dispatcher.start();
+    await waitFor('12 deliveries by the survivor', () => texts(survivor.platform).length >= 12);
+    await survivor.dispatcher.stop();
+    expect(texts(survivor.platform).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `notice ${i}`).sort());
+    expect(dying.platform.received.length).toBeLessThanOrEqual(4);
+    expect(await survivor.store.stats(Date.now())).toMatchObject({ pending: 0 });
+    dying.platform.releaseHeld();
+    await dying.dispatcher.stop().catch(() => undefined);
+  });
+});

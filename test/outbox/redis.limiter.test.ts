@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisRateLimiter, type RedisLimiterOptions } from '../../src/outbox/redis.limiter.js';
+import { RedisConnection } from '../../src/store/redis.connection.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { T0 } from './support.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+const connections: RedisConnection[] = [];
+afterEach(async () => {
+  for (const c of connections.splice(0)) await c.close();
+});
+
+/** Two instances' limiters: two connections, one key root. */
+function twoInstances(opts: RedisLimiterOptions = {}): [RedisRateLimiter, RedisRateLimiter] {
+  const root = `t-${randomUUID()}`;
+  const [a, b] = [RedisConnection.open(redis.url), RedisConnection.open(redis.url)];
+  connections.push(a, b);
+  return [new RedisRateLimiter(a, { root, ...opts }), new RedisRateLimiter(b, { root, ...opts })];
+}
+
+/** The most grants within one half-open window [t, t + windowMs), over every t (every grant starts one). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((x, y) => x - y);
+  let max = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! <= sorted[i]! - windowMs) j += 1;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+function byChat(grants: Array<{ chat: string; at: number }>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const g of grants) out.set(g.chat, [...(out.get(g.chat) ?? []), g.at]);
+  return out;
+}
+
+describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)', () => {
+  it('two instances asking at once on one clock: ≤ 25 in every 1 s window for the bot, ≤ 1 per chat, and the budget is used in full', async () => {
+    const [a, b] = twoInstances({ clock: 'caller' });
+    const grants: Array<{ chat: string; at: number }> = [];
+    // 3 s of requests every 5 ms from both instances at once, over 40 chats.
+    for (let step = 0; step < 600; step++) {
+      const now = T0 + step * 5;
+      const asks = [a, b, a, b].map((limiter, k) => {
+        const chat = `chat${(step * 4 + k) % 40}`;
+        return limiter.take('telegram', chat, now).then((r) => r.grant.ok && grants.push({ chat, at: now }));
+      });
+      await Promise.all(asks);
+    }
+    const times = grants.map((g) => g.at);
+    expect(maxInWindow(times, 1000)).toBe(25);
+    for (const [, chatTimes] of byChat(grants)) expect(maxInWindow(chatTimes, 1000)).toBe(1);
+    // Not stricter than asked: the sliding log lets exactly 25 a second through over [T0, T0 + 3 s).
+    expect(times).toHaveLength(75);
+  });
+
+  it('two instances on Redis’s own clock, eight concurrent askers each: every 1 s window of the recorded grant times holds ≤ 25, each chat ≤ 1', async () => {
+    const [a, b] = twoInstances();
+    const grants: Array<{ chat: string; at: number }> = [];
+    let refusals = 0;
+    const asker = async (limiter: RedisRateLimiter, k: number) => {
+      for (let i = 0; i < 60; i++) {
+        const chat = `chat${(k * 7 + i) % 30}`;
+        const { grant, at } = await limiter.take('telegram', chat, Date.now());
+        if (grant.ok) grants.push({ chat, at });
+        else refusals += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, (_, k) => asker(k % 2 ? a : b, k)));
+    expect(grants.length).toBeGreaterThanOrEqual(25);
+    expect(refusals).toBeGreaterThan(0);
+    expect(
+      maxInWindow(
+        grants.map((g) => g.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(25);
+    for (const [, chatTimes] of byChat(grants)) expect(maxInWindow(chatTimes, 1000)).toBe(1);
+  });
+
+  it('a refusal says which limit and when to ask again, in the caller’s clock; a block set on one instance holds the chat on the other', async () => {
+    const [a, b] = twoInstances({ clock: 'caller' });
+    expect(await a.acquire('telegram', 'p1', T0)).toEqual({ ok: true });
+    expect(await b.acquire('telegram', 'p1', T0 + 400)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 1000 });
+    expect(await b.acquire('telegram', 'p1', T0 + 1000)).toEqual({ ok: true });
+    await a.block('telegram', 'p2', T0 + 73_000);
+    expect(await b.acquire('telegram', 'p2', T0 + 1000)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 73_000, blocked: true });
+    expect(await b.acquire('telegram', 'p2', T0 + 73_000)).toEqual({ ok: true });
+    for (let i = 0; i < 24; i++) expect((await a.acquire('telegram', `q${i}`, T0 + 73_100)).ok).toBe(true);
+    expect(await b.acquire('telegram', 'q-last', T0 + 73_200)).toEqual({ ok: false, scope: 'global', retryAt: T0 + 74_000 });
+    expect((await b.acquire('console', 'anyone', T0 + 73_200)).ok).toBe(true);
+  });
+
+  it('on Redis’s clock, retryAt comes back in the caller’s clock, whatever that clock says', async () => {
+    const [a] = twoInstances();
+    const skewed = Date.now() - 3_600_000;
+    expect((await a.acquire('telegram', 'p', skewed)).ok).toBe(true);
+    const refused = await a.acquire('telegram', 'p', skewed);
+    expect(refused.ok).toBe(false);
+    const retryAt = (refused as { retryAt: number }).retryAt;
+    expect(retryAt).toBeGreaterThan(skewed);
+    expect(retryAt).toBeLessThanOrEqual(skewed + 1000);
+  });
+});
