@@ -12,6 +12,7 @@ import { startSlackAlerts } from '../adapters/slack/slack.alerts.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
+import { sharedReminderOptions } from './reminders/shared.reminders.js';
 import { HttpServer } from './server.js';
 import { stopSignal, stopWithin } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
@@ -55,7 +56,7 @@ async function main(): Promise<number> {
   const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
   const alerts = config.slack ? startSlackAlerts(slackDeps) : undefined;
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
-  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts });
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, sharedReminderOptions(core.store));
   if (config.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port, config.host);

@@ -2,6 +2,8 @@
  * The reminder scheduler (RULES R5, R6): reminders are derived from the filings, never stored as jobs.
  * A time index holds each open filing's next due instant; a tick takes only the due filings, works
  * out who needs what now, claims a sent marker for each, and sends earliest deadline first.
+ * (A little over 300 lines since the shared index and live-send check of issue 10; the returned
+ * notices' bookkeeping is the part to move out next, kept here while other work edits this file.)
  */
 import { randomUUID } from 'node:crypto';
 import type { TeamAlerts } from '../adapter.js';
@@ -19,7 +21,7 @@ import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
 import { planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
 import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
-import { TimeIndex } from './time.index.js';
+import { TimeIndex, type DueIndex } from './time.index.js';
 import { sendToUser, type UserSenderDeps } from './user.sender.js';
 
 /** A reminder is "late" when sent more than this after its stage was due (the remindersLate metric). */
@@ -33,6 +35,10 @@ export interface SchedulerOptions {
   retryMs?: number;
   /** Attempts per marker before it is given up. */
   maxAttempts?: number;
+  /** Several instances: the time index they share (Redis); one process keeps its own heap. */
+  index?: DueIndex;
+  /** Several instances: keep a heartbeat for this boot (TTL in ms), so no one takes over our sends in flight while we live. */
+  heartbeatMs?: number;
 }
 
 /** What the scheduler reads, sends through and records to; `teamAlerts` only when a team channel is configured. */
@@ -63,7 +69,7 @@ const RETURNED_JOB = /^retjob:(.+):(\d+)$/;
 /** The scheduler: a time index over the filings, sent markers in the store, EDF dispatch through the channels. */
 export class ReminderScheduler {
   readonly boot: string;
-  private readonly index = new TimeIndex();
+  private readonly index: DueIndex;
   private readonly markers: SentMarkers;
   private readonly store: StateStore;
   private readonly planner: PlannerDeps;
@@ -83,7 +89,8 @@ export class ReminderScheduler {
     this.boot = opts.boot ?? randomUUID();
     this.store = deps.store.namespace('reminders');
     this.planner = { people: deps.people, reminderOffsets: deps.reminderOffsets, calendar: deps.calendar, store: this.store, hasTeam: Boolean(deps.teamAlerts) };
-    this.markers = new SentMarkers(this.store, this.boot, opts.maxAttempts ?? 3);
+    this.index = opts.index ?? new TimeIndex();
+    this.markers = new SentMarkers(this.store, this.boot, opts.maxAttempts ?? 3, opts.heartbeatMs);
     this.retryMs = opts.retryMs ?? 60_000;
   }
 
@@ -91,6 +98,7 @@ export class ReminderScheduler {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.markers.start();
     const now = this.deps.clock.now();
     for (const filing of this.deps.filings.all()) this.reindex(filing, now);
     for await (const key of this.store.keys('retjob:')) {
@@ -117,6 +125,7 @@ export class ReminderScheduler {
     this.stopped = true;
     await this.chain.catch(() => undefined);
     await this.settled();
+    await this.markers.stop();
   }
 
   /** How many filings are in the time index. */
@@ -181,20 +190,23 @@ export class ReminderScheduler {
   private async runTick(): Promise<TickReport> {
     await Promise.allSettled([...this.writes]);
     const now = this.deps.clock.now();
-    const ids = this.index.popDue(now.valueOf());
+    const ids = await this.index.popDue(now.valueOf());
     const work: Work[] = [];
     for (const [i, id] of ids.entries()) {
       const filing = this.deps.filings.get(id);
-      if (!filing) continue;
+      if (!filing) {
+        this.index.reschedule(id, undefined);
+        continue;
+      }
       // A catch-up tick after a start plans every open filing; let requests (webhooks, /healthz) in now and then.
       if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
       try {
         const planned = await planFiling(this.planner, filing, now);
         work.push(...planned.work);
-        if (planned.next !== undefined) this.index.setEarlier(id, planned.next);
+        this.index.reschedule(id, planned.next);
       } catch (error) {
         this.deps.logger.error('reminder planning failed', { filingId: id, error });
-        this.index.setEarlier(id, now.valueOf() + this.retryMs);
+        this.index.reschedule(id, now.valueOf() + this.retryMs);
       }
     }
     // Earliest deadline first: a 1 h reminder must never wait behind 12 h ones, here or in a paced outbox.
@@ -202,7 +214,7 @@ export class ReminderScheduler {
     const deliveries: Promise<boolean>[] = [];
     let dispatched = 0;
     for (const item of work) {
-      let claim: Claim | undefined;
+      let claim: Claim | 'busy' | undefined;
       try {
         claim = await this.markers.claim(item.key);
       } catch (error) {
@@ -210,7 +222,9 @@ export class ReminderScheduler {
         this.index.setEarlier(item.filingId, now.valueOf() + this.retryMs);
         continue;
       }
-      if (!claim) continue;
+      // `busy`: another live instance is sending it; look again later (then `sent`, or in doubt once that instance is gone).
+      if (claim === 'busy') this.index.setEarlier(item.filingId, now.valueOf() + this.retryMs);
+      if (!claim || claim === 'busy') continue;
       dispatched += 1;
       const delivery = this.deliver(item, claim);
       deliveries.push(delivery);

@@ -1,5 +1,6 @@
 /** Sent markers: the only stored facts about reminders; "stage S of cycle C sent to person P" once, across restarts. */
 import type { StateStore } from '../store/state-store.js';
+import { BootHeartbeat } from './boot.heartbeat.js';
 
 /** Markers outlive every cycle they guard (24 h window + the closed-window grace), with a margin. */
 export const MARKER_TTL_MS = 3 * 86_400_000;
@@ -42,16 +43,37 @@ export function alertMarker(filingId: string, cycle: number, kind: string): stri
  * filing, and a repeated one costs a second message. A send that fails while the process lives
  * becomes `retry` and is tried again a little later, up to `maxAttempts`, skipping recipients that
  * already got it.
+ *
+ * With several instances on one store, a `sending` marker of another incarnation is taken over only
+ * when its heartbeat has lapsed (boot.heartbeat.ts): a live instance's send in flight
+ * is left alone (`busy`), and looked at again later.
  */
 export class SentMarkers {
+  /** Several instances only: without it (one process) every other incarnation is dead. */
+  private readonly heartbeat?: BootHeartbeat;
+
+  /** `heartbeatMs`: with several instances, this boot's heartbeat TTL (others' live sends are then left alone). */
   constructor(
     private readonly store: StateStore,
     private readonly boot: string,
     private readonly maxAttempts = 3,
-  ) {}
+    heartbeatMs?: number,
+  ) {
+    if (heartbeatMs) this.heartbeat = new BootHeartbeat(store, boot, heartbeatMs);
+  }
 
-  /** Claims a marker; `undefined` when it is sent, in flight here, or out of attempts. */
-  async claim(key: string): Promise<Claim | undefined> {
+  /** Starts this boot's heartbeat, if any. */
+  async start(): Promise<void> {
+    await this.heartbeat?.start();
+  }
+
+  /** Ends this boot's heartbeat, if any: after a clean stop none of its sends is in flight. */
+  async stop(): Promise<void> {
+    await this.heartbeat?.stop();
+  }
+
+  /** Claims a marker; `undefined` when it is sent, in flight here, or out of attempts; `busy` when a live instance is sending it. */
+  async claim(key: string): Promise<Claim | 'busy' | undefined> {
     const fresh: SentMarker = { s: 'sending', boot: this.boot, n: 1, done: [] };
     if (await this.store.setIfAbsent(key, fresh, MARKER_TTL_MS)) return { key, n: 1, done: [] };
     return this.store.withLock(`marker:${key}`, async () => {
@@ -62,6 +84,7 @@ export class SentMarkers {
       }
       if (current.s === 'sent') return undefined;
       if (current.s === 'sending' && current.boot === this.boot) return undefined;
+      if (current.s === 'sending' && (await this.heartbeat?.isLive(current.boot))) return 'busy';
       // `retry`, or `sending` left by an incarnation that died mid-send: take it over (see the class comment).
       if (current.n >= this.maxAttempts) {
         await this.store.set<SentMarker>(key, { ...current, s: 'sent' }, MARKER_TTL_MS);

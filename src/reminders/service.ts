@@ -1,5 +1,6 @@
 /** The reminder service (issue 6): runs the scheduler on a timer, kicked early by filing changes and newly reachable people. */
 import type { RunningAdapter } from '../adapter.js';
+import type { LeaderLease } from './leader.lease.js';
 import { ReminderScheduler, type SchedulerDeps, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
 
 /** How often the scheduler ticks by default; a stage is at most this late plus the outbox's pacing. */
@@ -8,6 +9,8 @@ export const DEFAULT_TICK_MS = 15_000;
 /** Options for tests: the tick interval (0: no timer, the test calls tick()) and scheduler options. */
 export interface RemindersOptions extends SchedulerOptions {
   intervalMs?: number;
+  /** Several instances: only the holder of this lease ticks; the others stand by and take over when it lapses. */
+  lease?: LeaderLease;
 }
 
 /** The running service: a RunningAdapter with a handle on its scheduler. */
@@ -22,6 +25,19 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
   const intervalMs = opts.intervalMs ?? DEFAULT_TICK_MS;
   const scheduler = new ReminderScheduler(deps, opts);
   await scheduler.start();
+  const { lease } = opts;
+  const idle: TickReport = { due: 0, planned: 0, dispatched: 0 };
+  // Renewed (or tried) before every tick, and on its own timer below, so a tick never runs on a lapsed lease's word.
+  const leads = async () => {
+    if (!lease) return true;
+    const was = lease.held;
+    const holds = await lease.hold().catch((error) => {
+      deps.logger.error('reminder lease check failed', { error });
+      return false;
+    });
+    if (holds !== was) deps.logger.info(holds ? 'reminders: this instance is the dispatcher now' : 'reminders: standing by', {});
+    return holds;
+  };
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -38,7 +54,7 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     try {
       do {
         again = false;
-        await scheduler.dispatch().catch((error) => deps.logger.error('reminder tick failed', { error }));
+        if (await leads()) await scheduler.dispatch().catch((error) => deps.logger.error('reminder tick failed', { error }));
       } while (again && !stopped);
     } finally {
       running = false;
@@ -60,12 +76,23 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     kick();
   });
 
+  let leaseTimer: NodeJS.Timeout | undefined;
+  if (lease) {
+    // A standby that takes the lease ticks at once; the holder keeps it renewed between ticks.
+    leaseTimer = setInterval(() => {
+      const was = lease.held;
+      void leads().then((holds) => holds && !was && kick());
+    }, lease.renewEveryMs);
+    leaseTimer.unref();
+  }
+
   const self: RunningReminders = {
     name: 'reminders',
     scheduler,
-    tick: () => scheduler.tick(),
+    tick: async () => ((await leads()) ? scheduler.tick() : idle),
     async health() {
       const last = scheduler.lastTickAt;
+      if (lease && !lease.held) return { ok: true, detail: 'standing by: another instance dispatches reminders' };
       if (intervalMs <= 0) return { ok: true, detail: `${scheduler.indexed} filings indexed` };
       // Two missed intervals plus a slow tick: the scheduler is stuck.
       const stale = !last || deps.clock.now().valueOf() - last.valueOf() > 4 * intervalMs + 60_000;
@@ -74,7 +101,10 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(leaseTimer);
       await scheduler.stop();
+      // Handed over at once rather than after the lease: the next instance's try takes it.
+      await lease?.release().catch((error) => deps.logger.warn('reminder lease release failed', { error }));
     },
   };
 

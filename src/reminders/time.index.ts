@@ -1,6 +1,25 @@
 /** A time index for the reminder scheduler: each filing's next due time in a min-heap, so a tick costs O(due · log n). */
 import { Heap } from '../heap.js';
 
+/**
+ * The scheduler's view of a time index: the in-process heap below, or a sorted set in Redis shared
+ * by every instance (redis.time.index.ts). Writes are synchronous to the caller; a shared index
+ * sends them in order before its next `popDue`.
+ */
+export interface DueIndex {
+  /** How many keys are indexed (a shared index: as of its last `popDue`). */
+  readonly size: number;
+  set(id: string, at: number): void;
+  setEarlier(id: string, at: number): void;
+  delete(id: string): void;
+  /** The earliest due time, if any (a shared index: as of its last `popDue`). */
+  peek(): number | undefined;
+  /** The keys due at or before `now`, earliest first; each must then be handed to `reschedule`. */
+  popDue(now: number): string[] | Promise<string[]>;
+  /** After a tick planned a popped key: in again at `next` (or earlier, if it changed meanwhile), or out when `next` is undefined. */
+  reschedule(id: string, next: number | undefined): void;
+}
+
 interface Entry {
   at: number;
   id: string;
@@ -11,7 +30,7 @@ interface Entry {
  * leaves its old heap entry behind; it is skipped when popped (lazy deletion) and the heap is rebuilt
  * when such garbage outgrows the live keys, so memory stays O(filings).
  */
-export class TimeIndex {
+export class TimeIndex implements DueIndex {
   private readonly heap = new Heap<Entry>((x, y) => x.at < y.at);
   private readonly current = new Map<string, number>();
 
@@ -62,6 +81,11 @@ export class TimeIndex {
       this.current.delete(top.id);
       out.push(top.id);
     }
+  }
+
+  /** A popped key left the heap; it comes back only with a next due time. */
+  reschedule(id: string, next: number | undefined): void {
+    if (next !== undefined) this.setEarlier(id, next);
   }
 
   private isLive(e: Entry): boolean {
