@@ -40,7 +40,8 @@ export async function checkHealth(store: StateStore, adapters: RunningAdapter[],
   const [storeHealth, ...states] = await Promise.all([
     probe(async () => {
       await store.ping();
-      return { ok: true };
+      // A networked store also says where it is and that it is connected (issue 10 item 1).
+      return store.describe ? { ok: true, detail: store.describe() } : { ok: true };
     }),
     ...adapters.map((a) => probe(() => a.health())),
   ]);

@@ -99,7 +99,7 @@ export class RedisConnection {
     return this.firstWait;
   }
 
-  /** Closes the connection: QUIT when connected, otherwise stops the reconnect timer. */
+  /** Closes the connection: QUIT when connected, otherwise (or if QUIT cannot be sent) drops it and stops reconnecting. */
   async close(): Promise<void> {
     const { client } = this;
     if (client.status === 'end') return;
@@ -107,9 +107,12 @@ export class RedisConnection {
       client.disconnect();
       return;
     }
-    await guarded('close', this.name, async () => {
+    try {
       await client.quit();
-    });
+    } catch {
+      // The socket died under us (the server just went away): nothing is left to flush, so drop it.
+      client.disconnect();
+    }
   }
 }
 

@@ -80,6 +80,13 @@ export class RedisStateStore implements StateStore {
     return this.shared.connection.status;
   }
 
+  /** `redis redis://host:6379/0: ready`, or the state and last error while it is not. */
+  describe(): string {
+    const { connection } = this.shared;
+    const problem = connection.problem;
+    return `${connection.name}: ${connection.status}${problem ? ` (${problem})` : ''}`;
+  }
+
   /** The shared connection, for the other Redis-backed parts of this instance (outbox, limiter, index). */
   get connection(): RedisConnection {
     return this.shared.connection;

@@ -25,6 +25,8 @@ export interface StateStore {
   namespace(name: string): StateStore;
   /** Writes a probe and reads it back; rejects when the backend cannot be written or read. */
   ping(): Promise<void>;
+  /** What the backend is and how its connection stands, for /healthz (a networked store only; never a password). */
+  describe?(): string;
   close(): Promise<void>;
 }
 
