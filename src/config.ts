@@ -86,6 +86,13 @@ const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
     if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN)
       ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
+    // Several instances cannot share one long poll: Telegram answers the second getUpdates with 409 Conflict (issue 10 item 5).
+    if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && /^rediss?:/.test(env.STORE_URL ?? ''))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TELEGRAM_WEBHOOK_URL'],
+        message: 'is required with STORE_URL=redis://… (several instances): long polling works for one process only, so set the public https URL Telegram posts to, behind the load balancer',
+      });
   }, { when: () => true });
 
 /** The validated configuration. */

@@ -131,6 +131,15 @@ describe('CONTRACT §3 each bad variable gives a ConfigError naming it', () => {
     expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1' })[0]).toMatch(/SLACK_SIGNING_SECRET.*SLACK_BOT_TOKEN/);
   });
 
+  it('issue 10 Telegram long polling with a Redis store (several instances) is refused with what to set; a webhook, or one process on a file store, is fine', () => {
+    expect(problemsOf({ STORE_URL: 'redis://cache:6379', TELEGRAM_BOT_TOKEN: '1:a' })).toEqual([
+      'TELEGRAM_WEBHOOK_URL: is required with STORE_URL=redis://… (several instances): long polling works for one process only, so set the public https URL Telegram posts to, behind the load balancer',
+    ]);
+    const webhook = { STORE_URL: 'rediss://cache:6380', TELEGRAM_BOT_TOKEN: '1:a', TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg', TELEGRAM_WEBHOOK_SECRET: 's-1' };
+    expect(loadConfig(webhook).telegram).toMatchObject({ webhookUrl: 'https://bot.example.com/tg' });
+    expect(loadConfig({ STORE_URL: 'file:./data/x.sqlite', TELEGRAM_BOT_TOKEN: '1:a' }).telegram).toMatchObject({ token: '1:a' });
+  });
+
   it('§3 several bad variables are reported at once, one line each', () => {
     const problems = problemsOf({ PORT: 'abc', REMINDER_OFFSETS: '5x', DEFAULT_LOCALE: 'fr', EVENTS_SECRET: 'short', SLACK_BOT_TOKEN: 'xoxb-1' });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DEFAULT_LOCALE', 'EVENTS_SECRET', 'PORT', 'REMINDER_OFFSETS', 'SLACK_SIGNING_SECRET']);
