@@ -19,7 +19,7 @@ export const RETURNED_WINDOW_MS = 7 * 86_400_000;
 /** What the team's reads need: the clock, the filings, the people's confirmations and facts, and the team's own marks. */
 export interface TeamViewDeps {
   clock: Clock;
-  filings: Pick<FilingSource, 'get' | 'openWindows' | 'all' | 'onChange'>;
+  filings: Pick<FilingSource, 'load' | 'scanOpen' | 'scanAll' | 'onChange'>;
   people: Pick<People, 'confirmations' | 'facts' | 'keyOf'>;
   /** Where the team's marks live (nudge cooldowns, dated returns); the adapter gives each staff platform its namespace. */
   marks: Pick<StateStore, 'get' | 'set' | 'delete' | 'withLock'>;
@@ -86,7 +86,7 @@ export async function cycleFacts(deps: TeamViewDeps, filing: Filing, summary: Fi
 /** Filings in an open verification window: those with someone pending first, each group by time left, least first. */
 export async function pendingWindows(deps: TeamViewDeps): Promise<ListedFiling[]> {
   const out: ListedFiling[] = [];
-  for (const filing of deps.filings.openWindows()) {
+  for await (const filing of deps.filings.scanOpen()) {
     const summary = await summaryOf(deps, filing);
     if (summary.cycle?.open) out.push({ filing, summary });
   }
@@ -123,7 +123,7 @@ export function trackReturns(deps: TeamViewDeps): () => void {
 export async function homeData(deps: TeamViewDeps): Promise<HomeData> {
   const now = deps.clock.now();
   const atRisk: ListedFiling[] = [];
-  for (const filing of deps.filings.openWindows()) {
+  for await (const filing of deps.filings.scanOpen()) {
     const summary = await summaryOf(deps, filing);
     if (summary.cycle && pendingCount(summary) > 0 && summary.cycle.msLeft <= AT_RISK_MS) atRisk.push({ filing, summary });
   }
@@ -131,7 +131,7 @@ export async function homeData(deps: TeamViewDeps): Promise<HomeData> {
 
   const returned: Array<ReturnedEntry & { ms: number }> = [];
   const counts: HomeData['counts'] = {};
-  for (const filing of deps.filings.all()) {
+  for await (const filing of deps.filings.scanAll()) {
     counts[filing.status] = (counts[filing.status] ?? 0) + 1;
     if (filing.status !== 'returned' || !filing.cycle) continue;
     const tracked = await deps.marks.get<string>(returnedKey(filing.id, filing.cycle.number));

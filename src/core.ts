@@ -4,6 +4,7 @@ import { DEMO_FILINGS_FILE } from './config.js';
 import { Channels } from './channel.js';
 import { systemClock, type Clock } from './clock.js';
 import { FilingSource, readFilingsFile, shiftDemo } from './filings.js';
+import { filingsImport, RedisFilingSource } from './filings.redis.js';
 import type { Filing } from './filing.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -12,6 +13,7 @@ import { openPhoneKeyer, phoneKeySource } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
 import { TurnRunner } from './runner.js';
+import { RedisStateStore } from './store/redis.store.js';
 import { openStore } from './store/store.open.js';
 import type { StateStore } from './store/state-store.js';
 import type { Route } from './turn.types.js';
@@ -51,13 +53,17 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const metrics = opts.metrics ?? createMetrics({ defaults: !opts.metrics && !opts.clock });
   const store = opts.store ?? openStore(config.storeUrl);
   const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
-  let records = opts.filings;
-  if (!records) {
-    records = readFilingsFile(config.filingsFile);
-    if (config.filingsFile === DEMO_FILINGS_FILE) records = shiftDemo(records, clock.now());
-  }
-  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf);
-  metrics.watchOpenWindows(() => [...filings.openWindows()].length);
+  const records = (): Filing[] => {
+    if (opts.filings) return opts.filings;
+    const read = readFilingsFile(config.filingsFile);
+    return config.filingsFile === DEMO_FILINGS_FILE ? shiftDemo(read, clock.now()) : read;
+  };
+  // Several instances share the filings in Redis (imported once per file content); one process holds them in memory.
+  const filings =
+    store instanceof RedisStateStore
+      ? await RedisFilingSource.openShared(await filingsImport(config, clock, keyOf, records, opts.filings), { connection: store.connection, root: store.root, store, keyOf, logger })
+      : await FilingSource.open(records(), store.namespace('filings'), keyOf);
+  metrics.watchOpenWindows(() => filings.countOpen());
   const people = new People(store.namespace('people'), keyOf);
   const calendar = loadWorkCalendar();
   const calendarNow = calendarStatus(calendar, clock.now());
@@ -76,6 +82,6 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
-  logger.info('core ready', { filings: filings.size, store: config.storeUrl.split(':')[0] });
+  logger.info('core ready', { filings: filings.shared ? 'shared' : filings.size, store: config.storeUrl.split(':')[0] });
   return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, close: () => store.close() };
 }

@@ -100,7 +100,7 @@ export type FilingListener = (filing: Filing, previous: Filing | undefined, even
 export class FilingSource {
   private readonly byId = new Map<string, Filing>();
   private readonly idsByPhone = new Map<string, Set<string>>();
-  private readonly listeners: FilingListener[] = [];
+  protected readonly listeners: FilingListener[] = [];
   private readonly mutex = new KeyedMutex();
 
   constructor(
@@ -169,39 +169,58 @@ export class FilingSource {
   }
 
   private async applyNow(event: FilingEvent): Promise<ApplyResult> {
-    let next: Filing;
-    const previous = event.type === 'filing.upserted' ? this.byId.get(event.filing.id) : this.byId.get(event.filingId);
-    switch (event.type) {
-      case 'filing.upserted':
-        next = event.filing;
-        break;
-      case 'filing.reported':
-        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-        // The same report seen again (a crash between applying an event and marking its id) is not a new cycle.
-        if (previous.status === 'verifying' && previous.cycle && Date.parse(previous.cycle.reportedAt) === Date.parse(event.at)) return { ok: true, filing: previous, previous };
-        next = { ...previous, status: 'verifying', returnReason: undefined, cycle: { number: (previous.cycle?.number ?? 0) + 1, reportedAt: event.at, verified: {} } };
-        break;
-      case 'verification.confirmed': {
-        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-        if (!previous.cycle) return { ok: false, error: 'no_cycle', field: 'filingId' };
-        if (!requiredVerifiers(previous).verifiers.some((v) => v.phone === event.phone)) return { ok: false, error: 'not_a_verifier', field: 'phone' };
-        next = { ...previous, cycle: { ...previous.cycle, verified: { ...previous.cycle.verified, [event.phone]: event.at } } };
-        break;
-      }
-      case 'filing.returned':
-        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-        next = { ...previous, status: 'returned', returnReason: event.reason };
-        break;
-      case 'filing.status':
-        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-        next = { ...previous, status: event.status, returnReason: event.status === 'returned' ? previous.returnReason : undefined };
-        break;
-    }
-    next = stripUndefined(next);
-    await this.store?.set(`filing:${next.id}`, next);
-    this.put(next);
-    for (const listener of this.listeners) listener(next, previous, event);
-    return { ok: true, filing: next, previous };
+    const previous = this.byId.get(event.type === 'filing.upserted' ? event.filing.id : event.filingId);
+    const result = applyEvent(previous, event);
+    if (!result.ok || result.filing === previous) return result;
+    await this.store?.set(`filing:${result.filing.id}`, result.filing);
+    this.put(result.filing);
+    this.notify(result.filing, previous, event);
+    return result;
+  }
+
+  /** Tells every listener about a change that was applied and stored. */
+  protected notify(filing: Filing, previous: Filing | undefined, event: FilingEvent): void {
+    for (const listener of this.listeners) listener(filing, previous, event);
+  }
+
+  /** False here: every filing is in memory, and the synchronous reads work. True for filings shared on Redis. */
+  get shared(): boolean {
+    return false;
+  }
+
+  /**
+   * The filing with this id; the same as `get` here, and a read of the shared store on several
+   * instances (`fresh`: never from the instance's short-lived cache, for decisions like a tick's).
+   */
+  async load(id: string, _opts?: { fresh?: boolean }): Promise<Filing | undefined> {
+    return this.get(id);
+  }
+
+  /** Filings naming the phone with this key; `byPhoneKey` here, a read of the shared store on several instances. */
+  async loadByPhoneKey(key: string): Promise<Filing[]> {
+    return this.byPhoneKey(key);
+  }
+
+  /** Filings in a verification window, read in batches on several instances. */
+  async *scanOpen(): AsyncIterable<Filing> {
+    yield* this.openWindows();
+  }
+
+  /** Every filing, read in batches on several instances. */
+  async *scanAll(): AsyncIterable<Filing> {
+    yield* this.all();
+  }
+
+  /** How many filings are in a verification window. */
+  async countOpen(): Promise<number> {
+    let n = 0;
+    for (const _ of this.openWindows()) n += 1;
+    return n;
+  }
+
+  /** The filings the reminder time index must take in at start: all of them here; on several instances, only what this one imported. */
+  toIndexAtStart(): AsyncIterable<Filing> {
+    return this.scanAll();
   }
 
   private put(filing: Filing): void {
@@ -215,6 +234,41 @@ export class FilingSource {
       ids.add(filing.id);
     }
   }
+}
+
+/**
+ * What an event makes of a filing (CONTRACT §2), without storing anything: the new filing, the
+ * unchanged one (`filing === previous`: a report seen again), or why it does not apply.
+ */
+export function applyEvent(previous: Filing | undefined, event: FilingEvent): ApplyResult {
+  let next: Filing;
+  switch (event.type) {
+    case 'filing.upserted':
+      next = event.filing;
+      break;
+    case 'filing.reported':
+      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+      // The same report seen again (a crash between applying an event and marking its id) is not a new cycle.
+      if (previous.status === 'verifying' && previous.cycle && Date.parse(previous.cycle.reportedAt) === Date.parse(event.at)) return { ok: true, filing: previous, previous };
+      next = { ...previous, status: 'verifying', returnReason: undefined, cycle: { number: (previous.cycle?.number ?? 0) + 1, reportedAt: event.at, verified: {} } };
+      break;
+    case 'verification.confirmed': {
+      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+      if (!previous.cycle) return { ok: false, error: 'no_cycle', field: 'filingId' };
+      if (!requiredVerifiers(previous).verifiers.some((v) => v.phone === event.phone)) return { ok: false, error: 'not_a_verifier', field: 'phone' };
+      next = { ...previous, cycle: { ...previous.cycle, verified: { ...previous.cycle.verified, [event.phone]: event.at } } };
+      break;
+    }
+    case 'filing.returned':
+      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+      next = { ...previous, status: 'returned', returnReason: event.reason };
+      break;
+    case 'filing.status':
+      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+      next = { ...previous, status: event.status, returnReason: event.status === 'returned' ? previous.returnReason : undefined };
+      break;
+  }
+  return { ok: true, filing: stripUndefined(next), previous };
 }
 
 function stripUndefined<T extends object>(value: T): T {

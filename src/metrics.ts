@@ -17,7 +17,7 @@ export interface Metrics {
   events: Counter<'type' | 'outcome'>;
   buildInfo: Gauge<'version' | 'node'>;
   /** Gives `beian_open_windows` its source, read at each scrape (the count changes with events, not with ticks). */
-  watchOpenWindows(count: () => number): void;
+  watchOpenWindows(count: () => number | Promise<number>): void;
 }
 
 /** The version in package.json, for `beian_build_info`. */
@@ -34,7 +34,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaults) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  let openWindowsSource: (() => number) | undefined;
+  let openWindowsSource: (() => number | Promise<number>) | undefined;
   const buildInfo = new Gauge({ name: 'beian_build_info', help: 'Always 1; the labels say which build is running', labelNames: ['version', 'node'], registers });
   buildInfo.set({ version: APP_VERSION, node: process.version }, 1);
   return {
@@ -51,8 +51,8 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       name: 'beian_open_windows',
       help: 'Filings in a 24 h SMS verification window (status verifying)',
       registers,
-      collect() {
-        if (openWindowsSource) this.set(openWindowsSource());
+      async collect() {
+        if (openWindowsSource) this.set(await openWindowsSource());
       },
     }),
     events: new Counter({ name: 'beian_filing_events_total', help: 'Filing events received', labelNames: ['type', 'outcome'], registers }),

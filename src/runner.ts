@@ -2,6 +2,7 @@
 import type { Activity, Capabilities, Locale, OutgoingMessage } from './activity.js';
 import type { Clock } from './clock.js';
 import type { FilingSource } from './filings.js';
+import { withFilingView, type FilingView } from './filings.view.js';
 import { t } from './i18n/catalog.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -68,8 +69,10 @@ export class TurnRunner {
     const stored = await people.session<unknown>(activity.channel, activity.conversationId);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;
-    const deps = this.flowDeps(activity, can, user);
-    const result: StepResult = await this.deps.route({ activity, session }, deps);
+    const { deps, result } = await withFilingView(this.deps.filings, user?.phoneKey, async (view) => {
+      const deps = this.flowDeps(activity, can, user, view);
+      return { deps, result: (await this.deps.route({ activity, session }, deps)) as StepResult };
+    });
 
     let locale = deps.me.locale;
     for (const effect of result.effects ?? []) locale = (await this.apply(effect, activity, user, deps)) ?? locale;
@@ -87,8 +90,8 @@ export class TurnRunner {
     return { messages: replies.map((r) => renderOutgoing(r, locale)), locale };
   }
 
-  private flowDeps(activity: Activity, can: Capabilities, user: UserRecord | undefined): FlowDeps {
-    const { people, filings, clock, calendar } = this.deps;
+  private flowDeps(activity: Activity, can: Capabilities, user: UserRecord | undefined, view: FilingView): FlowDeps {
+    const { people, clock, calendar } = this.deps;
     return {
       clock,
       calendar,
@@ -100,8 +103,8 @@ export class TurnRunner {
         stopped: user?.stopped ?? false,
       },
       keyOf: people.keyOf,
-      filing: (id) => filings.get(id),
-      filingsByKey: (key) => filings.byPhoneKey(key),
+      filing: view.filing,
+      filingsByKey: view.filingsByKey,
       confirmations: (filing) => people.confirmations(filing),
       myFacts: async (filing) => {
         if (!user?.phoneKey || !filing.cycle) return { resends: 0, wrong: 0 };
@@ -137,7 +140,7 @@ export class TurnRunner {
         if (user?.phoneKey) await people.selfReport(user.phoneKey, effect.filingId, effect.cycle, clock.now().toISOString());
         return undefined;
       case 'remindOthers': {
-        const filing = this.deps.filings.get(effect.filingId);
+        const filing = await this.deps.filings.load(effect.filingId);
         if (filing && this.deps.nudge) await this.deps.nudge(filing, { excludeKey: deps.me.phoneKey, kind: 'other' });
         return undefined;
       }

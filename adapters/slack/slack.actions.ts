@@ -45,8 +45,8 @@ export class SlackViews {
   }
 
   /** The filing with this id, when the id is well formed and known. */
-  find(id: string | undefined): Filing | undefined {
-    return id && FilingIdSchema.safeParse(id).success ? this.team.filings.get(id) : undefined;
+  async find(id: string | undefined): Promise<Filing | undefined> {
+    return id && FilingIdSchema.safeParse(id).success ? this.team.filings.load(id) : undefined;
   }
 
   /** "No such filing", with the id escaped and cut short. */
@@ -78,7 +78,7 @@ export class SlackViews {
     const [first] = text.trim().split(/\s+/).filter(Boolean);
     if (!first || /^(help|帮助)$/i.test(first)) return this.help();
     if (/^pending$/i.test(first)) return this.pendingPage(0);
-    const filing = this.find(first);
+    const filing = await this.find(first);
     return filing ? this.summary(filing) : this.notFound(first);
   }
 
@@ -96,7 +96,7 @@ export function actionTable(v: SlackViews): ActionEntry[] {
   const onFiling =
     (op: (filing: Filing, user: string) => Promise<ActionAnswer>, replace = false) =>
     async (value: string | undefined, user: string): Promise<ActionAnswer> => {
-      const filing = v.find(value);
+      const filing = await v.find(value);
       return filing ? op(filing, user) : { message: v.notFound(value), replace };
     };
   return [
@@ -119,7 +119,7 @@ export function actionTable(v: SlackViews): ActionEntry[] {
       name: 'beian_confirm_<n>',
       run: async (value, user) => {
         const choice = parseConfirmValue(value ?? '');
-        const filing = v.find(choice?.filingId);
+        const filing = await v.find(choice?.filingId);
         if (!choice || !filing) return { message: v.notFound(choice?.filingId), replace: true };
         const result = await recordConfirmation(v.team, filing, choice, user);
         const who = result.status === 'stale' ? '' : `${escapeMrkdwn(result.who.name)} ${result.who.phone}`;

@@ -100,10 +100,10 @@ export class ReminderScheduler {
     this.started = true;
     await this.markers.start();
     const now = this.deps.clock.now();
-    for (const filing of this.deps.filings.all()) this.reindex(filing, now);
+    for await (const filing of this.deps.filings.toIndexAtStart()) this.reindex(filing, now);
     for await (const key of this.store.keys('retjob:')) {
       const m = RETURNED_JOB.exec(key);
-      const filing = m ? this.deps.filings.get(m[1]!) : undefined;
+      const filing = m ? await this.deps.filings.load(m[1]!) : undefined;
       if (filing?.status === 'returned' && (filing.cycle?.number ?? 0) === Number(m![2])) this.index.set(filing.id, now.valueOf());
       else await this.store.delete(key);
     }
@@ -117,7 +117,10 @@ export class ReminderScheduler {
   personReachable(phoneKey: string): void {
     if (this.stopped) return;
     const now = this.deps.clock.now();
-    for (const filing of this.deps.filings.byPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
+    const reindex = async () => {
+      for (const filing of await this.deps.filings.loadByPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
+    };
+    this.track(this.writes, reindex());
   }
 
   /** Stops following changes and waits for the tick and the sends in flight. */
@@ -192,12 +195,15 @@ export class ReminderScheduler {
     const now = this.deps.clock.now();
     const ids = await this.index.popDue(now.valueOf());
     const work: Work[] = [];
+    const returnedIds = new Set<string>();
     for (const [i, id] of ids.entries()) {
-      const filing = this.deps.filings.get(id);
+      // Fresh: a filing changed on another instance a moment ago must not be planned from an older copy.
+      const filing = await this.deps.filings.load(id, { fresh: true });
       if (!filing) {
         this.index.reschedule(id, undefined);
         continue;
       }
+      if (filing.status === 'returned') returnedIds.add(id);
       // A catch-up tick after a start plans every open filing; let requests (webhooks, /healthz) in now and then.
       if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
       try {
@@ -231,7 +237,7 @@ export class ReminderScheduler {
       this.track(this.inFlight, delivery);
     }
     const returned = work.filter((w) => (w.kind === 'person' ? w.stage === 'returned' : w.alert === 'returned'));
-    if (returned.length > 0 || ids.some((id) => this.deps.filings.get(id)?.status === 'returned'))
+    if (returned.length > 0 || returnedIds.size > 0)
       this.track(this.inFlight, Promise.allSettled(deliveries).then(() => this.endReturnedJobs(ids, returned)));
     this.lastTickAt = now;
     return { due: ids.length, planned: work.length, dispatched };
@@ -240,7 +246,7 @@ export class ReminderScheduler {
   /** Deletes the pending returned notice of each returned filing whose notices are all sent (or given up); any retry keeps it. */
   private async endReturnedJobs(ids: string[], returned: Work[]): Promise<void> {
     for (const id of ids) {
-      const filing = this.deps.filings.get(id);
+      const filing = await this.deps.filings.load(id);
       if (filing?.status !== 'returned') continue;
       let finished = true;
       for (const w of returned) if (w.filingId === id && (await this.markers.get(w.key))?.s !== 'sent') finished = false;
@@ -270,7 +276,7 @@ export class ReminderScheduler {
         }
       });
     } else {
-      const filing = this.deps.filings.get(item.filingId);
+      const filing = await this.deps.filings.load(item.filingId);
       const alerts = this.deps.teamAlerts;
       try {
         if (filing && alerts && (await alerts.alert(item.alert, filing))) this.deps.metrics.alertsSent.inc({ kind: item.alert });

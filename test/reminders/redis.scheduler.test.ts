@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FilingEventSchema } from '../../src/events.js';
 import { LeaderLease } from '../../src/reminders/leader.lease.js';
 import { RedisTimeIndex } from '../../src/reminders/redis.time.index.js';
 import { SentMarkers } from '../../src/reminders/sent.markers.js';
@@ -159,6 +160,24 @@ describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
     expect([a.w.channel.sent.length, b.w.channel.sent.length]).toEqual([4, 4]);
     expect(await b.w.reminders.health()).toMatchObject({ ok: true });
     expect(await a.w.reminders.health()).toEqual({ ok: true, detail: 'standing by: another instance dispatches reminders' });
+  });
+
+  it('a new cycle reported through the standby instance is announced by the leader: the filing and the time index are shared', async () => {
+    const keyPrefix = `t-${randomUUID()}`;
+    const a = await instance(keyPrefix, 20_000);
+    const b = await instance(keyPrefix, 20_000);
+    await a.w.link('alice', ALICE_PHONE);
+    for (const x of [a, b]) x.w.clock.set(at(25 * HOUR));
+    await a.w.reminders.tick();
+    a.w.channel.clear();
+    const next = at(26 * HOUR);
+    const event = FilingEventSchema.parse({ eventId: 'r-2', type: 'filing.reported', at: next, filingId: 'VE-TEST-0001' });
+    expect((await b.w.core.filings.apply(event)).ok).toBe(true);
+    for (const x of [a, b]) x.w.clock.set(next);
+    expect((await b.w.reminders.tick()).due).toBe(0);
+    expect((await a.w.reminders.tick()).dispatched).toBeGreaterThan(0);
+    expect(a.w.channel.to('alice').map((m) => label(m.text))).toEqual(['notice 24h0m']);
+    expect(b.w.channel.sent).toEqual([]);
   });
 
   it('a clean stop hands the lease over at once', async () => {
