@@ -52,7 +52,7 @@ export interface ConsoleOptions {
 
 /** Runs the console chat until the input ends; every turn finishes before the next line is read. */
 export async function runConsole(opts: ConsoleOptions): Promise<void> {
-  const write = opts.write ?? ((text: string) => process.stdout.write(text + '\n'));
+  const write = opts.write ?? ((text: string) => process.stdout.write(`${text}\n`));
   const rl = createInterface({ input: opts.input ?? process.stdin, terminal: false });
   const shown = opts.buttons ?? { last: [] };
   if (opts.greeting) write(opts.greeting);
@@ -61,7 +61,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
     if (line.trim() !== '' && !(await opts.control?.(line))) {
       const rendered = renderMessages(await opts.handle(toActivity(line, shown.last)));
       shown.last = rendered.buttons;
-      write(rendered.text + '\n');
+      write(`${rendered.text}\n`);
     }
     if (line.trim() !== '') await opts.afterLine?.();
     opts.prompt?.('> ');
@@ -69,16 +69,13 @@ export async function runConsole(opts: ConsoleOptions): Promise<void> {
 }
 
 /** The console as a Channel, so reminders can reach the console user while the demo runs; their buttons become the ones to press. */
-export function consoleChannel(
-  write: (text: string) => void = (text) => process.stdout.write(text + '\n'),
-  buttons?: { last: Array<{ label: string; data: string }> },
-): Channel {
+export function consoleChannel(write: (text: string) => void = (text) => process.stdout.write(`${text}\n`), buttons?: { last: Array<{ label: string; data: string }> }): Channel {
   return {
     id: 'console',
     async send(_ref: ConversationRef, messages: OutgoingMessage[]) {
       const rendered = renderMessages(messages);
       if (buttons) buttons.last = rendered.buttons;
-      write(rendered.text.replace(/^/gm, '» ') + '\n');
+      write(`${rendered.text.replace(/^/gm, '» ')}\n`);
     },
   };
 }

@@ -51,8 +51,8 @@ export function plainText(mrkdwn: string): string {
  */
 function st(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
   const names = Object.keys(params);
-  const slots = Object.fromEntries(names.map((name, i) => [name, `\u0000${i}\u0000`]));
-  return plainText(t(locale, `slack.${key}`, slots)).replace(/\u0000(\d+)\u0000/g, (_, i: string) => String(params[names[Number(i)]!]));
+  const slots = Object.fromEntries(names.map((name, i) => [name, `\uE000${i}\uE000`]));
+  return plainText(t(locale, `slack.${key}`, slots)).replace(/\uE000(\d+)\uE000/g, (_, i: string) => String(params[names[Number(i)]!]));
 }
 
 function verifierLine(locale: Locale, v: VerifierView): string {
@@ -71,7 +71,7 @@ export function recoveryText(locale: Locale, path: RecoveryPath): string[] {
     if (!node || depth > 8) return;
     const pad = '  '.repeat(depth * 2);
     if (node.kind === 'end') {
-      node.steps.forEach((key, i) => lines.push(pad + msg({ key: 'recovery.step', params: { n: i + 1, text: { key } } })));
+      for (const [i, key] of node.steps.entries()) lines.push(pad + msg({ key: 'recovery.step', params: { n: i + 1, text: { key } } }));
       return;
     }
     lines.push(pad + st(locale, 'recovery.question', { text: msg({ key: node.text }) }));
@@ -125,7 +125,7 @@ export function consoleTeamAlerts(deps: ConsoleAlertsDeps): TeamAlerts {
       if (!(await marks.setIfAbsent(key, { at: deps.clock.now().toISOString() }, ALERT_MARK_TTL_MS))) return false;
       const locale = await deps.locale();
       const lines = alertText(locale, kind, await summaryOf(team, filing), recoveryPath(team, filing));
-      deps.write([t(locale, 'console.slackChannel'), ...lines].join('\n') + '\n');
+      deps.write(`${[t(locale, 'console.slackChannel'), ...lines].join('\n')}\n`);
       return true;
     },
   };

@@ -31,7 +31,11 @@ export function parseDuration(text: string): number | undefined {
 export function formatDuration(ms: number): string {
   const parts: string[] = [];
   let rest = Math.round(ms / 60_000);
-  for (const [unit, size] of [['d', 1440], ['h', 60], ['m', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 1440],
+    ['h', 60],
+    ['m', 1],
+  ] as const) {
     if (rest >= size) parts.push(`${Math.floor(rest / size)}${unit}`);
     rest %= size;
   }
@@ -159,6 +163,6 @@ export class DemoControls {
   }
 
   private async say(key: string, params: Record<string, string | number> = {}): Promise<void> {
-    this.deps.write(t(await this.deps.locale(), key, params) + '\n');
+    this.deps.write(`${t(await this.deps.locale(), key, params)}\n`);
   }
 }

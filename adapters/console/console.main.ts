@@ -56,13 +56,13 @@ export function greeting(locale: Locale, s: Suggestions): string {
   lines.push(t(locale, 'console.try', { phone, lookup: s.lookup ?? '<id>' }));
   lines.push(t(locale, 'console.tryClock', { event: s.event?.kind ?? 'reported', eventId: s.event?.id ?? '<id>' }));
   lines.push(t(locale, 'console.otherLanguage'), t(locale, 'console.fresh'));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Runs the console demo over an assembled core (built with `clock`) until the input ends. */
 export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?: NodeJS.ReadableStream; tty?: boolean } = {}): Promise<void> {
   const { config } = core;
-  const write = (text: string) => process.stdout.write(text + '\n');
+  const write = (text: string) => process.stdout.write(`${text}\n`);
   const locale = async (): Promise<Locale> => (await core.people.user('console', USER))?.locale ?? config.defaultLocale;
   // Pushed output (reminders, alerts) is dated once per instant, so a long /wait reads as a timeline.
   let stamped: number | undefined;

@@ -69,11 +69,7 @@ describe('/event lines', () => {
 
 describe('the greeting', () => {
   const mine = '13900000001';
-  const filings: Filing[] = [
-    makeFiling({ id: 'F-DRAFT', status: 'draft', cycle: undefined }),
-    makeFiling({ id: 'F-OTHER-OPEN' }),
-    makeFiling({ id: 'F-RET-OTHER', status: 'returned', returnReason: 'sms_timeout' }),
-  ];
+  const filings: Filing[] = [makeFiling({ id: 'F-DRAFT', status: 'draft', cycle: undefined }), makeFiling({ id: 'F-OTHER-OPEN' }), makeFiling({ id: 'F-RET-OTHER', status: 'returned', returnReason: 'sms_timeout' })];
 
   it('suggests ids from the filings, and no phone from a file other than the demo', () => {
     const s = suggestions(filings, false);
@@ -111,10 +107,7 @@ describe('the team channel as plain text', () => {
       warnings: [],
     };
     const path = { filingId: 'F-1', type: 'first_filing' as const, notes: [], reportedBy: { raw: 'by tomorrow' } };
-    expect(alertText('en', 'at_risk', s, path)).toEqual([
-      '⚠️ F-1 is at risk: 3 h 5 min left to the deadline (2026-11-30 09:00, Asia/Shanghai), 1 pending:',
-      '⏳ 张* 138****8000 · subject principal: pending',
-    ]);
+    expect(alertText('en', 'at_risk', s, path)).toEqual(['⚠️ F-1 is at risk: 3 h 5 min left to the deadline (2026-11-30 09:00, Asia/Shanghai), 1 pending:', '⏳ 张* 138****8000 · subject principal: pending']);
     expect(alertText('en', 'returned', { ...s, returnReason: { key: 'reason.sms_failed' } }, path)).toEqual([
       '↩️ F-1 (first filing) was returned: SMS verification failed.',
       'Recovery path for F-1 (first filing, RULES R6)',
@@ -142,7 +135,23 @@ describe('another filings file', () => {
     dirs.push(dir);
     const file = join(dir, 'filings.json');
     const person = { name: '王五', phone: '13600136000' };
-    writeFileSync(file, JSON.stringify({ filings: [{ id: 'ACME-0001', type: 'cancel_access', subject: { name: 'S', principal: person }, status: 'draft' }, { id: 'ACME-0002', type: 'change', changes: ['subject'], subject: { name: 'S', principal: person }, status: 'returned', returnReason: 'sms_failed', cycle: { number: 1, reportedAt: '2026-01-05T09:00:00+08:00', verified: {} } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        filings: [
+          { id: 'ACME-0001', type: 'cancel_access', subject: { name: 'S', principal: person }, status: 'draft' },
+          {
+            id: 'ACME-0002',
+            type: 'change',
+            changes: ['subject'],
+            subject: { name: 'S', principal: person },
+            status: 'returned',
+            returnReason: 'sms_failed',
+            cycle: { number: 1, reportedAt: '2026-01-05T09:00:00+08:00', verified: {} },
+          },
+        ],
+      }),
+    );
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
       input: '',

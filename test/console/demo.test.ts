@@ -56,9 +56,7 @@ describe('the console demo, piped (zh)', () => {
   });
 
   it('the notice after linking, then /wait 12h shows the 12 h stage at its own time', () => {
-    expect(out).toContain(
-      '[您的聊天]\n» 工信部已向 138****8000 发送备案 VE-2026-000101 的核验短信。请在 <time>（北京时间）前完成核验，还剩 21 小时 0 分。\n» [1] 如何核验   [2] 没收到短信：重发\n» [3] 我已完成核验',
-    );
+    expect(out).toContain('[您的聊天]\n» 工信部已向 138****8000 发送备案 VE-2026-000101 的核验短信。请在 <time>（北京时间）前完成核验，还剩 21 小时 0 分。\n» [1] 如何核验   [2] 没收到短信：重发\n» [3] 我已完成核验');
     expect(out).toContain('⏰ <time>（北京时间）\n[您的聊天]\n» 提醒：备案 VE-2026-000101 仍需要您完成短信核验。截止时间 <time>（北京时间），还剩 12 小时 0 分。');
     expect(out).toContain('演示时钟前进了 12h：现在是 <time>（北京时间）。\n\n演示时间：<time>（北京时间）。');
     // Start; VE-2026-000102's window closes 3 h in; the 12 h stage 9 h in; the 4 h stage and at-risk 17 h in.
