@@ -75,7 +75,11 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   const buttons = { last: [] as Array<{ label: string; data: string }> };
   // Channel sends are awaited by the scheduler's tick, so the output keeps the dispatch order.
   let queue = Promise.resolve();
-  const serial = (text: string, header?: 'console.toYou') => (queue = queue.then(async () => pushed(header ? `${t(await locale(), header)}\n${text}` : text)));
+  const serial = (text: string, header?: 'console.toYou') =>
+    (queue = queue
+      .then(async () => pushed(header ? `${t(await locale(), header)}\n${text}` : text))
+      // One failed write (the store gone while reading the locale) must not silence every later one.
+      .catch((error) => core.logger.error('console: output failed', { error })));
   core.channels.add(consoleChannel((text) => void serial(text, 'console.toYou'), buttons));
   const teamAlerts = consoleTeamAlerts({ ...core, locale, write: (text) => void serial(text) });
   // intervalMs 0: no timer; the demo ticks when its clock moves or a line was handled.
