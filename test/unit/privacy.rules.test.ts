@@ -23,7 +23,10 @@ describe('R8 code guard: looksSensitive', () => {
     ['12345', false],
     ['1234567', false],
     ['hello', false],
-    ['the code 123456 arrived, but this sentence is longer than forty characters', false],
+    // Deliberately changed (issue 11): a code inside a long message is caught too.
+    ['the code 123456 arrived, but this sentence is longer than forty characters', true],
+    ['１２３４５６', true],
+    ['12 34 56', true],
   ])('%j → %s', (text, sensitive) => {
     expect(looksSensitive(text)).toBe(sensitive);
   });
