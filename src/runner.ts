@@ -64,7 +64,9 @@ export class TurnRunner {
 
   private async turn(activity: Activity, can: Capabilities): Promise<{ messages: OutgoingMessage[]; locale: Locale }> {
     const { people } = this.deps;
-    const user = await people.user(activity.channel, activity.userId);
+    let user = await people.user(activity.channel, activity.userId);
+    // The platform's language, kept from first contact: notices and reminders come later, with no Activity to read it from.
+    if (activity.locale && !user?.locale) user = await people.updateUser(activity.channel, activity.userId, (u) => (u.locale ? u : { ...u, locale: activity.locale }));
     const stored = await people.session<unknown>(activity.channel, activity.conversationId);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;
