@@ -56,7 +56,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     records = readFilingsFile(config.filingsFile);
     if (config.filingsFile === DEMO_FILINGS_FILE) records = shiftDemo(records, clock.now());
   }
-  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf);
+  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf, { seal: true });
   metrics.watchOpenWindows(() => [...filings.openWindows()].length);
   const people = new People(store.namespace('people'), keyOf);
   const calendar = loadWorkCalendar();
