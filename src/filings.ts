@@ -93,6 +93,13 @@ export type ApplyResult =
   | { ok: false; error: 'not_a_verifier'; field: 'phone' }
   | { ok: false; error: 'no_cycle'; field: 'filingId' };
 
+/** Statuses after which a filing needs nothing more from anyone: its state is kept 30 days, then goes. */
+export const CLOSED_STATUSES: ReadonlySet<Filing['status']> = new Set(['approved', 'withdrawn']);
+/** How long a closed filing's state (and the people only it names) are kept after it closed. */
+export const CLOSED_KEEP_MS = 30 * 86_400_000;
+// The closing time outlives the filing it dates, so a filing the file brings back after a restart is not kept anew.
+const CLOSED_MARK_TTL_MS = 400 * 86_400_000;
+
 /** Called after a filing changed, so indexes (the reminder time index) can follow. */
 export type FilingListener = (filing: Filing, previous: Filing | undefined, event: FilingEvent) => void;
 
@@ -118,6 +125,8 @@ export class FilingSource {
   /** Turns a phone (plain or sealed) into the key the phone index uses (identity by default; the app uses its PhoneKeyer). */
   readonly keyOf: (phone: string) => string;
   private readonly sealing: boolean;
+  /** When each closed filing closed (ISO), as stored under `closed:<id>`. */
+  private readonly closed = new Map<string, string>();
 
   constructor(
     filings: Filing[],
@@ -133,6 +142,10 @@ export class FilingSource {
   /** Loads the file, then the changes events made before the last stop (sealing, and re-writing sealed, any an older version kept in clear). */
   static async open(filings: Filing[], store: StateStore, keyOf?: (phone: string) => string, opts?: FilingSourceOptions): Promise<FilingSource> {
     const source = new FilingSource(filings, store, keyOf, opts);
+    for await (const key of store.keys('closed:')) {
+      const at = await store.get<string>(key);
+      if (typeof at === 'string') source.closed.set(key.slice('closed:'.length), at);
+    }
     for await (const key of store.keys('filing:')) {
       const stored = await store.get<Filing>(key);
       if (!stored) continue;
@@ -226,10 +239,37 @@ export class FilingSource {
         break;
     }
     next = stripUndefined(next);
-    await this.store?.set(`filing:${next.id}`, next);
+    const closed = CLOSED_STATUSES.has(next.status);
+    if (closed && !this.closed.has(next.id)) await this.markClosed(next.id, event.at);
+    else if (!closed && this.closed.delete(next.id)) await this.store?.delete(`closed:${next.id}`);
+    // A closed filing's state expires (the retention sweep judges the 30 days on the injected clock; this TTL is the backstop).
+    await this.store?.set(`filing:${next.id}`, next, closed ? CLOSED_KEEP_MS : undefined);
     this.put(next);
     for (const listener of this.listeners) listener(next, previous, event);
     return { ok: true, filing: next, previous };
+  }
+
+  /** When a closed filing closed (ISO), if known. */
+  closedAt(id: string): string | undefined {
+    return this.closed.get(id);
+  }
+
+  /** Records when a filing closed (first time only matters: the retention clock starts there). */
+  async markClosed(id: string, at: string): Promise<void> {
+    this.closed.set(id, at);
+    await this.store?.set(`closed:${id}`, at, CLOSED_MARK_TTL_MS);
+  }
+
+  /** Removes a filing from memory and the store (retention); its closing time is kept so a restart does not keep it anew. */
+  async drop(id: string): Promise<void> {
+    const run = async () => {
+      const old = this.byId.get(id);
+      if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(id);
+      this.byId.delete(id);
+      await this.store?.delete(`filing:${id}`);
+    };
+    const lockKey = `lock:filing:${id}`;
+    await (this.store ? this.store.withLock(lockKey, run) : this.mutex.run(lockKey, run));
   }
 
   private put(filing: Filing): void {

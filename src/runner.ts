@@ -64,9 +64,9 @@ export class TurnRunner {
 
   private async turn(activity: Activity, can: Capabilities): Promise<{ messages: OutgoingMessage[]; locale: Locale }> {
     const { people } = this.deps;
-    let user = await people.user(activity.channel, activity.userId);
-    // The platform's language, kept from first contact: notices and reminders come later, with no Activity to read it from.
-    if (activity.locale && !user?.locale) user = await people.updateUser(activity.channel, activity.userId, (u) => (u.locale ? u : { ...u, locale: activity.locale }));
+    // Every turn refreshes the record's expiry (retention) and keeps the platform's language from first
+    // contact: notices and reminders come later, with no Activity to read it from.
+    const user = await people.touch(activity.channel, activity.userId, this.deps.clock.now().toDate(), activity.locale);
     const stored = await people.session<unknown>(activity.channel, activity.conversationId);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;
