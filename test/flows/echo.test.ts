@@ -1,5 +1,6 @@
 /** Issue 11 §5: only valid ids are echoed whole; nothing invisible (U+202E and friends) comes back, on the console and on Slack. */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { OutgoingMessage } from '../../src/activity.js';
 import { ECHO_MAX } from '../../src/rules/echo.rules.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { world, type World } from '../support/transcript.js';
@@ -7,6 +8,11 @@ import { startHarness, textOf, type Harness } from '../slack/slack.harness.js';
 
 const RLO = '\u202E';
 const INVISIBLES = /[\u202A-\u202E\u2066-\u2069\u200B-\u200F\uFEFF]/;
+
+/** Every text and button label a chat received. */
+function everything(messages: OutgoingMessage[]): string {
+  return messages.flatMap((m) => [m.text, ...m.buttons.flat().map((b) => b.label)]).join('\n');
+}
 
 let w: World | undefined;
 let h: Harness | undefined;
@@ -36,7 +42,7 @@ describe('console transcript', () => {
     await chat.send('/lookup VE-NOPE-0001').expect('no filing “VE-NOPE-0001”');
     await chat.send(`/lookup VE${RLO}-2026-000101`).check((c) => expect(c.text).not.toMatch(INVISIBLES));
     await chat.send(`/lookup ab${RLO}\u200Bcd\u2066ef`).expect('no filing “abcdef”');
-    expect(chat.all.map((m) => m.text + m.buttons.flat().map((b) => b.label).join('')).join('')).not.toMatch(INVISIBLES);
+    expect(everything(chat.all)).not.toMatch(INVISIBLES);
   });
 
   it('a name or website from the filing system holding U+202E is shown without it', async () => {
@@ -48,7 +54,7 @@ describe('console transcript', () => {
     w = await world({ filings: [filing] });
     const chat = w.chat({ channel: 'telegram' });
     await chat.contact('13800138000').send('/lookup VE-RLO-0001').expect('VE-RLO-0001').expect('测试公司');
-    expect(chat.all.map((m) => m.text + m.buttons.flat().map((b) => b.label).join('')).join('')).not.toMatch(INVISIBLES);
+    expect(everything(chat.all)).not.toMatch(INVISIBLES);
   });
 });
 
