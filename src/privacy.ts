@@ -26,7 +26,7 @@ export class PhoneKeyError extends Error {}
 /** Where older versions kept the key: in the store, beside the hashes it protects. */
 export const LEGACY_KEY = 'meta:phone-key-secret';
 const MIN_KEY_LENGTH = 32;
-const ROTATE = 'see "Rotating the phone key" in the README';
+const ROTATE = 'see "Rotating the phone key" in docs/privacy.md';
 
 let processKey: string | undefined;
 
