@@ -98,4 +98,14 @@ describe('R8 the store at rest', () => {
     expect(dump).toContain('138****8000');
     expect(dump).toContain('王**的个人博客');
   });
+
+  it('a filing an older version stored in clear is sealed in the store at start', async () => {
+    const store = KeyvStateStore.memory();
+    await store.namespace('filings').set('filing:VE-TEST-0001', makeFiling());
+    const w = await reminderWorld({ now: NOW, filings: [], store, env: { PHONE_KEY_SECRET: SECRET_KEY } });
+    const stored = JSON.stringify(await store.namespace('filings').get('filing:VE-TEST-0001'));
+    await w.close();
+    expect(stored).toContain('138****8000#');
+    expect(stored).not.toMatch(/13800138000|张三|李四/);
+  });
 });
