@@ -11,6 +11,7 @@ import { People } from './people.js';
 import { openPhoneKeyer, phoneKeySource } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
+import { startRetention, type RunningRetention } from './retention.js';
 import { TurnRunner } from './runner.js';
 import { openStore } from './store/store.open.js';
 import type { StateStore } from './store/state-store.js';
@@ -30,6 +31,8 @@ export interface Core {
   runner: TurnRunner;
   /** Reaches the linked pending verifiers of a filing; the runner got the same one when it was built. Optional so a test can take it away. */
   nudge?: Nudger;
+  /** The retention sweep (issue 11 §4): ran at start, runs hourly on the clock. */
+  retention: RunningRetention;
   close(): Promise<void>;
 }
 
@@ -56,9 +59,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     records = readFilingsFile(config.filingsFile);
     if (config.filingsFile === DEMO_FILINGS_FILE) records = shiftDemo(records, clock.now());
   }
-  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf);
+  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf, { seal: true });
   metrics.watchOpenWindows(() => [...filings.openWindows()].length);
-  const people = new People(store.namespace('people'), keyOf);
+  const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
   const calendarNow = calendarStatus(calendar, clock.now());
   if (calendarNow.warn) logger.warn(calendarWarning(calendarNow), { ...calendarNow });
@@ -76,6 +79,11 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
+  const retention = await startRetention({ clock, filings, people, logger });
   logger.info('core ready', { filings: filings.size, store: config.storeUrl.split(':')[0] });
-  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, close: () => store.close() };
+  const close = async () => {
+    retention.stop();
+    await store.close();
+  };
+  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, retention, close };
 }
