@@ -9,6 +9,7 @@ import { FakeClock } from '../../src/clock.js';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
 import type { Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
+import { readFilingsFile } from '../../src/filings.js';
 import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
 import { t } from '../../src/i18n/catalog.js';
 import { startReminders } from '../../src/reminders/service.js';
@@ -98,7 +99,9 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
     locale,
     write,
   });
-  write(greeting(config.defaultLocale, suggestions([...core.filings.all()], config.filingsFile === DEMO_FILINGS_FILE)));
+  // Loaded filings are sealed (no phone in clear); the shipped demo file is read again for its example phone.
+  const demo = config.filingsFile === DEMO_FILINGS_FILE;
+  write(greeting(config.defaultLocale, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : [...core.filings.all()], demo)));
   // What is due at start (a stage, an at-risk filing) shows at once, as the service's catch-up tick would send it.
   await tick();
   try {
