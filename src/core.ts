@@ -12,6 +12,7 @@ import { People } from './people.js';
 import { openPhoneKeyer, phoneKeySource } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
+import { startRetention, type RunningRetention } from './retention.js';
 import { TurnRunner } from './runner.js';
 import { RedisStateStore } from './store/redis.store.js';
 import { openStore } from './store/store.open.js';
@@ -32,6 +33,8 @@ export interface Core {
   runner: TurnRunner;
   /** Reaches the linked pending verifiers of a filing; the runner got the same one when it was built. Optional so a test can take it away. */
   nudge?: Nudger;
+  /** The retention sweep (issue 11 §4): ran at start, runs hourly on the clock. */
+  retention: RunningRetention;
   close(): Promise<void>;
 }
 
@@ -61,10 +64,16 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   // Several instances share the filings in Redis (imported once per file content); one process holds them in memory.
   const filings =
     store instanceof RedisStateStore
-      ? await RedisFilingSource.openShared(await filingsImport(config, clock, keyOf, records, opts.filings), { connection: store.connection, root: store.root, store, keyOf, logger })
-      : await FilingSource.open(records(), store.namespace('filings'), keyOf);
+      ? await RedisFilingSource.openShared(await filingsImport(config, clock, keyOf, records, opts.filings), {
+          connection: store.connection,
+          root: store.root,
+          store: store.namespace('filings'),
+          keyOf,
+          logger,
+        })
+      : await FilingSource.open(records(), store.namespace('filings'), keyOf, { seal: true });
   metrics.watchOpenWindows(() => filings.countOpen());
-  const people = new People(store.namespace('people'), keyOf);
+  const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
   const calendarNow = calendarStatus(calendar, clock.now());
   if (calendarNow.warn) logger.warn(calendarWarning(calendarNow), { ...calendarNow });
@@ -82,6 +91,11 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
+  const retention = await startRetention({ clock, filings, people, logger });
   logger.info('core ready', { filings: filings.shared ? 'shared' : filings.size, store: config.storeUrl.split(':')[0] });
-  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, close: () => store.close() };
+  const close = async () => {
+    retention.stop();
+    await store.close();
+  };
+  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, retention, close };
 }

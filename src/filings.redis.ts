@@ -22,7 +22,7 @@ import type { Clock } from './clock.js';
 import { DEMO_FILINGS_FILE, type Config } from './config.js';
 import type { FilingEvent } from './events.js';
 import type { Filing } from './filing.js';
-import { applyEvent, FilingSource, type ApplyResult } from './filings.js';
+import { CLOSED_MARK_TTL_MS, CLOSED_STATUSES, FilingSource, type ApplyResult } from './filings.js';
 import type { Logger } from './log.js';
 import { phonesOf } from './rules/verifiers.rules.js';
 import type { RedisConnection } from './store/redis.connection.js';
@@ -55,6 +55,18 @@ while i <= #ARGV do
   end
   i = i + 4 + n
 end
+return 1
+`);
+
+/** ARGV: prefix, id. Removes a filing, its phone index entries and its set memberships. */
+const DROP = new RedisScript(`
+local p, id = ARGV[1], ARGV[2]
+local old = redis.call('HGET', p..'f:'..id, 'k')
+if old then for key in string.gmatch(old, '[^,]+') do redis.call('SREM', p..'p:'..key, id) end end
+redis.call('DEL', p..'f:'..id)
+redis.call('SREM', p..'all', id)
+redis.call('SREM', p..'open', id)
+redis.call('SREM', p..'evented', id)
 return 1
 `);
 
@@ -108,7 +120,8 @@ export class RedisFilingSource extends FilingSource {
   private importedHere = false;
 
   private constructor(private readonly o: RedisFilingsOptions & { root: string; cacheSize: number; cacheMs: number }) {
-    super([], o.store, o.keyOf);
+    // Sealed as in one process: phones kept as masked form plus key, names masked (issue 11).
+    super([], o.store, o.keyOf, { seal: true });
     this.p = `${o.root}.filings:`;
   }
 
@@ -150,8 +163,9 @@ export class RedisFilingSource extends FilingSource {
   private async write(filings: Filing[], evented: boolean): Promise<void> {
     for (let i = 0; i < filings.length; i += BATCH) {
       const args: Array<string | number> = [this.p, evented ? '1' : ''];
-      for (const f of filings.slice(i, i + BATCH)) {
-        const keys = [...new Set(phonesOf(f).map(this.o.keyOf))];
+      for (const raw of filings.slice(i, i + BATCH)) {
+        const f = this.sealed(raw);
+        const keys = [...new Set(phonesOf(f).map(this.keyOf))];
         args.push(f.id, JSON.stringify(f), f.status === 'verifying' && f.cycle ? '1' : '', keys.length, ...keys);
       }
       await this.o.connection.run('filings', (c) => PUT.run(c, [], args));
@@ -207,13 +221,37 @@ export class RedisFilingSource extends FilingSource {
     return this.o.store.withLock(`lock:filing:${id}`, async () => {
       this.cache.delete(id);
       const [previous] = await this.fetch([id]);
-      const result = applyEvent(previous, event);
+      const result = this.transition(previous, event);
       if (!result.ok || result.filing === previous) return result;
+      if (!CLOSED_STATUSES.has(result.filing.status)) await this.o.store.delete(`closed:${id}`);
+      else if ((await this.loadClosedAt(id)) === undefined) await this.markClosed(id, event.at);
       await this.write([result.filing], true);
       this.remember(id, result.filing);
       this.notify(result.filing, previous, event);
       return result;
     });
+  }
+
+  override async loadClosedAt(id: string): Promise<string | undefined> {
+    const at = await this.o.store.get<string>(`closed:${id}`);
+    return typeof at === 'string' ? at : undefined;
+  }
+
+  /** Dates a closed filing in the shared store only (no per-instance map: memory stays flat). */
+  override async markClosed(id: string, at: string): Promise<void> {
+    await this.o.store.set(`closed:${id}`, at, CLOSED_MARK_TTL_MS);
+  }
+
+  /** Removes a filing from Redis (retention), under its lock; its closing time is kept. */
+  override async drop(id: string): Promise<void> {
+    await this.o.store.withLock(`lock:filing:${id}`, async () => {
+      await this.o.connection.run('filings', (c) => DROP.run(c, [], [this.p, id]));
+      this.cache.delete(id);
+    });
+  }
+
+  override closedAt(_id: string): string | undefined {
+    throw syncRead('closedAt');
   }
 
   override get(_id: string): Filing | undefined {

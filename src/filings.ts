@@ -6,6 +6,9 @@ import { FilingSchema, FilingsFileSchema, type Filing } from './filing.js';
 import type { FilingEvent } from './events.js';
 import { KeyedMutex, type StateStore } from './store/state-store.js';
 import { phonesOf, requiredVerifiers } from './rules/verifiers.rules.js';
+import { sealedKey, sealPhone } from './rules/phone.rules.js';
+import { sealFiling } from './rules/privacy.rules.js';
+import { isDeepStrictEqual } from 'node:util';
 
 /** A problem found in a filings file: which record, which id, which field, what is wrong. */
 export interface FilingProblem {
@@ -90,8 +93,25 @@ export type ApplyResult =
   | { ok: false; error: 'not_a_verifier'; field: 'phone' }
   | { ok: false; error: 'no_cycle'; field: 'filingId' };
 
+/** Statuses after which a filing needs nothing more from anyone: its state is kept 30 days, then goes. */
+export const CLOSED_STATUSES: ReadonlySet<Filing['status']> = new Set(['approved', 'withdrawn']);
+/** How long a closed filing's state (and the people only it names) are kept after it closed. */
+export const CLOSED_KEEP_MS = 30 * 86_400_000;
+// The closing time outlives the filing it dates, so a filing the file brings back after a restart is not kept anew.
+export const CLOSED_MARK_TTL_MS = 400 * 86_400_000;
+
 /** Called after a filing changed, so indexes (the reminder time index) can follow. */
 export type FilingListener = (filing: Filing, previous: Filing | undefined, event: FilingEvent) => void;
+
+/** How a FilingSource keeps filings. */
+export interface FilingSourceOptions {
+  /**
+   * Seal every filing as it comes in (file, store, `filing.upserted`): phones kept only as masked
+   * form plus key, names only masked (`sealFiling`), so neither memory nor the store holds them in
+   * clear. Needs a real keyer: the app's PhoneKeyer.
+   */
+  seal?: boolean;
+}
 
 /**
  * Filings in memory, indexed by id and by phone (principals and emergency contact), with every
@@ -102,24 +122,43 @@ export class FilingSource {
   private readonly idsByPhone = new Map<string, Set<string>>();
   protected readonly listeners: FilingListener[] = [];
   private readonly mutex = new KeyedMutex();
+  /** Turns a phone (plain or sealed) into the key the phone index uses (identity by default; the app uses its PhoneKeyer). */
+  readonly keyOf: (phone: string) => string;
+  private readonly sealing: boolean;
+  /** When each closed filing closed (ISO), as stored under `closed:<id>`. */
+  private readonly closed = new Map<string, string>();
 
   constructor(
     filings: Filing[],
     private readonly store?: StateStore,
-    /** Turns a phone into the key the phone index uses (identity by default; the app uses its PhoneKeyer). */
-    readonly keyOf: (phone: string) => string = (phone) => phone,
+    keyOf: (phone: string) => string = (phone) => phone,
+    opts: FilingSourceOptions = {},
   ) {
-    for (const f of filings) this.put(f);
+    this.keyOf = (phone) => sealedKey(phone) ?? keyOf(phone);
+    this.sealing = opts.seal ?? false;
+    for (const f of filings) this.put(this.sealed(f));
   }
 
-  /** Loads the file, then the changes events made before the last stop. */
-  static async open(filings: Filing[], store: StateStore, keyOf?: (phone: string) => string): Promise<FilingSource> {
-    const source = new FilingSource(filings, store, keyOf);
+  /** Loads the file, then the changes events made before the last stop (sealing, and re-writing sealed, any an older version kept in clear). */
+  static async open(filings: Filing[], store: StateStore, keyOf?: (phone: string) => string, opts?: FilingSourceOptions): Promise<FilingSource> {
+    const source = new FilingSource(filings, store, keyOf, opts);
+    for await (const key of store.keys('closed:')) {
+      const at = await store.get<string>(key);
+      if (typeof at === 'string') source.closed.set(key.slice('closed:'.length), at);
+    }
     for await (const key of store.keys('filing:')) {
       const stored = await store.get<Filing>(key);
-      if (stored) source.put(stored);
+      if (!stored) continue;
+      const sealed = source.sealed(stored);
+      if (!isDeepStrictEqual(sealed, stored)) await store.set(key, sealed);
+      source.put(sealed);
     }
     return source;
+  }
+
+  /** The filing as this source keeps it: sealed when sealing, else unchanged. */
+  sealed(filing: Filing): Filing {
+    return this.sealing ? sealFiling(filing, this.keyOf) : filing;
   }
 
   /** The filing with this id. */
@@ -170,17 +209,59 @@ export class FilingSource {
 
   private async applyNow(event: FilingEvent): Promise<ApplyResult> {
     const previous = this.byId.get(event.type === 'filing.upserted' ? event.filing.id : event.filingId);
-    const result = applyEvent(previous, event);
+    const result = this.transition(previous, event);
     if (!result.ok || result.filing === previous) return result;
-    await this.store?.set(`filing:${result.filing.id}`, result.filing);
-    this.put(result.filing);
-    this.notify(result.filing, previous, event);
+    const next = result.filing;
+    const closed = CLOSED_STATUSES.has(next.status);
+    if (closed && !this.closed.has(next.id)) await this.markClosed(next.id, event.at);
+    else if (!closed && this.closed.delete(next.id)) await this.store?.delete(`closed:${next.id}`);
+    // A closed filing's state expires (the retention sweep judges the 30 days on the injected clock; this TTL is the backstop).
+    await this.store?.set(`filing:${next.id}`, next, closed ? CLOSED_KEEP_MS : undefined);
+    this.put(next);
+    this.notify(next, previous, event);
     return result;
   }
 
   /** Tells every listener about a change that was applied and stored. */
   protected notify(filing: Filing, previous: Filing | undefined, event: FilingEvent): void {
     for (const listener of this.listeners) listener(filing, previous, event);
+  }
+
+  /**
+   * What an event makes of a filing (CONTRACT §2), sealed as this source keeps filings, without
+   * storing anything: the new filing, the same object (a report seen again), or why it does not apply.
+   */
+  protected transition(previous: Filing | undefined, event: FilingEvent): ApplyResult {
+    let next: Filing;
+    switch (event.type) {
+      case 'filing.upserted':
+        next = this.sealed(event.filing);
+        break;
+      case 'filing.reported':
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        // The same report seen again (a crash between applying an event and marking its id) is not a new cycle.
+        if (previous.status === 'verifying' && previous.cycle && Date.parse(previous.cycle.reportedAt) === Date.parse(event.at)) return { ok: true, filing: previous, previous };
+        next = { ...previous, status: 'verifying', returnReason: undefined, cycle: { number: (previous.cycle?.number ?? 0) + 1, reportedAt: event.at, verified: {} } };
+        break;
+      case 'verification.confirmed': {
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        if (!previous.cycle) return { ok: false, error: 'no_cycle', field: 'filingId' };
+        // Filings hold sealed phones: the event's phone is sealed the same way before it is compared or kept.
+        const phone = this.sealing ? sealPhone(event.phone, this.keyOf) : event.phone;
+        if (!requiredVerifiers(previous).verifiers.some((v) => v.phone === phone)) return { ok: false, error: 'not_a_verifier', field: 'phone' };
+        next = { ...previous, cycle: { ...previous.cycle, verified: { ...previous.cycle.verified, [phone]: event.at } } };
+        break;
+      }
+      case 'filing.returned':
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        next = { ...previous, status: 'returned', returnReason: event.reason };
+        break;
+      case 'filing.status':
+        if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
+        next = { ...previous, status: event.status, returnReason: event.status === 'returned' ? previous.returnReason : undefined };
+        break;
+    }
+    return { ok: true, filing: stripUndefined(next), previous };
   }
 
   /** False here: every filing is in memory, and the synchronous reads work. True for filings shared on Redis. */
@@ -208,7 +289,7 @@ export class FilingSource {
 
   /** Every filing, read in batches on several instances. */
   async *scanAll(): AsyncIterable<Filing> {
-    yield* this.all();
+    yield* [...this.all()];
   }
 
   /** How many filings are in a verification window. */
@@ -223,6 +304,34 @@ export class FilingSource {
     return this.scanAll();
   }
 
+  /** When a closed filing closed (ISO), if known; read from the shared store on several instances. */
+  async loadClosedAt(id: string): Promise<string | undefined> {
+    return this.closedAt(id);
+  }
+
+  /** When a closed filing closed (ISO), if known. */
+  closedAt(id: string): string | undefined {
+    return this.closed.get(id);
+  }
+
+  /** Records when a filing closed (first time only matters: the retention clock starts there). */
+  async markClosed(id: string, at: string): Promise<void> {
+    this.closed.set(id, at);
+    await this.store?.set(`closed:${id}`, at, CLOSED_MARK_TTL_MS);
+  }
+
+  /** Removes a filing from memory and the store (retention); its closing time is kept so a restart does not keep it anew. */
+  async drop(id: string): Promise<void> {
+    const run = async () => {
+      const old = this.byId.get(id);
+      if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(id);
+      this.byId.delete(id);
+      await this.store?.delete(`filing:${id}`);
+    };
+    const lockKey = `lock:filing:${id}`;
+    await (this.store ? this.store.withLock(lockKey, run) : this.mutex.run(lockKey, run));
+  }
+
   private put(filing: Filing): void {
     const old = this.byId.get(filing.id);
     if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(filing.id);
@@ -234,41 +343,6 @@ export class FilingSource {
       ids.add(filing.id);
     }
   }
-}
-
-/**
- * What an event makes of a filing (CONTRACT §2), without storing anything: the new filing, the
- * unchanged one (`filing === previous`: a report seen again), or why it does not apply.
- */
-export function applyEvent(previous: Filing | undefined, event: FilingEvent): ApplyResult {
-  let next: Filing;
-  switch (event.type) {
-    case 'filing.upserted':
-      next = event.filing;
-      break;
-    case 'filing.reported':
-      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-      // The same report seen again (a crash between applying an event and marking its id) is not a new cycle.
-      if (previous.status === 'verifying' && previous.cycle && Date.parse(previous.cycle.reportedAt) === Date.parse(event.at)) return { ok: true, filing: previous, previous };
-      next = { ...previous, status: 'verifying', returnReason: undefined, cycle: { number: (previous.cycle?.number ?? 0) + 1, reportedAt: event.at, verified: {} } };
-      break;
-    case 'verification.confirmed': {
-      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-      if (!previous.cycle) return { ok: false, error: 'no_cycle', field: 'filingId' };
-      if (!requiredVerifiers(previous).verifiers.some((v) => v.phone === event.phone)) return { ok: false, error: 'not_a_verifier', field: 'phone' };
-      next = { ...previous, cycle: { ...previous.cycle, verified: { ...previous.cycle.verified, [event.phone]: event.at } } };
-      break;
-    }
-    case 'filing.returned':
-      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-      next = { ...previous, status: 'returned', returnReason: event.reason };
-      break;
-    case 'filing.status':
-      if (!previous) return { ok: false, error: 'unknown_filing', field: 'filingId' };
-      next = { ...previous, status: event.status, returnReason: event.status === 'returned' ? previous.returnReason : undefined };
-      break;
-  }
-  return { ok: true, filing: stripUndefined(next), previous };
 }
 
 function stripUndefined<T extends object>(value: T): T {

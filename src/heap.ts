@@ -1,4 +1,4 @@
-/** A generic binary min-heap: the one priority queue behind the Telegram outbox and the reminders' time index. */
+/** A generic binary min-heap: the one priority queue behind the outboxes and the reminders' time index. */
 
 /** A binary min-heap ordered by `less`; ties come out in no particular order, so put a tie-breaker in `less` when order matters. */
 export class Heap<T> {

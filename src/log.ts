@@ -1,4 +1,5 @@
 /** Structured, redacted logging (RULES R8: never a full phone number, ID characters or a code in a log). */
+import { normalizeForGuard, withoutSmsCodes } from './rules/code-guard.rules.js';
 
 /** Log levels, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -19,12 +20,16 @@ const SIX_DIGITS = /(?<![\w-])\d{6}(?![\w-])/g;
 const SECRET_KEYS = /token|secret|password|signature|authorization|code/i;
 const PERSONAL_KEYS = /^(text|phone|name|contact|body)$/i;
 
-/** Masks anything that looks like a phone, an ID number or a 6-digit code in a string. */
+/**
+ * Masks anything that looks like a phone, an ID number or a 6-digit code in a string, read as the
+ * code guard reads it: full-width digits folded and invisible characters dropped first, so
+ * `１２３４５６`, `12 34 56` or a code split by a zero-width space never reach a log line.
+ */
 export function redactText(text: string): string {
-  return text
+  const masked = normalizeForGuard(text)
     .replace(ID_NUMBER, '[id]')
-    .replace(MOBILE, (_m, a: string, _b: string, c: string) => `${a}****${c}`)
-    .replace(SIX_DIGITS, '[digits]');
+    .replace(MOBILE, (_m, a: string, _b: string, c: string) => `${a}****${c}`);
+  return withoutSmsCodes(masked, '[digits]').replace(SIX_DIGITS, '[digits]');
 }
 
 /** Redacts a log field value: secrets and personal fields are dropped, strings are masked. */

@@ -4,7 +4,7 @@ import { loadDotEnv } from './env.js';
 import { createCore } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
-import { CONSOLE_CAPABILITIES, consoleChannel, runConsole } from '../adapters/console/console.adapter.js';
+import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
 import { startSlack, type SlackDeps } from '../adapters/slack/slack.adapter.js';
@@ -13,6 +13,7 @@ import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
 import { sharedReminderOptions } from './reminders/shared.reminders.js';
+import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
 import { stopSignal, stopWithin } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
@@ -30,21 +31,27 @@ async function main(): Promise<number> {
     throw error;
   }
   const platforms = Boolean(config.telegram || config.slack);
+  // No platform: EVENTS_SECRET alone starts headless (the hook, no chat); otherwise the console demo on its own clock.
+  const demo = !platforms && !config.eventsSecret ? demoClock() : undefined;
   // The console demo keeps stdout for the chat; only warnings reach stderr there.
-  const logger = createLogger({ level: platforms ? 'info' : 'warn' });
+  const logger = createLogger({ level: demo ? 'warn' : 'info' });
   let core;
   try {
-    core = await createCore(config, { logger, route });
+    core = await createCore(config, { logger, route, ...(demo ? { clock: demo } : {}) });
   } catch (error) {
     // A bad filings file or an unusable store: say what is wrong, without a stack trace.
     process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);
     return 1;
   }
 
-  if (!platforms) {
-    core.channels.add(consoleChannel());
-    await runConsole({ handle: (a) => core.runner.handle(a, CONSOLE_CAPABILITIES), greeting: 'beian-assistant console (demo). Try /start, /link 13800138000, /lookup VE-2026-000101, /help.\n' });
+  if (demo) {
+    await runConsoleDemo(core, demo, { tty: process.stdin.isTTY === true });
     await core.close();
+    return 0;
+  }
+  if (!platforms) {
+    // Closes the HTTP server and the store itself on SIGTERM or SIGINT.
+    await runHeadless(core, logger);
     return 0;
   }
   const server = new HttpServer(logger);

@@ -17,6 +17,8 @@ export interface UserRecord {
   ref?: ConversationRef;
   /** Conversations with stored flow state, so /forget can delete them. */
   conversations?: string[];
+  /** The last activity (ISO, the injected clock): the record is deleted RETENTION_DAYS after it. */
+  seen?: string;
 }
 
 /** One person's counters and self-reports for one filing cycle. */
@@ -40,6 +42,11 @@ export interface TeamConfirmation {
 }
 
 const MAX_CYCLES_KEPT = 50;
+const DAY_MS = 86_400_000;
+/** How long a person's records are kept after their last activity when no RETENTION_DAYS is given. */
+export const DEFAULT_RETENTION_DAYS = 180;
+// A turn refreshes `seen` at most this often, so a busy conversation is not a write per message.
+const SEEN_RESOLUTION_MS = 3_600_000;
 
 /** The user key of a platform user. */
 export function userKey(channel: ChannelId, userId: string): string {
@@ -55,10 +62,16 @@ export function cycleKey(filingId: string, cycle: number): string {
 export class People {
   private readonly reachableListeners: Array<(phoneKey: string) => void> = [];
 
+  /** How long a person's records live after their last write (a backstop TTL; the retention sweep judges on the injected clock). */
+  readonly retentionMs: number;
+
   constructor(
     private readonly store: StateStore,
     readonly keyOf: PhoneKeyer,
-  ) {}
+    opts: { retentionDays?: number } = {},
+  ) {
+    this.retentionMs = (opts.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+  }
 
   /** Calls `listener` with a phone's key whenever someone becomes reachable on it (linked, or reminders on again). */
   onReachable(listener: (phoneKey: string) => void): void {
@@ -79,9 +92,59 @@ export class People {
     const key = `user:${userKey(channel, userId)}`;
     return this.store.withLock(key, async () => {
       const next = change((await this.store.get<UserRecord>(key)) ?? { v: 1 });
-      await this.store.set(key, next);
+      await this.store.set(key, next, this.retentionMs);
       return next;
     });
+  }
+
+  /**
+   * Notes a person's activity at `now` (refreshing their record's expiry) and, on first contact,
+   * the platform's locale; writes only when something changes. Returns the record.
+   */
+  async touch(channel: ChannelId, userId: string, now: Date, locale?: Locale): Promise<UserRecord> {
+    const key = `user:${userKey(channel, userId)}`;
+    return this.store.withLock(key, async () => {
+      const user = (await this.store.get<UserRecord>(key)) ?? { v: 1 };
+      const stale = !user.seen || now.valueOf() - Date.parse(user.seen) >= SEEN_RESOLUTION_MS;
+      const newLocale = locale !== undefined && user.locale === undefined;
+      if (!stale && !newLocale) return user;
+      const next: UserRecord = { ...user, ...(stale ? { seen: now.toISOString() } : {}), ...(newLocale ? { locale } : {}) };
+      await this.store.set(key, next, this.retentionMs);
+      return next;
+    });
+  }
+
+  /** Every stored user, as channel, user id and record (for the retention sweep). */
+  async *users(): AsyncIterable<{ channel: ChannelId; userId: string; user: UserRecord }> {
+    for await (const key of this.store.keys('user:')) {
+      const user = await this.store.get<UserRecord>(key);
+      const [channel, ...rest] = key.slice('user:'.length).split(':');
+      if (user) yield { channel: channel as ChannelId, userId: rest.join(':'), user };
+    }
+  }
+
+  /** Deletes phone records no stored user links any more (their users expired); returns how many. */
+  async sweepPhones(): Promise<number> {
+    let deleted = 0;
+    for await (const key of this.store.keys('phone:')) {
+      const phoneKey = key.slice('phone:'.length);
+      const rec = await this.phone(phoneKey);
+      if (!rec) continue;
+      const live: string[] = [];
+      for (const u of rec.users) if ((await this.store.get(`user:${u}`)) !== undefined) live.push(u);
+      if (live.length === rec.users.length) continue;
+      await this.updatePhone(phoneKey, (r) => {
+        const users = r.users.filter((u) => live.includes(u));
+        return users.length === 0 ? undefined : { ...r, users };
+      });
+      if (live.length === 0) deleted += 1;
+    }
+    return deleted;
+  }
+
+  /** Deletes the team's confirmations for every cycle of a filing (when the filing itself goes). */
+  async forgetFiling(filingId: string): Promise<void> {
+    for await (const key of this.store.keys(`team:${filingId}#`)) await this.store.delete(key);
   }
 
   /** A phone's record. */
@@ -93,7 +156,7 @@ export class People {
     const key = `phone:${phoneKey}`;
     await this.store.withLock(key, async () => {
       const next = change((await this.store.get<PhoneRecord>(key)) ?? { v: 1, users: [], cycles: {} });
-      if (next) await this.store.set(key, next);
+      if (next) await this.store.set(key, next, this.retentionMs);
       else await this.store.delete(key);
     });
   }

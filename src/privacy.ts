@@ -7,6 +7,7 @@ import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_PHONE_KEY_FILE, type Config } from './config.js';
 import type { Logger } from './log.js';
+import { sealedKey } from './rules/phone.rules.js';
 import type { StateStore } from './store/state-store.js';
 
 /** Turns a normalized phone into an opaque, stable key; the same phone always gives the same key. */
@@ -25,7 +26,7 @@ export class PhoneKeyError extends Error {}
 /** Where older versions kept the key: in the store, beside the hashes it protects. */
 export const LEGACY_KEY = 'meta:phone-key-secret';
 const MIN_KEY_LENGTH = 32;
-const ROTATE = 'see "Rotating the phone key" in the README';
+const ROTATE = 'see "Rotating the phone key" in docs/privacy.md';
 
 let processKey: string | undefined;
 
@@ -43,10 +44,13 @@ export function phoneKeySource(config: Pick<Config, 'storeUrl' | 'phoneKeySecret
   return { kind: 'file', path: DEFAULT_PHONE_KEY_FILE };
 }
 
-/** The keyer over the key from `source`; moves a key an older version kept in the store out of it, once. */
+/**
+ * The keyer over the key from `source`; moves a key an older version kept in the store out of it,
+ * once. A sealed phone (`sealPhone`) already carries its key, so the keyer returns that part.
+ */
 export async function openPhoneKeyer(store: StateStore, source: PhoneKeySource, logger?: Logger): Promise<PhoneKeyer> {
   const secret = await loadPhoneKey(store, source, logger);
-  return (phone) => createHmac('sha256', secret).update(phone).digest('base64url').slice(0, 22);
+  return (phone) => sealedKey(phone) ?? createHmac('sha256', secret).update(phone).digest('base64url').slice(0, 22);
 }
 
 /**

@@ -65,7 +65,9 @@ export class TurnRunner {
 
   private async turn(activity: Activity, can: Capabilities): Promise<{ messages: OutgoingMessage[]; locale: Locale }> {
     const { people } = this.deps;
-    const user = await people.user(activity.channel, activity.userId);
+    // Every turn refreshes the record's expiry (retention) and keeps the platform's language from first
+    // contact: notices and reminders come later, with no Activity to read it from.
+    const user = await people.touch(activity.channel, activity.userId, this.deps.clock.now().toDate(), activity.locale);
     const stored = await people.session<unknown>(activity.channel, activity.conversationId);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;

@@ -34,31 +34,48 @@ export function renderMessages(messages: OutgoingMessage[]): { text: string; but
   return { text: blocks.join('\n\n'), buttons };
 }
 
-/** Runs the console chat until the input ends; every turn finishes before the next line is read. */
-export async function runConsole(opts: {
+/** What runConsole takes: the turn handler, and for the demo its controls, the after-turn hook and the prompt. */
+export interface ConsoleOptions {
   handle: (activity: Activity) => Promise<OutgoingMessage[]>;
   input?: NodeJS.ReadableStream;
   write?: (text: string) => void;
   greeting?: string;
-}): Promise<void> {
-  const write = opts.write ?? ((text: string) => process.stdout.write(text + '\n'));
+  /** Answers a demo command line (true) before it would become a chat turn; false lets the line through. */
+  control?: (line: string) => Promise<boolean>;
+  /** Runs after each line, so what a turn made due (a reminder after linking) shows before the next prompt. */
+  afterLine?: () => Promise<unknown>;
+  /** Writes `> ` before each line is read; for a terminal only, so piped output stays clean. */
+  prompt?: (text: string) => void;
+  /** Buttons shown outside a turn (a reminder's), to press by number like a reply's. */
+  buttons?: { last: Array<{ label: string; data: string }> };
+}
+
+/** Runs the console chat until the input ends; every turn finishes before the next line is read. */
+export async function runConsole(opts: ConsoleOptions): Promise<void> {
+  const write = opts.write ?? ((text: string) => process.stdout.write(`${text}\n`));
   const rl = createInterface({ input: opts.input ?? process.stdin, terminal: false });
-  let lastButtons: Array<{ label: string; data: string }> = [];
+  const shown = opts.buttons ?? { last: [] };
   if (opts.greeting) write(opts.greeting);
+  opts.prompt?.('> ');
   for await (const line of rl) {
-    if (line.trim() === '') continue;
-    const rendered = renderMessages(await opts.handle(toActivity(line, lastButtons)));
-    lastButtons = rendered.buttons;
-    write(rendered.text + '\n');
+    if (line.trim() !== '' && !(await opts.control?.(line))) {
+      const rendered = renderMessages(await opts.handle(toActivity(line, shown.last)));
+      shown.last = rendered.buttons;
+      write(`${rendered.text}\n`);
+    }
+    if (line.trim() !== '') await opts.afterLine?.();
+    opts.prompt?.('> ');
   }
 }
 
-/** The console as a Channel, so reminders can reach the console user while the demo runs. */
-export function consoleChannel(write: (text: string) => void = (text) => process.stdout.write(text + '\n')): Channel {
+/** The console as a Channel, so reminders can reach the console user while the demo runs; their buttons become the ones to press. */
+export function consoleChannel(write: (text: string) => void = (text) => process.stdout.write(`${text}\n`), buttons?: { last: Array<{ label: string; data: string }> }): Channel {
   return {
     id: 'console',
     async send(_ref: ConversationRef, messages: OutgoingMessage[]) {
-      write(renderMessages(messages).text.replace(/^/gm, '» ') + '\n');
+      const rendered = renderMessages(messages);
+      if (buttons) buttons.last = rendered.buttons;
+      write(`${rendered.text.replace(/^/gm, '» ')}\n`);
     },
   };
 }

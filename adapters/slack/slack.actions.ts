@@ -4,6 +4,7 @@
  */
 import { FilingIdSchema, type Filing } from '../../src/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
+import { echoId } from '../../src/rules/echo.rules.js';
 import { confirmChoices, nudgeFiling, recordConfirmation, recoveryPath, type NudgeResult, type TeamDeps } from '../../flows/team.flow.js';
 import { cycleFacts, pendingWindows, summaryOf } from '../../flows/team.views.js';
 import { calendarStatus } from '../../src/rules/workday.rules.js';
@@ -51,7 +52,7 @@ export class SlackViews {
 
   /** "No such filing", with the id escaped and cut short. */
   notFound(id: string | undefined): SlackMessage {
-    return renderLine(this.say('notFound', { id: escapeMrkdwn((id ?? '').slice(0, 40)) }));
+    return renderLine(this.say('notFound', { id: escapeMrkdwn(echoId(id ?? '')) }));
   }
 
   /** A filing's summary with what its verifiers reported, and an optional note on top. */

@@ -1,4 +1,5 @@
 /** Block Kit building blocks: the message shape, the action ids, mrkdwn escaping, sections, buttons and headers. */
+import { echoable } from '../../src/rules/echo.rules.js';
 import type { types } from '@slack/bolt';
 
 /** A Block Kit block. */
@@ -25,7 +26,7 @@ const SECTION_LIMIT = 2900;
 
 /** Escapes text for mrkdwn: `&`, `<` and `>` are control characters there (links, mentions). */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return echoable(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Packs lines into as few mrkdwn sections as fit Slack's limit. */

@@ -1,4 +1,5 @@
 /** `GET /healthz` and `GET /metrics`: the store, each adapter, the working-day calendar, and the Prometheus registry. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunningAdapter } from '../adapter.js';
 import type { Metrics } from '../metrics.js';
@@ -62,9 +63,25 @@ export function healthHandler(store: StateStore, adapters: () => RunningAdapter[
   };
 }
 
-/** GET /metrics: the registry in Prometheus text format. */
-export function metricsHandler(metrics: Metrics) {
-  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+/** Whether a request carries `Authorization: Bearer <token>`, compared in constant time. */
+export function hasBearer(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  if (!match) return false;
+  // Hash both sides first: timingSafeEqual needs equal lengths, and a digest leaks neither length nor content.
+  const given = createHash('sha256').update(match[1]!).digest();
+  const wanted = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, wanted);
+}
+
+/** GET /metrics: the registry in Prometheus text format; with a token (METRICS_TOKEN), only for `Authorization: Bearer <token>` (401 otherwise). */
+export function metricsHandler(metrics: Metrics, token?: string) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (token !== undefined && !hasBearer(req, token)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer realm="metrics"', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('a bearer token is required\n');
+      return;
+    }
     const text = await metrics.registry.metrics();
     res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
     res.end(text);

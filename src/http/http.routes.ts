@@ -17,6 +17,8 @@ export interface HttpRoutesDeps extends FilingEventsDeps {
   clock: Clock;
   /** The working-day calendar, whose coverage /healthz reports. */
   calendar: WorkCalendar;
+  /** The configuration's METRICS_TOKEN: when set, /metrics answers only with that bearer token. */
+  config?: { metricsToken?: string };
   /** EVENTS_SECRET: without it the filing-event hook is not mounted. */
   eventsSecret?: string;
   /** The running adapters and services, read at each /healthz request (some start after the routes are mounted). */
@@ -26,7 +28,7 @@ export interface HttpRoutesDeps extends FilingEventsDeps {
 /** Mounts /healthz, /metrics and, when a secret is set, POST /hooks/filing-events. */
 export function mountHttpRoutes(server: HttpServer, deps: HttpRoutesDeps): void {
   server.route('GET', '/healthz', healthHandler(deps.store, deps.components, () => calendarStatus(deps.calendar, deps.clock.now())));
-  server.route('GET', '/metrics', metricsHandler(deps.metrics));
+  server.route('GET', '/metrics', metricsHandler(deps.metrics, deps.config?.metricsToken));
   if (deps.eventsSecret) {
     const handle = filingEventsHandler(deps, deps.eventsSecret);
     server.route('POST', '/hooks/filing-events', async (req, res) => {

@@ -168,7 +168,23 @@ export const en = {
   'guard.deleted': 'I have asked to delete your message.',
 
   'help.text': 'What I can do:\n/lookup <filing id> — who must verify, by when\n/start — link your phone and list your filings\n/lang zh|en — language\n/stop — no reminders\n/forget — delete what I store about you',
-  'help.console': '/link <phone> — link a phone (console demo only)',
+  'help.console':
+    '/link <phone> — link a phone (console demo only)\nDemo clock and filing events (console only):\n/time — the demo time\n/wait 12h or /time +11h30m — move the clock on (m, h, d); the reminders and team alerts that fall due are shown\n/event reported <filing id> — the filing system reports the filing (a new SMS, a new 24 h window)\n/event confirmed <filing id> <phone> — the filing system confirms one verifier\n/event returned <filing id> [sms_timeout|sms_failed|other] — the bureau returned the filing\n/event status <filing id> <status> — any other status change',
+  'console.banner': 'beian-assistant console demo (no tokens needed). You chat as an applicant; what the team’s Slack channel would see is shown too.',
+  'console.try': 'Try: /start, /link {phone}, /lookup {lookup}, /help.',
+  'console.tryClock': 'Demo clock: /wait 12h moves time on and shows each reminder and team alert as it falls due; /event {event} {eventId} sends the filing system’s signed event.',
+  'console.otherLanguage': '中文：输入 /lang zh，或用 DEFAULT_LOCALE=zh 启动。',
+  'console.fresh': 'Start fresh: STORE_URL=memory:// npm start (nothing kept), or delete the data/ folder.',
+  'console.phone': '<phone>',
+  'console.time': 'Demo time: {time} (China time).',
+  'console.moved': 'The demo clock moved on {by}: now {time} (China time).',
+  'console.stamp': '⏰ {time} (China time)',
+  'console.toYou': '[your chat]',
+  'console.slackChannel': '[Slack #alerts]',
+  'console.wait.usage': 'Type a duration to move the demo clock on, e.g. /wait 12h, /wait 90m, /wait 1h30m or /time +2d (at most {max} days at a time). The demo clock only moves forward.',
+  'console.event.usage':
+    'Send a filing event as the filing system would:\n/event reported <filing id>\n/event confirmed <filing id> <phone>\n/event returned <filing id> [sms_timeout|sms_failed|other]\n/event status <filing id> <status>',
+  'console.event.result': '[filing system → POST /hooks/filing-events] {type} {id}: HTTP {status} {body}',
 
   // Telegram's command menu.
   'cmd.start': 'Start: link my phone, list my filings',

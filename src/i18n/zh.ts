@@ -170,7 +170,23 @@ export const zh: Record<MessageKey, string> = {
   'guard.deleted': '我已请求删除您的这条消息。',
 
   'help.text': '我可以：\n/lookup <备案申请号> — 查看谁需要核验、截止时间\n/start — 绑定手机号并列出您的备案\n/lang zh|en — 切换语言\n/stop — 关闭提醒\n/forget — 删除我保存的关于您的信息',
-  'help.console': '/link <手机号> — 绑定手机号（仅限控制台演示）',
+  'help.console':
+    '/link <手机号> — 绑定手机号（仅限控制台演示）\n演示时钟与备案事件（仅限控制台）：\n/time — 查看演示时间\n/wait 12h 或 /time +11h30m — 让时钟前进（m、h、d），期间到期的提醒和团队告警会显示出来\n/event reported <备案申请号> — 备案系统报送管局（发出新短信，开始新的 24 小时）\n/event confirmed <备案申请号> <手机号> — 备案系统确认某人已核验\n/event returned <备案申请号> [sms_timeout|sms_failed|other] — 管局退回备案\n/event status <备案申请号> <状态> — 其他状态变化',
+  'console.banner': 'beian-assistant 控制台演示（无需任何令牌）。您以申请人身份对话；团队 Slack 频道会看到的内容也会显示出来。',
+  'console.try': '试试：/start，/link {phone}，/lookup {lookup}，/help。',
+  'console.tryClock': '演示时钟：/wait 12h 让时间前进，并按时显示每条提醒和团队告警；/event {event} {eventId} 发送备案系统的签名事件。',
+  'console.otherLanguage': 'English: type /lang en, or start with DEFAULT_LOCALE=en.',
+  'console.fresh': '从头开始：STORE_URL=memory:// npm start（不保存任何内容），或删除 data/ 目录。',
+  'console.phone': '<手机号>',
+  'console.time': '演示时间：{time}（北京时间）。',
+  'console.moved': '演示时钟前进了 {by}：现在是 {time}（北京时间）。',
+  'console.stamp': '⏰ {time}（北京时间）',
+  'console.toYou': '[您的聊天]',
+  'console.slackChannel': '[Slack #alerts]',
+  'console.wait.usage': '请输入时长让演示时钟前进，例如 /wait 12h、/wait 90m、/wait 1h30m 或 /time +2d（每次最多 {max} 天）。演示时钟只能向前走。',
+  'console.event.usage':
+    '像备案系统那样发送备案事件：\n/event reported <备案申请号>\n/event confirmed <备案申请号> <手机号>\n/event returned <备案申请号> [sms_timeout|sms_failed|other]\n/event status <备案申请号> <状态>',
+  'console.event.result': '[备案系统 → POST /hooks/filing-events] {type} {id}：HTTP {status} {body}',
 
   // Telegram's command menu.
   'cmd.start': '开始：绑定手机号，列出我的备案',

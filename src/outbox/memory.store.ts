@@ -1,5 +1,5 @@
 /** The in-memory OutboxStore: tests, the console, and the baseline the SQLite store is measured against. */
-import { MinHeap } from './min.heap.js';
+import { Heap } from '../heap.js';
 import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from './outbox.store.js';
 import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from './outbox.types.js';
 
@@ -26,8 +26,8 @@ interface Entry {
 export class MemoryOutboxStore implements OutboxStore {
   private readonly slots = new Map<string, Slot>();
   private readonly done = new Map<string, number>();
-  private readonly ready = new MinHeap<Entry>((x, y) => compareUrgency(x.slot.message, y.slot.message) < 0);
-  private readonly waiting = new MinHeap<Entry>((x, y) => x.at < y.at);
+  private readonly ready = new Heap<Entry>((x, y) => compareUrgency(x.slot.message, y.slot.message) < 0);
+  private readonly waiting = new Heap<Entry>((x, y) => x.at < y.at);
   private seq = 0;
 
   constructor(private readonly opts: { keepDoneMs?: number } = {}) {}

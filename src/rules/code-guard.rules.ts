@@ -55,15 +55,30 @@ function clusterIsCode(cluster: string, before: string, after: string): boolean 
   return !dashed && groups.length > 1 && groups.some((g) => g.length === 6);
 }
 
-/** Whether a message holds something that looks like a 6-digit SMS code, anywhere in it. */
-export function looksLikeSmsCode(text: string): boolean {
-  const norm = normalizeForGuard(text);
+// The spans of a normalized text that read as an SMS code, first to last.
+function* codeSpans(norm: string): Generator<[number, number]> {
   for (const match of norm.matchAll(CLUSTER)) {
     const start = match.index;
     const end = start + match[0].length;
-    if (clusterIsCode(match[0], norm.slice(Math.max(0, start - 16), start), norm.slice(end, end + 12))) return true;
+    if (clusterIsCode(match[0], norm.slice(Math.max(0, start - 16), start), norm.slice(end, end + 12))) yield [start, end];
   }
-  return false;
+}
+
+/** Whether a message holds something that looks like a 6-digit SMS code, anywhere in it. */
+export function looksLikeSmsCode(text: string): boolean {
+  return !codeSpans(normalizeForGuard(text)).next().done;
+}
+
+/** The text, normalized as the guard reads it, with every span that reads as an SMS code replaced by `mark` (for logs). */
+export function withoutSmsCodes(text: string, mark: string): string {
+  const norm = normalizeForGuard(text);
+  let out = '';
+  let at = 0;
+  for (const [start, end] of codeSpans(norm)) {
+    out += norm.slice(at, start) + mark;
+    at = end;
+  }
+  return out + norm.slice(at);
 }
 
 /** Whether a message holds a full ID number, or is the last 6 characters of one (ending in X) typed alone. */

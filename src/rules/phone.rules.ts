@@ -36,8 +36,32 @@ function reject(reason: PhoneRejection): PhoneResult {
   return { ok: false, reason, message: REASONS[reason] };
 }
 
-/** Masks a phone as first 3 + `****` + last 4 (`13800138000` → `138****8000`, RULES R8). */
+/** The mark between a sealed phone's masked form and its key: `138****8000#<key>`. */
+export const SEAL_MARK = '#';
+
+/**
+ * The key part of a sealed phone (a phone as filings hold it at rest: its masked form and its keyed
+ * hash, never the number), or undefined for a plain phone.
+ */
+export function sealedKey(phone: string): string | undefined {
+  const at = phone.indexOf(SEAL_MARK);
+  return at < 0 ? undefined : phone.slice(at + 1);
+}
+
+/**
+ * A phone as filings keep it at rest: its masked form and its key in one opaque string
+ * (`138****8000#<key>`). Two sealed phones are equal exactly when the numbers are, `maskPhone`
+ * gives the masked part and the keyer the key, so dedup (R1), the phone index and the R7 prefix
+ * check all work on it; the number itself is gone. Sealing a sealed phone changes nothing.
+ */
+export function sealPhone(phone: string, keyOf: (phone: string) => string): string {
+  return sealedKey(phone) !== undefined ? phone : `${maskPhone(phone)}${SEAL_MARK}${keyOf(phone)}`;
+}
+
+/** Masks a phone as first 3 + `****` + last 4 (`13800138000` → `138****8000`, RULES R8); a sealed phone is its masked part. */
 export function maskPhone(phone: string): string {
+  const at = phone.indexOf(SEAL_MARK);
+  if (at >= 0) return phone.slice(0, at);
   const digits = phone.replace(/\D/g, '');
   if (digits.length < 7) return '****';
   return `${digits.slice(0, 3)}****${digits.slice(-4)}`;

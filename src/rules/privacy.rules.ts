@@ -1,18 +1,15 @@
-/** RULES R8 as plain functions: the code guard (an SMS code or ID number is warned about and deleted, never kept) and masking people in free text. */
-import type { Filing } from '../filing.js';
-import { maskName } from './phone.rules.js';
+/** RULES R8 as plain functions: the code guard (an SMS code or ID number is warned about and deleted, never kept), masking people in free text, and sealing a filing for rest. */
+import type { Filing, Person } from '../filing.js';
+import { echoable } from './echo.rules.js';
+import { guardVerdict } from './code-guard.rules.js';
+import { maskName, sealPhone } from './phone.rules.js';
 
-// A lone 6-digit run, not part of a longer number or an id like VE-2026-000101.
-const SIX_DIGITS = /(?<![\w-])\d{6}(?![\w-])/;
-// An 18-character resident ID (17 digits + digit or X) or an old 15-digit one.
-const ID_NUMBER = /(?<![\w])(\d{17}[\dXx]|\d{15})(?![\w])/;
-// "The last 6 characters of the ID" typed alone, ending in X.
-const ID_TAIL = /^\s*\d{5}[Xx]\s*$/;
-
-/** Whether a text looks like an SMS code (6 digits, alone or with little else) or an ID number. */
+/**
+ * Whether a text holds an SMS code (6 digits anywhere, full-width, spaced or dashed included) or an
+ * ID number: the code guard's verdict (code-guard.rules.ts) as a yes or no.
+ */
 export function looksSensitive(text: string): boolean {
-  if (ID_NUMBER.test(text) || ID_TAIL.test(text)) return true;
-  return SIX_DIGITS.test(text) && text.trim().length <= 40;
+  return guardVerdict(text) !== 'none';
 }
 
 /**
@@ -24,4 +21,24 @@ export function withoutPeople(text: string, filing: Filing): string {
   let out = text;
   for (const name of names) out = out.split(name).join(maskName(name));
   return out;
+}
+
+/**
+ * A filing as it may be kept at rest (R8, issue 11): every phone sealed (masked form and key,
+ * `sealPhone`), every principal's name masked, a principal's name inside the subject's or a
+ * website's name masked too (an individual's filing names the person there), and no invisible
+ * characters in names or domains. Idempotent: sealing a sealed filing returns an equal filing.
+ */
+export function sealFiling(filing: Filing, keyOf: (phone: string) => string): Filing {
+  const seal = (phone: string) => sealPhone(phone, keyOf);
+  const person = (p: Person): Person => ({ ...p, name: maskName(echoable(p.name)), phone: seal(p.phone) });
+  const text = (t: string) => echoable(withoutPeople(t, filing));
+  const sealed: Filing = {
+    ...filing,
+    subject: { ...filing.subject, name: text(filing.subject.name), principal: person(filing.subject.principal) },
+    websites: filing.websites.map((w) => ({ ...w, name: text(w.name), domains: w.domains.map(echoable), principal: person(w.principal) })),
+  };
+  if (filing.emergencyPhone) sealed.emergencyPhone = seal(filing.emergencyPhone);
+  if (filing.cycle) sealed.cycle = { ...filing.cycle, verified: Object.fromEntries(Object.entries(filing.cycle.verified).map(([p, at]) => [seal(p), at])) };
+  return sealed;
 }

@@ -24,7 +24,15 @@ function start(input: string, env: Record<string, string> = {}) {
 describe('console adapter', () => {
   it('numbers buttons and presses one by number or label', () => {
     const { text, buttons } = renderMessages([
-      { text: 'a', buttons: [[{ label: 'One', data: 'my' }, { label: 'Two', data: 'hp' }]] },
+      {
+        text: 'a',
+        buttons: [
+          [
+            { label: 'One', data: 'my' },
+            { label: 'Two', data: 'hp' },
+          ],
+        ],
+      },
       { text: 'b', buttons: [[{ label: 'Three', data: 'lg:en' }]] },
     ]);
     expect(text).toBe('a\n[1] One   [2] Two\n\nb\n[3] Three');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { world } from '../support/transcript.js';
+import { sealPhone } from '../../src/rules/phone.rules.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beian-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +25,8 @@ describe('the embedded store survives a restart', () => {
       .expect('• 李* 139****9000, website principal of “示例商城”: verified')
       .tap('resend')
       .expect('Resends used in this cycle: 1 of 2; 1 left.');
-    expect(second.core.filings.get('VE-2026-000101')!.cycle!.verified).toHaveProperty('13900139000');
+    // Filings hold sealed phones (issue 11 §3): the confirmation is kept under the sealed form.
+    expect(second.core.filings.get('VE-2026-000101')!.cycle!.verified).toHaveProperty([sealPhone('13900139000', second.core.people.keyOf)]);
     await second.core.close();
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { world, type World } from '../support/transcript.js';
+import { sealPhone } from '../../src/rules/phone.rules.js';
 
 let w: World;
 afterEach(async () => w?.core.close());
@@ -69,7 +70,7 @@ describe('verify guide (R2)', () => {
     const chat = w.chat({ locale: 'en' });
     await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('I have verified').expect('Noted: you say you have verified VE-2026-000101 in cycle 1');
     const extra = await w.core.people.confirmations(w.core.filings.get('VE-2026-000101')!);
-    expect(Object.keys(extra.self ?? {})).toEqual(['13800138000']);
+    expect(Object.keys(extra.self ?? {})).toEqual([sealPhone('13800138000', w.core.people.keyOf)]);
     expect(w.core.filings.get('VE-2026-000101')!.cycle!.verified).toEqual({});
     await chat.press('iv:VE-2026-000101').expect('You are not a pending verifier');
   });

@@ -30,8 +30,8 @@ function unreachable(): StateStore {
 
 const adapter = (name: string, ok: boolean): RunningAdapter => ({ name, health: async () => ({ ok, detail: ok ? 'polling' : 'token revoked' }), stop: async () => undefined });
 
-async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00'): Promise<string> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(now), logger: silentLogger, store, filings: [makeFiling()] });
+async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00', env: Record<string, string> = {}): Promise<string> {
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://', ...env }), { route, clock: new FakeClock(now), logger: silentLogger, store, filings: [makeFiling()] });
   const server = new HttpServer(silentLogger);
   const reminders = await startServices(core, server, { adapters, reminders: { intervalMs } });
   const port = await server.listen(0, '127.0.0.1');
@@ -94,5 +94,32 @@ describe('GET /metrics', () => {
     const text = await res.text();
     for (const name of ['beian_turns_total', 'beian_sends_total', 'beian_reminders_sent_total', 'beian_reminders_late_total', 'beian_alerts_sent_total', 'beian_outbox_depth', 'beian_filing_events_total'])
       expect(text).toContain(`# TYPE ${name}`);
+  });
+});
+
+describe('GET /metrics with METRICS_TOKEN', () => {
+  const TOKEN = 'metrics-token-0123456789';
+  it.each<[string, Record<string, string>, number]>([
+    ['no Authorization header', {}, 401],
+    ['a wrong token', { authorization: 'Bearer metrics-token-0123456780' }, 401],
+    ['a prefix of the token', { authorization: 'Bearer metrics-token' }, 401],
+    ['Basic instead of Bearer', { authorization: `Basic ${TOKEN}` }, 401],
+    ['the token', { authorization: `Bearer ${TOKEN}` }, 200],
+    ['the token, scheme in lower case', { authorization: `bearer ${TOKEN}` }, 200],
+  ])('%s → %i', async (_name, headers, status) => {
+    const base = await serve(KeyvStateStore.memory(), [], 0, undefined, { METRICS_TOKEN: TOKEN });
+    const res = await fetch(`${base}/metrics`, { headers });
+    expect(res.status).toBe(status);
+    const text = await res.text();
+    if (status === 200) expect(text).toContain('# TYPE beian_turns_total');
+    else {
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(text).not.toContain('beian_');
+    }
+  });
+
+  it('/healthz stays open for probes', async () => {
+    const base = await serve(KeyvStateStore.memory(), [], 0, undefined, { METRICS_TOKEN: TOKEN });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

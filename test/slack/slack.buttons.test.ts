@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Filing } from '../../src/filing.js';
 import { expectOnlyMaskedPhones, startHarness, textOf, type Harness } from './slack.harness.js';
+import { sealPhone } from '../../src/rules/phone.rules.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -170,7 +171,7 @@ describe('Record confirmation', () => {
     expect(text).toContain('已记录：张* 138****8000 电话确认已核验，记录人 <@U0BOB00001>');
     expect(audits('slack.team_confirm')).toEqual([expect.objectContaining({ filingId: 'VE-2026-000101', cycle: 1, verifier: '138****8000', slackUser: 'U0BOB00001' })]);
     const filing = h.core.filings.get('VE-2026-000101')!;
-    expect((await h.core.people.confirmations(filing)).team).toEqual({ '13800138000': '2026-11-29T04:00:00.000Z' });
+    expect((await h.core.people.confirmations(filing)).team).toEqual({ [sealPhone('13800138000', h.core.people.keyOf)]: '2026-11-29T04:00:00.000Z' });
 
     // 104's subject was verified by the filing system: a different mark from the team's.
     const other = blockTexts((await h.command('VE-2026-000104')).reply?.body);

@@ -172,7 +172,9 @@ describe('Telegram, long polling against the emulator', () => {
     const user = await linked(1010, '8613800138000');
     await user.send('/lookup <b>VE\u0000\u202Eevil&');
     const reply = await user.next();
-    expect(reply.html).toContain('&lt;b&gt;VE\u202Eevil&amp;');
+    // Deliberately changed (issue 11 §5): bidi controls are never echoed back.
+    expect(reply.html).toContain('&lt;b&gt;VEevil&amp;');
+    expect(reply.html).not.toContain('\u202E');
     expect(reply.html).not.toContain('\u0000');
     expect(reply.html).not.toContain('<b>');
     await user.send('\u202E\u0000');

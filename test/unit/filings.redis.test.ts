@@ -58,6 +58,10 @@ describe('Shared filings on Redis (issue 10 item 2)', () => {
     expect(parsed.times).toBe(1);
     for (const x of [a, b, c]) expect(await ids(x.scanAll())).toEqual(['VE-TEST-0001', 'VE-TEST-0002']);
     expect(await ids(b.scanOpen())).toEqual(['VE-TEST-0001']);
+    // R8: Redis holds no full phone number and no principal's name in clear.
+    const raw = stores[0]!.connection.client;
+    const dump = await Promise.all((await raw.keys(`${root}.filings:*`)).map(async (k) => ((await raw.type(k)) === 'hash' ? JSON.stringify(await raw.hgetall(k)) : k)));
+    expect(dump.join('\n')).not.toMatch(/1[3-9]\d{9}|张三|李四/);
     // Exactly one of them indexes the imported filings for the reminders.
     const indexing = await Promise.all([a, b, c].map(async (x) => (await ids(x.toIndexAtStart())).length));
     expect(indexing.sort()).toEqual([0, 0, 2]);
@@ -92,7 +96,8 @@ describe('Shared filings on Redis (issue 10 item 2)', () => {
     expect(await b.loadByPhoneKey(keyOf('13800138000'))).toEqual([]);
     const again = file('h-2', [makeFiling({ status: 'approved', cycle: undefined })]);
     const c = await instance(root, again.source);
-    expect((await c.load('VE-TEST-0001'))?.subject.principal.name).toBe('王五');
+    // Sealed as in one process (issue 11): the name is kept masked, the phone as masked form plus key.
+    expect((await c.load('VE-TEST-0001'))?.subject.principal).toEqual({ name: '王*', phone: '137****7000#k7000' });
   });
 
   it('two instances applying events to one filing at once lose none of them', async () => {
@@ -105,7 +110,7 @@ describe('Shared filings on Redis (issue 10 item 2)', () => {
     expect(results.every((r) => r.ok)).toBe(true);
     // Read by a third instance (each writer's own cache may hold its own version for up to 1 s).
     const reader = await instance(root, source);
-    expect(Object.keys((await reader.load('VE-TEST-0001'))!.cycle!.verified).sort()).toEqual(['13800138000', '13900139000']);
+    expect(Object.keys((await reader.load('VE-TEST-0001'))!.cycle!.verified).sort()).toEqual(['138****8000#k8000', '139****9000#k9000']);
   });
 
   it('an instance’s memory does not grow with the filings: its cache stays within its bound however many it reads', async () => {

@@ -20,6 +20,11 @@ describe('R8 redactText masks phones, ID numbers and codes', () => {
     ['nothing personal here', 'nothing personal here'],
     ['filing VE-2026-0001', 'filing VE-2026-0001'],
     ['12345 and 1234567', '12345 and 1234567'],
+    ['full-width １２３４５６', 'full-width [digits]'],
+    ['spaced 12 34 56 ok', 'spaced [digits] ok'],
+    ['dashed 123-456', 'dashed [digits]'],
+    ['zero-width 123\u200b456', 'zero-width [digits]'],
+    ['from 12381: 123 456, long message that goes on and on past forty characters', 'from 12381: [digits], long message that goes on and on past forty characters'],
   ])('R8 %j → %j', (input, output) => {
     expect(redactText(input)).toBe(output);
   });

@@ -1,0 +1,120 @@
+/**
+ * The console demo, assembled (issue 13): the chat, the applicant's pushed messages, the team's
+ * alerts marked as Slack's, the reminder scheduler ticking only when the demo clock moves, and
+ * filing events through the hook's own handler. No timers, so a piped run is deterministic.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Locale } from '../../src/activity.js';
+import { FakeClock } from '../../src/clock.js';
+import { DEMO_FILINGS_FILE } from '../../src/config.js';
+import type { Core } from '../../src/core.js';
+import type { Filing } from '../../src/filing.js';
+import { readFilingsFile } from '../../src/filings.js';
+import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
+import { t } from '../../src/i18n/catalog.js';
+import { startReminders } from '../../src/reminders/service.js';
+import { phonesOf } from '../../src/rules/verifiers.rules.js';
+import { toChinaTime } from '../../src/time.js';
+import { consoleTeamAlerts } from './console.alerts.js';
+import { CONSOLE_CAPABILITIES, consoleChannel, runConsole } from './console.adapter.js';
+import { DemoControls } from './console.demo.js';
+
+const USER = 'console-user';
+
+/** The demo clock: it starts at the real now and then moves only when the person moves it. */
+export function demoClock(): FakeClock {
+  return new FakeClock(Date.now());
+}
+
+/** What the greeting suggests: ids from the loaded filings, and the demo's phone only for the shipped demo file. */
+export interface Suggestions {
+  phone?: string;
+  /** A filing to look up: one in its verification window when there is one. */
+  lookup?: string;
+  event?: { kind: 'reported' | 'returned'; id: string };
+}
+
+/**
+ * Picks the greeting's examples from the filings: a phone to link (only from the shipped demo, never
+ * a real file's), a filing in its verification window, and a filing to send an event about, each
+ * preferring filings that name that phone so the person sees their own notices.
+ */
+export function suggestions(filings: Filing[], demo: boolean): Suggestions {
+  const verifying = filings.filter((f) => f.status === 'verifying');
+  const phone = demo ? verifying[0]?.subject.principal.phone : undefined;
+  const mine = (list: Filing[]) => (phone ? list.find((f) => phonesOf(f).includes(phone)) : undefined) ?? list[0];
+  const returned = mine(filings.filter((f) => f.status === 'returned'));
+  const open = mine(verifying);
+  const lookup = open ?? filings[0];
+  const event = returned ? { kind: 'reported' as const, id: returned.id } : open ? { kind: 'returned' as const, id: open.id } : undefined;
+  return { ...(phone ? { phone } : {}), ...(lookup ? { lookup: lookup.id } : {}), ...(event ? { event } : {}) };
+}
+
+/** The banner: what this is, what to try with ids from the loaded file, how to switch language and how to start fresh. */
+export function greeting(locale: Locale, s: Suggestions): string {
+  const lines = [t(locale, 'console.banner')];
+  const phone = s.phone ?? t(locale, 'console.phone');
+  lines.push(t(locale, 'console.try', { phone, lookup: s.lookup ?? '<id>' }));
+  lines.push(t(locale, 'console.tryClock', { event: s.event?.kind ?? 'reported', eventId: s.event?.id ?? '<id>' }));
+  lines.push(t(locale, 'console.otherLanguage'), t(locale, 'console.fresh'));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the console demo over an assembled core (built with `clock`) until the input ends. */
+export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?: NodeJS.ReadableStream; tty?: boolean } = {}): Promise<void> {
+  const { config } = core;
+  const write = (text: string) => process.stdout.write(`${text}\n`);
+  const locale = async (): Promise<Locale> => (await core.people.user('console', USER))?.locale ?? config.defaultLocale;
+  // Pushed output (reminders, alerts) is dated once per instant, so a long /wait reads as a timeline.
+  let stamped: number | undefined;
+  const pushed = async (text: string) => {
+    const now = clock.now().valueOf();
+    if (stamped !== now) write(t(await locale(), 'console.stamp', { time: toChinaTime(clock.now()) }));
+    stamped = now;
+    write(text);
+  };
+  const buttons = { last: [] as Array<{ label: string; data: string }> };
+  // Channel sends are awaited by the scheduler's tick, so the output keeps the dispatch order.
+  let queue = Promise.resolve();
+  const serial = (text: string, header?: 'console.toYou') =>
+    (queue = queue
+      .then(async () => pushed(header ? `${t(await locale(), header)}\n${text}` : text))
+      // One failed write (the store gone while reading the locale) must not silence every later one.
+      .catch((error) => core.logger.error('console: output failed', { error })));
+  core.channels.add(consoleChannel((text) => void serial(text, 'console.toYou'), buttons));
+  const teamAlerts = consoleTeamAlerts({ ...core, locale, write: (text) => void serial(text) });
+  // intervalMs 0: no timer; the demo ticks when its clock moves or a line was handled.
+  const reminders = await startReminders({ ...core, reminderOffsets: config.reminderOffsets, defaultLocale: config.defaultLocale, teamAlerts }, { intervalMs: 0 });
+  const tick = async () => {
+    await reminders.tick();
+    await queue;
+  };
+  const secret = randomBytes(32).toString('hex');
+  const controls = new DemoControls({
+    clock,
+    tick,
+    nextDueAt: () => reminders.scheduler.nextDueAt(),
+    hook: filingEventsHandler(core, secret),
+    secret,
+    locale,
+    write,
+  });
+  // Loaded filings are sealed (no phone in clear); the shipped demo file is read again for its example phone.
+  const demo = config.filingsFile === DEMO_FILINGS_FILE;
+  write(greeting(config.defaultLocale, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : [...core.filings.all()], demo)));
+  // What is due at start (a stage, an at-risk filing) shows at once, as the service's catch-up tick would send it.
+  await tick();
+  try {
+    await runConsole({
+      handle: (a) => core.runner.handle(a, CONSOLE_CAPABILITIES),
+      ...(io.input ? { input: io.input } : {}),
+      write,
+      control: (line) => controls.handle(line),
+      afterLine: tick,
+      buttons,
+      ...(io.tty ? { prompt: (text: string) => process.stdout.write(text) } : {}),
+    });
+  } finally {
+    await reminders.stop();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The console demo as a user runs it (issue 13): the app as a child process with piped input, the
+ * demo clock moved by /wait, reminders and team alerts printed as each side sees them, and filing
+ * events through the hook's own handler. Times depend on when the run starts, so they are replaced
+ * by `<time>` before exact comparisons, and their spacing is checked on the run's own timeline.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/app-process.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `npm start` with `input` piped in and a fresh embedded store; returns the finished process. */
+function pipe(input: string, env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'beian-demo-'));
+  dirs.push(dir);
+  return spawnSync('npm', ['start', '--silent'], {
+    cwd: REPO_ROOT,
+    input,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: `file:${join(dir, 'state.sqlite')}`, PHONE_KEY_FILE: join(dir, 'phone-key'), ...env },
+    timeout: 90_000,
+  });
+}
+
+const TIME = /\d{4}-\d\d-\d\d \d\d:\d\d/g;
+const norm = (text: string) => text.replace(TIME, '<time>').replace(/\d{4}-\d\d-\d\d/g, '<date>');
+/** The China-time instants of the `⏰` lines, in minutes since the first one. */
+function timeline(text: string): number[] {
+  const at = [...text.matchAll(/^⏰ (\d{4}-\d\d-\d\d \d\d:\d\d)/gm)].map((m) => Date.parse(`${m[1]!.replace(' ', 'T')}:00+08:00`));
+  return at.map((t) => (t - at[0]!) / 60_000);
+}
+
+describe('the console demo, piped (zh)', () => {
+  const run = pipe(['/link 13800138000', '/wait 12h', '/time', '/wait 5h', '/event returned VE-2026-000101', '1', ''].join('\n'));
+  const out = norm(run.stdout);
+
+  it('greets with ids from the loaded file, how to switch language and how to start fresh, and shows no prompt', () => {
+    expect(run.status).toBe(0);
+    expect(out.split('\n').slice(0, 5).join('\n')).toBe(
+      [
+        'beian-assistant 控制台演示（无需任何令牌）。您以申请人身份对话；团队 Slack 频道会看到的内容也会显示出来。',
+        '试试：/start，/link 13800138000，/lookup VE-2026-000101，/help。',
+        '演示时钟：/wait 12h 让时间前进，并按时显示每条提醒和团队告警；/event reported VE-2026-000112 发送备案系统的签名事件。',
+        'English: type /lang en, or start with DEFAULT_LOCALE=en.',
+        '从头开始：STORE_URL=memory:// npm start（不保存任何内容），或删除 data/ 目录。',
+      ].join('\n'),
+    );
+    expect(run.stdout).not.toMatch(/^> /m);
+  });
+
+  it('the notice after linking, then /wait 12h shows the 12 h stage at its own time', () => {
+    expect(out).toContain('[您的聊天]\n» 工信部已向 138****8000 发送备案 VE-2026-000101 的核验短信。请在 <time>（北京时间）前完成核验，还剩 21 小时 0 分。\n» [1] 如何核验   [2] 没收到短信：重发\n» [3] 我已完成核验');
+    expect(out).toContain('⏰ <time>（北京时间）\n[您的聊天]\n» 提醒：备案 VE-2026-000101 仍需要您完成短信核验。截止时间 <time>（北京时间），还剩 12 小时 0 分。');
+    expect(out).toContain('演示时钟前进了 12h：现在是 <time>（北京时间）。\n\n演示时间：<time>（北京时间）。');
+    // Start; VE-2026-000102's window closes 3 h in; the 12 h stage 9 h in; the 4 h stage and at-risk 17 h in.
+    expect(timeline(run.stdout)).toEqual([0, 180, 540, 1020]);
+    expect(out.indexOf('还剩 12 小时 0 分')).toBeLessThan(out.indexOf('演示时钟前进了 12h'));
+    expect(out.indexOf('还剩 4 小时 0 分。')).toBeGreaterThan(out.indexOf('演示时钟前进了 12h'));
+  });
+
+  it('the team’s at-risk and window-closed alerts are marked as the Slack channel’s, from the catalog’s wording', () => {
+    expect(out).toContain(
+      [
+        '[Slack #alerts]',
+        '⚠️ VE-2026-000101 有风险：距截止（<time>，北京时间）还剩 4 小时 0 分，2 人待核验：',
+        '⏳ 张* 138****8000 · 主体负责人、网站“示例官网”的网站负责人：待核验',
+        '⏳ 李* 139****9000 · 网站“示例商城”的网站负责人：待核验',
+      ].join('\n'),
+    );
+    expect(out).toContain('[Slack #alerts]\n⛔ VE-2026-000102：核验窗口已于 <time>（北京时间）关闭，仍有 1 人未核验。管局将退回该备案。');
+    expect(out.match(/有风险/g)).toHaveLength(2); // VE-2026-000102 at start, VE-2026-000101 later: once each
+  });
+
+  it('/event returned goes through the hook and shows the applicant’s return notice and the team’s recovery path', () => {
+    expect(out).toContain('[备案系统 → POST /hooks/filing-events] filing.returned VE-2026-000101：HTTP 200 {"ok":true,"duplicate":false}');
+    expect(out).toContain(
+      '[您的聊天]\n» 备案 VE-2026-000101 已被管局退回：未在 24 小时内完成短信核验。我可以带您一步步处理。\n» 重新提交后，备案 VE-2026-000101 会在 1 个工作日内再次上报（如今天提交，预计 <date> 前），之后需要重新完成短信核验。\n» [1] 现在该怎么办',
+    );
+    expect(out).toContain('[Slack #alerts]\n↩️ VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。\nVE-2026-000101 的恢复路径（首次备案，规则 R6）\n问：');
+    // "1" presses the notice's button: the applicant's recovery wizard.
+    expect(out).toContain('备案 VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。我们来确定您的处理路径。\n请登录接入商备案控制台');
+  });
+});
+
+describe('the console demo, piped (en)', () => {
+  const lines = [
+    '/link 13800138000',
+    '/event reported VE-2026-000112',
+    '/event confirmed VE-2026-000112 13800138000',
+    '/wait 13h',
+    '/event status VE-2026-000112 bogus',
+    '/event reported VE-0000-404',
+    '/event',
+    '/wait 1x',
+    '/time',
+    '/help',
+    '',
+  ];
+  const run = pipe(lines.join('\n'), { DEFAULT_LOCALE: 'en' });
+  const out = norm(run.stdout);
+
+  it('speaks English throughout and says how to switch to Chinese', () => {
+    expect(run.status).toBe(0);
+    expect(out).toContain('beian-assistant console demo (no tokens needed).');
+    expect(out).toContain('Try: /start, /link 13800138000, /lookup VE-2026-000101, /help.');
+    expect(out).toContain('中文：输入 /lang zh，或用 DEFAULT_LOCALE=zh 启动。');
+    expect(out).toContain('Start fresh: STORE_URL=memory:// npm start (nothing kept), or delete the data/ folder.');
+    expect(out).toContain('[Slack #alerts]\n⚠️ VE-2026-000102 is at risk: 3 h 0 min left to the deadline (<time>, Asia/Shanghai), 1 pending:');
+  });
+
+  it('a reported event starts a cycle whose notice reaches the linked applicant; a confirmation ends their reminders', () => {
+    expect(out).toContain('[filing system → POST /hooks/filing-events] filing.reported VE-2026-000112: HTTP 200 {"ok":true,"duplicate":false}\n\n[your chat]\n» The MIIT');
+    expect(out).toContain('» The MIIT has sent the verification SMS for filing VE-2026-000112 to 138****8000. Verify before <time> (China time), 24 h 0 min left.');
+    expect(out).toContain('[filing system → POST /hooks/filing-events] verification.confirmed VE-2026-000112: HTTP 200 {"ok":true,"duplicate":false}');
+    expect(out).not.toContain('Reminder: filing VE-2026-000112');
+    // VE-2026-000101's own 12 h stage still comes (the clock passed it).
+    expect(out).toContain('Reminder: filing VE-2026-000101 still needs your SMS verification. Deadline <time> (China time), 12 h 0 min left.');
+    // The full phone typed into /event is never repeated back.
+    expect(run.stdout.split('\n').filter((l) => l.includes('13800138000'))).toEqual(['Try: /start, /link 13800138000, /lookup VE-2026-000101, /help.']);
+  });
+
+  it('the hook’s own validation answers bad events; bad demo commands get their usage', () => {
+    expect(out).toContain('filing.status VE-2026-000112: HTTP 400 {"ok":false,"error":"invalid event","field":"status",');
+    expect(out).toContain('filing.reported VE-0000-404: HTTP 404 {"ok":false,"error":"unknown filing","field":"filingId"}');
+    expect(out).toContain('Send a filing event as the filing system would:\n/event reported <filing id>');
+    expect(out).toContain('Type a duration to move the demo clock on, e.g. /wait 12h, /wait 90m, /wait 1h30m or /time +2d (at most 30 days at a time).');
+    expect(out).toContain('The demo clock moved on 13h: now <time> (China time).\n\n[filing system');
+    expect(out).toContain('Demo time: <time> (China time).');
+  });
+
+  it('/help lists the demo commands', () => {
+    expect(out).toContain('/link <phone> — link a phone (console demo only)\nDemo clock and filing events (console only):\n/time — the demo time\n/wait 12h or /time +11h30m');
+    expect(out).toContain('/event returned <filing id> [sms_timeout|sms_failed|other] — the bureau returned the filing');
+  });
+});
