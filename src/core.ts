@@ -12,7 +12,7 @@ import { People } from './people.js';
 import { openPhoneKeyer, phoneKeySource } from './privacy.js';
 import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } from './rules/workday.rules.js';
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
-import { startRetention, type RunningRetention } from './retention.js';
+import { startRetention, SWEEP_EVERY_MS, type RunningRetention } from './retention.js';
 import { TurnRunner } from './runner.js';
 import { RedisStateStore } from './store/redis.store.js';
 import { openStore } from './store/store.open.js';
@@ -91,7 +91,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
-  const retention = await startRetention({ clock, filings, people, logger });
+  // Shared filings: one instance an hour sweeps them all, rather than every instance.
+  const claimSweep = filings.shared ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
+  const retention = await startRetention({ clock, filings, people, logger, claimSweep });
   logger.info('core ready', { filings: filings.shared ? 'shared' : filings.size, store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();

@@ -20,6 +20,8 @@ export interface RetentionDeps {
   filings: FilingSource;
   people: People;
   logger: Logger;
+  /** Several instances: takes this hour's sweep (true) or leaves it to the instance that took it; one process sweeps always. */
+  claimSweep?: () => Promise<boolean>;
 }
 
 /** What one sweep removed. */
@@ -93,6 +95,7 @@ export async function startRetention(deps: RetentionDeps, opts: { timer?: boolea
   let running: Promise<SweepReport> | undefined;
   const sweep = async (): Promise<SweepReport> => {
     // One sweep at a time: a slow one is not overlapped by the next check.
+    if (!running && deps.claimSweep && !(await deps.claimSweep())) return { users: 0, phones: 0, filings: 0 };
     running ??= sweepRetention(deps).finally(() => (running = undefined));
     return running;
   };
