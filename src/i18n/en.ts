@@ -183,6 +183,7 @@ export const en = {
   'error.sorry': 'Sorry, something went wrong on my side. Nothing was changed; please try again.',
   'error.expired': 'This button has expired. Here is a fresh menu.',
   'error.restarted': 'I was updated and could not continue our last conversation, so I started it again.',
+  'error.tryAgain': 'Sorry, I cannot save anything just now. Please try again in a minute.',
   'error.busy': 'One moment: I am still working on your previous message.',
 
   'remind.notice': 'The MIIT has sent the verification SMS for filing {id} to {phone}. Verify before {deadline} (China time), {left}.',

@@ -185,6 +185,7 @@ export const zh: Record<MessageKey, string> = {
   'error.sorry': '抱歉，我这边出了点问题。没有任何改动，请再试一次。',
   'error.expired': '此按钮已过期。这是新的菜单。',
   'error.restarted': '我已更新，无法继续上次的对话，已为您重新开始。',
+  'error.tryAgain': '抱歉，我现在暂时无法保存。请一分钟后再试。',
   'error.busy': '请稍等，我还在处理您上一条消息。',
 
   'remind.notice': '工信部已向 {phone} 发送备案 {id} 的核验短信。请在 {deadline}（北京时间）前完成核验，{left}。',
