@@ -253,6 +253,7 @@ export const en = {
   'slack.home.denied': 'You are not authorized to use this app. Ask an admin to add you to the allow-list.',
   'slack.alert.atRisk': ':warning: *{id}* is at risk: {left} to the deadline ({deadline}, Asia/Shanghai), {pending} pending:',
   'slack.alert.windowClosed': ':no_entry: *{id}*: the verification window closed at {deadline} (Asia/Shanghai) with {pending} pending. The bureau will return the filing.',
+  'slack.alert.unreachable': ':telephone_receiver: *{id}*: {person} cannot be reached on {platform} for {minutes} min ({reason}) while the verification window is open. Please phone them.',
   'slack.alert.returned': ':leftwards_arrow_with_hook: *{id}* ({type}) was returned: {reason}.',
   'slack.error': 'Sorry, something went wrong on our side. Nothing was changed; please try again.',
 } as const;

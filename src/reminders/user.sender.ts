@@ -13,11 +13,28 @@ export interface UserSenderDeps {
   defaultLocale: Locale;
 }
 
-/** Sends a reply to one linked person in their locale; false when their platform is not running here. */
-export async function sendToUser(deps: UserSenderDeps, user: Reachable, reply: Reply, priority: number): Promise<boolean> {
+/** What a proactive message is about: its filing, its kind, and the stable id of what caused it (a reminder's marker key). */
+export interface SendAbout {
+  filingId: string;
+  kind: string;
+  /** Repeating a send with the same id stores nothing new (a retried reminder tick). */
+  id?: string;
+}
+
+/**
+ * Stores a reply for one linked person in their locale, in the outbox of their platform; false when
+ * that platform is not running here. `priority` is the deadline it serves: it is dropped unsent after
+ * it (never anything to an applicant after the deadline), and it ranks the message (EDF).
+ */
+export async function sendToUser(deps: UserSenderDeps, user: Reachable, reply: Reply, priority: number, about?: SendAbout): Promise<boolean> {
   const channel = deps.channels.get(user.ref.channel);
   if (!channel) return false;
   const locale: Locale = user.locale ?? deps.defaultLocale;
-  await channel.send(user.ref, [renderOutgoing(reply, locale)], { priority });
+  await channel.send(user.ref, [renderOutgoing(reply, locale)], {
+    priority,
+    expiresAt: priority,
+    ...(about?.id ? { id: about.id } : {}),
+    ...(about ? { about: { filingId: about.filingId, kind: about.kind, ...(user.phoneMasked ? { person: user.phoneMasked } : {}) } } : {}),
+  });
   return true;
 }
