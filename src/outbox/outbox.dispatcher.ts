@@ -86,6 +86,8 @@ export class Dispatcher {
   private buffer: OutboxMessage[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyChats = new Set<string>();
+  /** Per chat, when its held-back messages come due: a later message of the chat waits as long, so none overtakes another. */
+  private readonly chatWait = new Map<string, number>();
   private graceEnd = Infinity;
   private waker?: () => void;
   private wakePending = false;
@@ -183,9 +185,13 @@ export class Dispatcher {
       const sender = this.deps.senders[m.channel];
       if (m.expiresAt !== undefined && m.expiresAt <= at) await this.dropFromBuffer(i, 'expired', at);
       else if (!sender) await this.dropFromBuffer(i, 'no-sender', at);
-      else if (this.busyChats.has(`${m.channel}:${m.chatId}`)) {
+      else if (this.heldUntil(m, at) > at) {
         this.buffer.splice(i, 1);
-        await this.store.reschedule(m.id, { notBefore: at + this.o.chatBusyRetryMs, reason: 'chat busy' });
+        // An earlier message of this chat waits until then: this one may not overtake it.
+        await this.store.reschedule(m.id, { notBefore: this.heldUntil(m, at), reason: 'chat order' });
+      } else if (this.busyChats.has(`${m.channel}:${m.chatId}`)) {
+        this.buffer.splice(i, 1);
+        await this.store.reschedule(m.id, { notBefore: this.hold(m, at + this.o.chatBusyRetryMs), reason: 'chat busy' });
       } else {
         const grant = await this.limiter.acquire(m.channel, m.chatId, at);
         if (grant.ok) {
@@ -193,6 +199,8 @@ export class Dispatcher {
           this.launch(m, sender);
         } else if (grant.scope === 'chat') {
           this.buffer.splice(i, 1);
+          // A blocked chat keeps its order through the limiter's block, which every later message meets too.
+          if (!grant.blocked) this.hold(m, grant.retryAt);
           // A chat held back by a rate limit or back-off is unreachable for this message too (it counts towards the alert).
           if (grant.blocked) await this.retryLater(m, at, grant.retryAt, m.lastError ?? 'chat rate-limited', m.attempts, false);
           else await this.store.reschedule(m.id, { notBefore: grant.retryAt, reason: 'paced' });
@@ -204,6 +212,26 @@ export class Dispatcher {
     // meanwhile (a reply during a reminder burst) is claimed ahead of it at the next window.
     await this.store.release(this.buffer.splice(0).map((m) => m.id));
     return Math.max(1, Math.min(...waitingOn.values()) - this.timers.now());
+  }
+
+  /** When the chat of `m` stops holding its messages back (`now` or earlier when it does not). */
+  private heldUntil(m: OutboxMessage, now: number): number {
+    const key = `${m.channel}:${m.chatId}`;
+    const until = this.chatWait.get(key);
+    if (until === undefined) return now;
+    if (until <= now) this.chatWait.delete(key);
+    return until;
+  }
+
+  /** Holds the chat of `m` back until `until` (or longer, if already held); returns `until`. */
+  private hold(m: OutboxMessage, until: number): number {
+    const key = `${m.channel}:${m.chatId}`;
+    this.chatWait.set(key, Math.max(until, this.chatWait.get(key) ?? -Infinity));
+    if (this.chatWait.size > 10_000) {
+      const now = this.timers.now();
+      for (const [k, t] of this.chatWait) if (t <= now) this.chatWait.delete(k);
+    }
+    return until;
   }
 
   private async dropFromBuffer(i: number, reason: DropReason, now: number): Promise<void> {
