@@ -7,8 +7,11 @@ export interface SendOptions {
   priority?: number;
   /** A stable id of what caused the send (a reminder's marker key), so repeating the send stores nothing new. */
   id?: string;
-  /** Epoch ms after which the message is useless (a reminder after its deadline): dropped unsent and counted. */
-  expiresAt?: number;
+  /**
+   * How long from now the message stays useful (a reminder until its deadline): dropped unsent after
+   * that and counted. Relative, so a domain clock that is not the wall clock (tests, a demo) still works.
+   */
+  expiresInMs?: number;
   /** What the team alert names when this person cannot be reached: the filing, and the person masked (R8). */
   about?: { filingId?: string; person?: string; kind?: string };
 }

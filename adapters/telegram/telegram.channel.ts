@@ -53,7 +53,7 @@ export function telegramChannel(deps: TelegramChannelDeps): Channel {
         chatId: ref.conversationId,
         priority: 'proactive',
         deadline: opts.priority ?? now + 7 * 86_400_000,
-        ...(opts.expiresAt !== undefined ? { expiresAt: opts.expiresAt } : {}),
+        ...(opts.expiresInMs !== undefined ? { expiresAt: now + opts.expiresInMs } : {}),
         ...(opts.about ? { meta: opts.about } : {}),
         privateChat: isPrivateChatId(ref.conversationId),
       });
