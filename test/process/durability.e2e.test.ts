@@ -127,4 +127,15 @@ describe('the durable outbox, with the process killed and stopped for real', () 
     expect(text).toContain('138****8000');
     expect(text).not.toContain('13800138000');
   }, 90_000);
+
+  it('150 chats answered at once: at most 25 sends in any one-second window for the bot, and at most 1 per chat', async () => {
+    const api = await fakeApi();
+    await launch(api, storeDir());
+    const people = crowd(150, 40_001);
+    for (const id of people) api.push(textUpdate(id, '/help'));
+    await waitFor('an answer to all 150', () => tally(api, people).missing.length === 0 || undefined, 30_000);
+    expect(api.maxInWindow(1000)).toBeLessThanOrEqual(25);
+    expect(Math.max(...people.map((id) => api.maxInWindow(1000, id)))).toBe(1);
+    expect(tally(api, people).repeats).toBe(0);
+  }, 60_000);
 });
