@@ -1,5 +1,6 @@
 /** End to end in webhook mode: updates posted to the shared HTTP server as Telegram would, replies through the emulator. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { botMessages, postUpdate, startProxy, startRig, textUpdate, waitFor, type Rig } from './support/harness.js';
 
 const PATH = '/telegram/webhook';
@@ -133,6 +134,22 @@ describe('Telegram, webhook mode', () => {
     expect(replies[1]).toMatch(/What I can do/);
     expect(replies[2]).toMatch(/中文/);
     expect(replies[3]).not.toMatch(/What I can do/);
+  });
+
+  it('a turn the store cannot save answers 5xx, tells the person to try again in a minute (once), and the redelivery is handled', async () => {
+    rig = await startRig({ webhookPath: PATH, secret: SECRET });
+    const busy = () => new StoreUnavailableError('get', 'sqlite', new Error('SQLITE_BUSY: database is locked'));
+    vi.spyOn(rig.core.people, 'user').mockRejectedValueOnce(busy()).mockRejectedValueOnce(busy());
+    const update = textUpdate(90, 2011, '/help');
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(503);
+    expect((await nth(2011, 1)).plain).toBe('Sorry, I cannot save anything just now. Please try again in a minute.');
+    // Telegram delivers it again: still failing, then through.
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(503);
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(200);
+    expect((await nth(2011, 2)).plain).toMatch(/What I can do/);
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(200);
+    expect(botMessages(rig.emu, 2011).map((m) => m.plain).filter((t) => /try again in a minute/.test(t))).toHaveLength(1);
+    expect(botMessages(rig.emu, 2011)).toHaveLength(2);
   });
 
   it('once stopped, the webhook answers 503 so Telegram delivers the update again later', async () => {
