@@ -53,16 +53,18 @@ export function toOutboxMessages(messages: OutgoingMessage[], o: ToOutboxOptions
   const payloads: Array<[string, TgPayload]> = [];
   if (o.deleteMessageId !== undefined) payloads.push(['del', { op: 'delete', messageId: o.deleteMessageId }]);
   sends.forEach((s, i) => payloads.push([String(i), { op: 'send', text: s.text, extra: s.extra }]));
-  const records = payloads.map(([part, payload]): NewOutboxMessage => ({
-    id: `${o.idPrefix}:${part}`,
-    channel: 'telegram',
-    chatId: o.chatId,
-    payload: payload as unknown as JsonValue,
-    priority: o.priority,
-    deadline: o.deadline,
-    ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
-    ...(o.meta ? { meta: o.meta } : {}),
-  }));
+  const records = payloads.map(
+    ([part, payload]): NewOutboxMessage => ({
+      id: `${o.idPrefix}:${part}`,
+      channel: 'telegram',
+      chatId: o.chatId,
+      payload: payload as unknown as JsonValue,
+      priority: o.priority,
+      deadline: o.deadline,
+      ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
+      ...(o.meta ? { meta: o.meta } : {}),
+    }),
+  );
   return { records, dropped };
 }
 

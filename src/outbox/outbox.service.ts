@@ -82,7 +82,15 @@ export class Outbox {
           metrics.sends.inc({ channel: m.channel, outcome: kind === 'transient' ? 'retry' : kind });
         },
         onUnreachable: (info) => {
-          logger.error('outbox: a chat stayed unreachable past the cap', { channel: info.channel, chat: info.chatId, filingId: info.meta?.filingId, kind: info.meta?.kind, failingForMs: info.failingForMs, lastError: info.lastError, alert: true });
+          logger.error('outbox: a chat stayed unreachable past the cap', {
+            channel: info.channel,
+            chat: info.chatId,
+            filingId: info.meta?.filingId,
+            kind: info.meta?.kind,
+            failingForMs: info.failingForMs,
+            lastError: info.lastError,
+            alert: true,
+          });
           void this.unreachable?.(info).catch((error: unknown) => logger.error('outbox: unreachable alert failed', { error }));
         },
       },
