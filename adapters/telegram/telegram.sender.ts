@@ -52,7 +52,7 @@ export function toOutboxMessages(messages: OutgoingMessage[], o: ToOutboxOptions
   const { sends, dropped } = renderMessages(messages, { privateChat: o.privateChat, removeKeyboard: o.removeKeyboard });
   const payloads: Array<[string, TgPayload]> = [];
   if (o.deleteMessageId !== undefined) payloads.push(['del', { op: 'delete', messageId: o.deleteMessageId }]);
-  sends.forEach((s, i) => payloads.push([String(i), { op: 'send', text: s.text, extra: s.extra }]));
+  for (const [i, s] of sends.entries()) payloads.push([String(i), { op: 'send', text: s.text, extra: s.extra }]);
   const records = payloads.map(
     ([part, payload]): NewOutboxMessage => ({
       id: `${o.idPrefix}:${part}`,
