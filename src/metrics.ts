@@ -12,6 +12,8 @@ export interface Metrics {
   remindersLate: Counter<'stage'>;
   alertsSent: Counter<'kind'>;
   outboxDepth: Gauge<'channel'>;
+  /** Messages the outbox gave up: expired (a reminder past its deadline), failed (refused or out of attempts), no-sender. */
+  outboxDropped: Counter<'reason'>;
   rateLimited: Counter<'channel'>;
   openWindows: Gauge;
   events: Counter<'type' | 'outcome'>;
@@ -46,6 +48,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     remindersLate: new Counter({ name: 'beian_reminders_late_total', help: 'Reminders sent more than one minute after their stage was due', labelNames: ['stage'], registers }),
     alertsSent: new Counter({ name: 'beian_alerts_sent_total', help: 'Team alerts sent', labelNames: ['kind'], registers }),
     outboxDepth: new Gauge({ name: 'beian_outbox_depth', help: 'Messages waiting in an outbox', labelNames: ['channel'], registers }),
+    outboxDropped: new Counter({ name: 'beian_outbox_dropped_total', help: 'Messages the outbox gave up unsent', labelNames: ['reason'], registers }),
     rateLimited: new Counter({ name: 'beian_rate_limited_total', help: 'Platform answers of 429 Too Many Requests', labelNames: ['channel'], registers }),
     openWindows: new Gauge({
       name: 'beian_open_windows',

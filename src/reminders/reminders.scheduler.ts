@@ -244,7 +244,7 @@ export class ReminderScheduler {
     let failed = 0;
     if (item.kind === 'person') {
       const targets = item.users.filter((u) => !done.includes(userKey(u.ref.channel, u.ref.userId)));
-      const results = await Promise.allSettled(targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority)));
+      const results = await Promise.allSettled(targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority, { filingId: item.filingId, kind: `reminder:${item.stage}`, id: `${item.key}:${userKey(u.ref.channel, u.ref.userId)}` })));
       results.forEach((r, i) => {
         const u = targets[i]!;
         if (r.status === 'fulfilled') {
