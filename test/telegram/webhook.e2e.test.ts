@@ -139,7 +139,7 @@ describe('Telegram, webhook mode', () => {
   it('a turn the store cannot save answers 5xx, tells the person to try again in a minute (once), and the redelivery is handled', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
     const busy = () => new StoreUnavailableError('get', 'sqlite', new Error('SQLITE_BUSY: database is locked'));
-    vi.spyOn(rig.core.people, 'user').mockRejectedValueOnce(busy()).mockRejectedValueOnce(busy());
+    vi.spyOn(rig.core.people, 'touch').mockRejectedValueOnce(busy()).mockRejectedValueOnce(busy());
     const update = textUpdate(90, 2011, '/help');
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(503);
     expect((await nth(2011, 1)).plain).toBe('Sorry, I cannot save anything just now. Please try again in a minute.');
