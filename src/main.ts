@@ -59,6 +59,7 @@ async function main(): Promise<number> {
   if (config.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port, config.host);
+  core.metrics.watchEventLoop();
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
   const signal = await stopSignal(logger);
   await stopWithin({
