@@ -17,6 +17,7 @@ import { requiredVerifiers } from '../rules/verifiers.rules.js';
 import type { WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
+import { loopYielder } from '../loop.yield.js';
 import { planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
 import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex } from './time.index.js';
@@ -183,11 +184,12 @@ export class ReminderScheduler {
     const now = this.deps.clock.now();
     const ids = this.index.popDue(now.valueOf());
     const work: Work[] = [];
-    for (const [i, id] of ids.entries()) {
+    // A catch-up tick after a start plans and claims for every open filing; requests must get in meanwhile.
+    const pause = loopYielder();
+    for (const id of ids) {
       const filing = this.deps.filings.get(id);
       if (!filing) continue;
-      // A catch-up tick after a start plans every open filing; let requests (webhooks, /healthz) in now and then.
-      if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+      await pause();
       try {
         const planned = await planFiling(this.planner, filing, now);
         work.push(...planned.work);
@@ -202,6 +204,7 @@ export class ReminderScheduler {
     const deliveries: Promise<boolean>[] = [];
     let dispatched = 0;
     for (const item of work) {
+      await pause();
       let claim: Claim | undefined;
       try {
         claim = await this.markers.claim(item.key);
