@@ -88,12 +88,12 @@ export class ReminderScheduler {
     this.retryMs = opts.retryMs ?? 60_000;
   }
 
-  /** Indexes every filing and the pending returned notices, and follows filing changes from now on. */
+  /** Indexes every filing in an open window and the pending returned notices, and follows filing changes from now on. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     const now = this.deps.clock.now();
-    for (const filing of this.deps.filings.all()) this.reindex(filing, now);
+    for (const filing of this.deps.filings.openWindows()) this.reindex(filing, now);
     for await (const key of this.store.keys('retjob:')) {
       const m = RETURNED_JOB.exec(key);
       const filing = m ? this.deps.filings.get(m[1]!) : undefined;
