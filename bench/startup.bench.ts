@@ -22,6 +22,8 @@ export interface StartupBenchFigures {
   filings: number;
   fileMiB: number;
   floorMs: number;
+  floorCpuMs: number;
+  startCpuMs: number;
   floorRssMiB: number;
   startMs: number;
   startRssMiB: number;
@@ -41,6 +43,13 @@ function mib(bytes: number): number {
   return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
 
+/** CPU time (user + system, every thread) a live process has used, in ms (Linux; clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+  return (utime! + stime!) * 10;
+}
+
 /** VmRSS and VmHWM (peak) of a live process, in bytes (Linux). */
 function rssOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -49,7 +58,7 @@ function rssOf(pid: number): { rss: number; peak: number } {
 }
 
 /** The floor: spawn node, read and parse the file, report RSS with the parsed data alive. */
-async function measureFloor(file: string): Promise<{ ms: number; rss: number; peak: number }> {
+async function measureFloor(file: string): Promise<{ ms: number; rss: number; peak: number; cpuMs: number }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['-e', `${FLOOR_SCRIPT}; setTimeout(() => {}, 60000)`, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -62,12 +71,13 @@ async function measureFloor(file: string): Promise<{ ms: number; rss: number; pe
   });
   const ms = performance.now() - t0;
   const { peak } = rssOf(child.pid!);
+  const cpuMs = cpuMsOf(child.pid!);
   child.kill('SIGKILL');
-  return { ms, rss: (JSON.parse(line) as { rss: number }).rss, peak };
+  return { ms, rss: (JSON.parse(line) as { rss: number }).rss, peak, cpuMs };
 }
 
 /** The app until /healthz answers; then the max event-loop delay over `settleMs` of running. */
-async function measureApp(file: string, dir: string, settleMs: number): Promise<{ ms: number; rss: number; peak: number; loopDelayMaxMs: number }> {
+async function measureApp(file: string, dir: string, settleMs: number): Promise<{ ms: number; rss: number; peak: number; cpuMs: number; loopDelayMaxMs: number }> {
   const api = await FakeBotApi.start();
   const t0 = performance.now();
   const app = await startApp({
@@ -83,11 +93,12 @@ async function measureApp(file: string, dir: string, settleMs: number): Promise<
     }
     const ms = performance.now() - t0;
     const { rss } = rssOf(app.pid);
+    const cpuMs = cpuMsOf(app.pid);
     await sleep(settleMs);
     const metrics = await (await fetch(`${app.base}/metrics`)).text();
     const delay = /^beian_event_loop_delay_max_seconds (\S+)$/m.exec(metrics);
     const { peak } = rssOf(app.pid);
-    return { ms, rss, peak, loopDelayMaxMs: delay ? Number(delay[1]) * 1000 : Number.NaN };
+    return { ms, rss, peak, cpuMs, loopDelayMaxMs: delay ? Number(delay[1]) * 1000 : Number.NaN };
   } finally {
     app.killTree();
     await app.waitForExit(10_000).catch(() => undefined);
@@ -110,6 +121,7 @@ export async function runStartupBench(opts: { filings?: number; settleMs?: numbe
     console.log(`\n## Start on ${f(filings)} filings (10% in open windows, file ${f(mib(bytes), 1)} MiB); floor = a bare node reading and JSON.parse-ing the same file`);
     console.log('what                          | app       | floor     | ratio | goal');
     console.log(`ready (/healthz answers)      | ${`${f(app.ms)} ms`.padStart(9)} | ${`${f(floor.ms)} ms`.padStart(9)} | ${x(app.ms, floor.ms).padStart(5)} | ≤ 2.5×`);
+    console.log(`CPU time until ready          | ${`${f(app.cpuMs)} ms`.padStart(9)} | ${`${f(floor.cpuMs)} ms`.padStart(9)} | ${x(app.cpuMs, floor.cpuMs).padStart(5)} | (steadier than wall time on a shared machine)`);
     console.log(`RSS when ready                | ${`${f(mib(app.rss))} MiB`.padStart(9)} | ${`${f(mib(floor.rss))} MiB`.padStart(9)} | ${x(app.rss, floor.rss).padStart(5)} | ≤ 1.5×`);
     console.log(`peak RSS (VmHWM)              | ${`${f(mib(app.peak))} MiB`.padStart(9)} | ${`${f(mib(floor.peak))} MiB`.padStart(9)} | ${x(app.peak, floor.peak).padStart(5)} |`);
     console.log(`max event-loop stall in the ${f(settleMs / 1000)} s after the port opened (catch-up tick included): ${f(app.loopDelayMaxMs, 1)} ms (goal ≤ 50 ms)`);
@@ -117,6 +129,8 @@ export async function runStartupBench(opts: { filings?: number; settleMs?: numbe
       filings,
       fileMiB: mib(bytes),
       floorMs: floor.ms,
+      floorCpuMs: floor.cpuMs,
+      startCpuMs: app.cpuMs,
       floorRssMiB: mib(floor.rss),
       floorPeakRssMiB: mib(floor.peak),
       startMs: app.ms,
