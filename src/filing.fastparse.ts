@@ -132,6 +132,18 @@ function settle(o: Raw): Filing {
   return o as unknown as Filing;
 }
 
+// A copy of the objects and arrays settle() may change or hand out: a checked record has exactly this shape.
+function copyRecord(o: Raw): Raw {
+  const person = (p: Raw) => ({ ...p });
+  const subject = o.subject as Raw;
+  const copy: Raw = { ...o, subject: { ...subject, principal: person(subject.principal as Raw) } };
+  if (Array.isArray(o.websites)) copy.websites = (o.websites as Raw[]).map((w) => ({ ...w, ...(Array.isArray(w.domains) ? { domains: [...w.domains] } : {}), principal: person(w.principal as Raw) }));
+  if (Array.isArray(o.changes)) copy.changes = [...o.changes];
+  const cycle = o.cycle as Raw | undefined;
+  if (cycle) copy.cycle = { ...cycle, ...(cycle.verified ? { verified: { ...(cycle.verified as Raw) } } : {}) };
+  return copy;
+}
+
 /**
  * The record as FilingSchema would output it, when it has the common valid shape; `undefined`
  * otherwise (then FilingSchema must judge it). With `owned` the record is settled in place (a
@@ -139,5 +151,5 @@ function settle(o: Raw): Filing {
  */
 export function fastFiling(record: unknown, owned = false): Filing | undefined {
   if (!isCommonValid(record)) return undefined;
-  return settle(owned ? record : structuredClone(record));
+  return settle(owned ? record : copyRecord(record));
 }
