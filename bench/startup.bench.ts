@@ -46,7 +46,11 @@ function mib(bytes: number): number {
 /** CPU time (user + system, every thread) a live process has used, in ms (Linux; clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+  const [utime, stime] = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 13)
+    .map(Number);
   return (utime! + stime!) * 10;
 }
 

@@ -29,7 +29,17 @@ function generator(seed: number) {
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
   const phone = () => `1${pick(['3', '5', '7', '8', '9'])}${digits(9)}`;
   const writing = (p: string) =>
-    pick([p, p, `+86 ${p.slice(0, 3)}-${p.slice(3, 7)}-${p.slice(7)}`, `${p.slice(0, 3)} ${p.slice(3, 7)} ${p.slice(7)}`, `0086${p}`, `86${p}`, ` ${p} `, `(${p.slice(0, 3)}) ${p.slice(3)}`, `${p.slice(0, 3)}.${p.slice(3, 7)}.${p.slice(7)}`]);
+    pick([
+      p,
+      p,
+      `+86 ${p.slice(0, 3)}-${p.slice(3, 7)}-${p.slice(7)}`,
+      `${p.slice(0, 3)} ${p.slice(3, 7)} ${p.slice(7)}`,
+      `0086${p}`,
+      `86${p}`,
+      ` ${p} `,
+      `(${p.slice(0, 3)}) ${p.slice(3)}`,
+      `${p.slice(0, 3)}.${p.slice(3, 7)}.${p.slice(7)}`,
+    ]);
   const name = () => pick(['张三', '李四', ' 王五 ', '欧阳晓明', 'Zhang San', '赵\t', 'x'.repeat(100), ` ${'y'.repeat(100)} `]);
   const iso = () => pick(['2026-11-29T09:00:00+08:00', '2026-11-29T01:00:00Z', '2026-11-29T09:00+08:00', '2026-11-29T09:00:00.123+0800', '2026-02-28T23:59:59-05:00']);
   const person = () => ({ name: name(), phone: writing(phone()) });
@@ -71,7 +81,34 @@ function generator(seed: number) {
     return record;
   };
 
-  const BAD_VALUES: unknown[] = [undefined, null, 0, 1.5, -1, 2 ** 60, Number.NaN, '', '   ', 'x'.repeat(101), ` ${'x'.repeat(101)} `, 'x'.repeat(201), 'x'.repeat(254), true, [], {}, [undefined], 'abc', '+1 555 0100', '12345678901', '2026-13-45T99:99:99+08:00', '2026-11-29', 'subject', 'verifying', new Date(0), Object.create(null)];
+  const BAD_VALUES: unknown[] = [
+    undefined,
+    null,
+    0,
+    1.5,
+    -1,
+    2 ** 60,
+    Number.NaN,
+    '',
+    '   ',
+    'x'.repeat(101),
+    ` ${'x'.repeat(101)} `,
+    'x'.repeat(201),
+    'x'.repeat(254),
+    true,
+    [],
+    {},
+    [undefined],
+    'abc',
+    '+1 555 0100',
+    '12345678901',
+    '2026-13-45T99:99:99+08:00',
+    '2026-11-29',
+    'subject',
+    'verifying',
+    new Date(0),
+    Object.create(null),
+  ];
 
   /** Every path (as keys) of plain objects and arrays inside a record. */
   const paths = (value: unknown, at: Array<string | number> = []): Array<Array<string | number>> => {
@@ -91,7 +128,8 @@ function generator(seed: number) {
     if (how < 0.6) parent[key] = pick(BAD_VALUES);
     else if (how < 0.75) delete parent[key];
     else if (how < 0.85 && !Array.isArray(parent)) parent[pick(['extra', 'Name', 'phones', 'status2'])] = 'x';
-    else if (Array.isArray(parent)) parent.length += 1; // a hole at the end
+    else if (Array.isArray(parent))
+      parent.length += 1; // a hole at the end
     else record[pick(['changes', 'target', 'returnReason', 'cycle', 'websites'])] = pick([undefined, ['subject'], 'subject', 'sms_timeout', [], { number: 1, reportedAt: '2026-11-29T09:00:00+08:00' }]);
     return record;
   };

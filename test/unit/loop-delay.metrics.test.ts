@@ -9,7 +9,7 @@ async function gauge(metrics: ReturnType<typeof createMetrics>): Promise<number 
 
 describe('issue 12 the event-loop stall gauge', () => {
   it('reports nothing before main starts watching (the synchronous load before the port opens does not count)', async () => {
-    expect(await gauge(createMetrics()) ?? 0).toBe(0);
+    expect((await gauge(createMetrics())) ?? 0).toBe(0);
   });
 
   it('reports a deliberate 150 ms stall as at least 0.1 s, and is exposed on /metrics by name', async () => {
