@@ -7,8 +7,7 @@ import { createLogger } from './log.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
-import { startSlack, type SlackDeps } from '../adapters/slack/slack.adapter.js';
-import { startSlackAlerts } from '../adapters/slack/slack.alerts.js';
+import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
@@ -85,15 +84,18 @@ async function main(): Promise<number> {
   // Each part gets only what it uses, built before whatever uses it: the team's alert channel, then
   // the reminder service (which posts to it), then the Slack adapter (which nudges through the core's nudger).
   const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
-  const alerts = config.slack ? startSlackAlerts(slackDeps, outbox) : undefined;
+  // Bolt takes a third of the start-up's module loading (issue 12): load the Slack adapter only when it is configured.
+  const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
+  const alerts = slack?.startSlackAlerts(slackDeps, outbox);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
   const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts });
-  if (config.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
+  if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
   // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
   outbox.start();
   mountHttpRoutes(server, { ...core, eventsSecret, outbox, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port, config.host);
+  core.metrics.watchEventLoop();
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
   const signal = await stopSignal(logger);
   await stopWithin({

@@ -17,6 +17,7 @@ import { requiredVerifiers } from '../rules/verifiers.rules.js';
 import type { WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
+import { loopYielder } from '../loop.yield.js';
 import { planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
 import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex } from './time.index.js';
@@ -87,12 +88,12 @@ export class ReminderScheduler {
     this.retryMs = opts.retryMs ?? 60_000;
   }
 
-  /** Indexes every filing and the pending returned notices, and follows filing changes from now on. */
+  /** Indexes every filing in an open window and the pending returned notices, and follows filing changes from now on. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     const now = this.deps.clock.now();
-    for (const filing of this.deps.filings.all()) this.reindex(filing, now);
+    for (const filing of this.deps.filings.openWindows()) this.reindex(filing, now);
     for await (const key of this.store.keys('retjob:')) {
       const m = RETURNED_JOB.exec(key);
       const filing = m ? this.deps.filings.get(m[1]!) : undefined;
@@ -183,11 +184,12 @@ export class ReminderScheduler {
     const now = this.deps.clock.now();
     const ids = this.index.popDue(now.valueOf());
     const work: Work[] = [];
-    for (const [i, id] of ids.entries()) {
+    // A catch-up tick after a start plans and claims for every open filing; requests must get in meanwhile.
+    const pause = loopYielder();
+    for (const id of ids) {
       const filing = this.deps.filings.get(id);
       if (!filing) continue;
-      // A catch-up tick after a start plans every open filing; let requests (webhooks, /healthz) in now and then.
-      if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+      await pause();
       try {
         const planned = await planFiling(this.planner, filing, now);
         work.push(...planned.work);
@@ -202,6 +204,7 @@ export class ReminderScheduler {
     const deliveries: Promise<boolean>[] = [];
     let dispatched = 0;
     for (const item of work) {
+      await pause();
       let claim: Claim | undefined;
       try {
         claim = await this.markers.claim(item.key);
