@@ -105,7 +105,7 @@ function runChild(mode: Mode, file: string, count: number, redisUrl?: string): P
 }
 
 /** Runs the three children and prints the figures side by side. */
-export async function runRedisBench(count = Number(process.env.BENCH_FILINGS ?? 1_000_000)): Promise<void> {
+export async function runRedisBench(count = Number(process.env.BENCH_FILINGS ?? 1_000_000)): Promise<{ filings: number; embedded: Figures; importer: Figures; instance: Figures }> {
   const dir = mkdtempSync(join(tmpdir(), 'beian-redis-bench-'));
   const file = join(dir, 'filings.json');
   const redis = await startRedisServer();
@@ -127,6 +127,7 @@ export async function runRedisBench(count = Number(process.env.BENCH_FILINGS ?? 
     ];
     console.log(`${'figure'.padEnd(58)} ${'embedded'.padEnd(24)} ${'redis importer'.padEnd(22)} redis instance`);
     for (const [name, e, i, r] of rows) console.log(`${name.padEnd(58)} ${e.padEnd(24)} ${i.padEnd(22)} ${r}`);
+    return { filings: count, embedded, importer: imported, instance };
   } finally {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });

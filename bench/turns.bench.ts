@@ -85,8 +85,12 @@ async function measureFloor(store: StateStore): Promise<{ perSecond: number; p50
   return { perSecond: TURNS / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/** The figures printed, per store, also returned for bench/run.ts. */
+export type TurnsBenchFigures = Record<'memory' | 'embedded', { floorPerSecond: number; floorP50: number; turnsPerSecond: number; turnP50: number; turnP99: number; concurrentPerSecond: number }>;
+
 /** Runs the turn benchmark and prints a table. */
-export async function runTurnsBench(): Promise<void> {
+export async function runTurnsBench(): Promise<TurnsBenchFigures> {
+  const figures = {} as TurnsBenchFigures;
   const dir = mkdtempSync(join(tmpdir(), 'beian-bench-'));
   console.log(`\n## Turns through the runner (${TURNS} turns, ${USERS} conversations; floor = the same number of bare store get+set pairs)`);
   console.log('store     | what             | per second | p50 ms | p99 ms | x floor (p50)');
@@ -99,8 +103,10 @@ export async function runTurnsBench(): Promise<void> {
     console.log(`${name.padEnd(9)} | floor get+set    | ${fmt(floor.perSecond, 0).padStart(10)} | ${fmt(floor.p50).padStart(6)} | ${fmt(floor.p99).padStart(6)} | 1`);
     console.log(`${name.padEnd(9)} | turn (serial)    | ${fmt(turns.perSecond, 0).padStart(10)} | ${fmt(turns.p50).padStart(6)} | ${fmt(turns.p99).padStart(6)} | ${fmt(turns.p50 / floor.p50, 1)}`);
     console.log(`${name.padEnd(9)} | turn (16 at once)| ${fmt(turns.concurrentPerSecond, 0).padStart(10)} |        |        |`);
+    figures[name] = { floorPerSecond: floor.perSecond, floorP50: floor.p50, turnsPerSecond: turns.perSecond, turnP50: turns.p50, turnP99: turns.p99, concurrentPerSecond: turns.concurrentPerSecond };
   }
   rmSync(dir, { recursive: true, force: true });
+  return figures;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runTurnsBench();

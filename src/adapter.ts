@@ -10,14 +10,23 @@ export interface RunningAdapter {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Kinds of alert for the internal team (RULES R5). */
-export type AlertKind = 'at_risk' | 'window_closed' | 'returned';
+/** Kinds of alert for the internal team (RULES R5); `unreachable`: a person with an open window cannot be sent to (issue 15). */
+export type AlertKind = 'at_risk' | 'window_closed' | 'returned' | 'unreachable';
+
+/** What an `unreachable` alert says besides the filing: who (masked, R8), on which platform, for how long, and why. */
+export interface UnreachableDetail {
+  person: string;
+  platform: string;
+  minutes: number;
+  reason: string;
+}
 
 /** The internal team's alert channel; the Slack adapter implements it. */
 export interface TeamAlerts {
   /**
-   * Posts an alert at most once per filing, per cycle, per kind: true when this call posted it,
-   * false when it was posted before; rejects when it could not be posted (so the caller retries).
+   * Stores an alert for the team's channel at most once per filing, per cycle, per kind (and per
+   * person for `unreachable`): true when this call stored it, false when it was before; rejects
+   * when it could not be stored (so the caller retries).
    */
-  alert(kind: AlertKind, filing: Filing): Promise<boolean>;
+  alert(kind: AlertKind, filing: Filing, detail?: UnreachableDetail): Promise<boolean>;
 }

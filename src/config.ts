@@ -77,6 +77,14 @@ const EnvSchema = z
       (v) => (v === undefined || v === '' ? String(DEFAULT_SHUTDOWN_GRACE_MS) : v),
       z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().max(MAX_SHUTDOWN_GRACE_MS, `must be at most ${MAX_SHUTDOWN_GRACE_MS} ms`)),
     ),
+    OUTBOX_MAX_RETRY_AFTER_MS: z.preprocess(
+      (v) => (v === undefined || v === '' ? '300000' : v),
+      z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().min(1, 'must be at least 1 ms')),
+    ),
+    OUTBOX_MAX_PER_SECOND: z.preprocess(
+      (v) => (v === undefined || v === '' ? '25' : v),
+      z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1000, 'must be at most 1000 (Telegram’s paid broadcast ceiling)')),
+    ),
   })
   // zod skips a refinement after an aborting issue (a bad locale or offset); `when` runs it anyway so every problem is listed at once.
   .superRefine((env, ctx) => {
@@ -117,6 +125,8 @@ export interface Config {
   metricsToken?: string;
   /** How long a stop (SIGTERM/SIGINT) may spend sending what is queued before the process exits anyway. */
   shutdownGraceMs: number;
+  /** The outbox: the longest retry_after it waits before probing again, and the bot-wide sends per second (25 unless paid broadcast). */
+  outbox: { maxRetryAfterMs: number; maxPerSecond: number };
 }
 
 /** A configuration error: one line per bad variable. */
@@ -159,5 +169,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionDays: e.RETENTION_DAYS,
     metricsToken: e.METRICS_TOKEN,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    outbox: { maxRetryAfterMs: e.OUTBOX_MAX_RETRY_AFTER_MS, maxPerSecond: e.OUTBOX_MAX_PER_SECOND },
   };
 }

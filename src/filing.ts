@@ -25,14 +25,23 @@ export const PhoneSchema = z.string().transform((value, ctx) => {
   return result.phone;
 });
 
-const Iso = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Whether a string is an ISO 8601 date-time with an offset that names a real instant (the schema's and the fast path's one test). */
+export function isIsoInstant(s: string): boolean {
+  return ISO_INSTANT.test(s) && !Number.isNaN(Date.parse(s));
+}
+
+const Iso = z.string().refine(isIsoInstant, {
   message: 'must be an ISO 8601 date-time with an offset, like 2026-11-29T09:00:00+08:00',
 });
 
 const PersonSchema = z.object({ name: z.string().trim().min(1).max(100), phone: PhoneSchema });
 
+/** The pattern FilingIdSchema checks, for the fast path. */
+export const FILING_ID_PATTERN = /^[A-Za-z0-9_-]{4,40}$/;
 /** A filing id: 4–40 of A–Z a–z 0–9 - _. */
-export const FilingIdSchema = z.string().regex(/^[A-Za-z0-9_-]{4,40}$/, 'must be 4–40 of A–Z a–z 0–9 - _');
+export const FilingIdSchema = z.string().regex(FILING_ID_PATTERN, 'must be 4–40 of A–Z a–z 0–9 - _');
 
 const CycleSchema = z.object({
   number: z.number().int().min(1),
@@ -70,15 +79,25 @@ export const FilingSchema = z
     returnReason: z.enum(RETURN_REASONS).optional(),
   })
   .superRefine((f, ctx) => {
-    if (f.type === 'change' && !f.changes) ctx.addIssue({ code: 'custom', path: ['changes'], message: 'a change filing needs "changes": ["subject"], ["website"] or both' });
-    if (f.type !== 'change' && f.changes) ctx.addIssue({ code: 'custom', path: ['changes'], message: 'only a change filing has "changes"' });
-    if (f.type === 'deregister' && !f.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a deregister filing needs "target": "subject" or "website"' });
-    if (f.type !== 'deregister' && f.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'only a deregister filing has "target"' });
-    if (f.status === 'verifying' && !f.cycle) ctx.addIssue({ code: 'custom', path: ['cycle'], message: 'required when status is verifying' });
-    if (f.returnReason && f.status !== 'returned') ctx.addIssue({ code: 'custom', path: ['returnReason'], message: 'only a returned filing has a returnReason' });
-    const needsWebsite = f.type === 'new_website' || f.type === 'access' || (f.type === 'deregister' && f.target === 'website') || (f.type === 'change' && f.changes?.includes('website'));
-    if (needsWebsite && f.websites.length === 0) ctx.addIssue({ code: 'custom', path: ['websites'], message: `a ${f.type} filing needs at least one website` });
+    for (const [field, message] of crossFieldProblems(f)) ctx.addIssue({ code: 'custom', path: [field], message });
   });
+
+/** The fields the cross-field rules read. */
+type CrossFields = { type: FilingType; status: FilingStatus; changes?: readonly string[]; target?: string; cycle?: unknown; returnReason?: string; websites?: readonly unknown[] };
+
+/** The rules between fields of a record whose fields are each valid: [field, message] per broken rule (the schema's and the fast path's one source). */
+export function crossFieldProblems(f: CrossFields): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (f.type === 'change' && !f.changes) problems.push(['changes', 'a change filing needs "changes": ["subject"], ["website"] or both']);
+  if (f.type !== 'change' && f.changes) problems.push(['changes', 'only a change filing has "changes"']);
+  if (f.type === 'deregister' && !f.target) problems.push(['target', 'a deregister filing needs "target": "subject" or "website"']);
+  if (f.type !== 'deregister' && f.target) problems.push(['target', 'only a deregister filing has "target"']);
+  if (f.status === 'verifying' && !f.cycle) problems.push(['cycle', 'required when status is verifying']);
+  if (f.returnReason && f.status !== 'returned') problems.push(['returnReason', 'only a returned filing has a returnReason']);
+  const needsWebsite = f.type === 'new_website' || f.type === 'access' || (f.type === 'deregister' && f.target === 'website') || (f.type === 'change' && f.changes?.includes('website'));
+  if (needsWebsite && (f.websites?.length ?? 0) === 0) problems.push(['websites', `a ${f.type} filing needs at least one website`]);
+  return problems;
+}
 
 /** A filing record after validation: every phone is 11 normalized digits. */
 export type Filing = z.output<typeof FilingSchema>;

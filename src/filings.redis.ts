@@ -212,7 +212,7 @@ export class RedisFilingSource extends FilingSource {
 
   /** Only the instance that imported the file indexes it; the others find the shared time index built. */
   override toIndexAtStart(): AsyncIterable<Filing> {
-    return this.importedHere ? this.scanAll() : (async function* () {})();
+    return this.importedHere ? this.scanOpen() : (async function* () {})();
   }
 
   /** Applies an event under the filing's lock on the shared store, reading the filing from Redis (never the cache). */

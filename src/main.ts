@@ -7,16 +7,32 @@ import { createLogger } from './log.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
-import { startSlack, type SlackDeps } from '../adapters/slack/slack.adapter.js';
-import { startSlackAlerts } from '../adapters/slack/slack.alerts.js';
+import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders } from './reminders/service.js';
 import { sharedReminderOptions } from './reminders/shared.reminders.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
-import { stopSignal, stopWithin } from './shutdown.js';
+import { stopSignal, stopWithin, type Stoppable } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
+import { openOutboxStore } from './outbox/outbox.open.js';
+import { sharedOutboxParts } from './outbox/redis.open.js';
+import { Outbox, telegramLimits } from './outbox/outbox.service.js';
+import { unreachableAlerter } from './outbox/unreachable.alert.js';
+import type { Logger } from './log.js';
+
+/** Stops intake (the adapters and reminders) first, then gives the outbox what is left of the grace to send what they stored. */
+function intakeThenOutbox(parts: RunningAdapter[], outbox: Outbox, logger: Logger): Stoppable {
+  return {
+    name: 'intake and outbox',
+    async stop(graceMs = 0) {
+      const started = performance.now();
+      await Promise.all(parts.map((p) => p.stop(graceMs).catch((error: unknown) => logger.error('stop failed', { part: p.name, error }))));
+      await outbox.stop(Math.max(0, graceMs - (performance.now() - started)));
+    },
+  };
+}
 
 async function main(): Promise<number> {
   loadDotEnv();
@@ -54,29 +70,48 @@ async function main(): Promise<number> {
     await runHeadless(core, logger);
     return 0;
   }
+  let outbox: Outbox;
+  try {
+    const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
+    const limits = telegramLimits(config.outbox.maxPerSecond);
+    // With a Redis store the outbox and the send budget are shared by every instance (issue 10).
+    const shared = sharedOutboxParts(core.store, limits);
+    outbox = new Outbox({ store: shared?.store ?? openOutboxStore(config.storeUrl, logger), limiter: shared?.limiter, metrics: core.metrics, logger, limits, tuning });
+  } catch (error) {
+    process.stderr.write(`cannot start: the outbox cannot be opened: ${(error as Error).message}\n`);
+    await core.close();
+    return 1;
+  }
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
-  const telegramDeps: TelegramDeps = { config, handle: (a) => core.runner.handle(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, logger, metrics: core.metrics, channels: core.channels };
+  const telegramDeps: TelegramDeps = { config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels };
   if (config.telegram) adapters.push(await startTelegram(telegramDeps, server));
   // Each part gets only what it uses, built before whatever uses it: the team's alert channel, then
   // the reminder service (which posts to it), then the Slack adapter (which nudges through the core's nudger).
   const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
-  const alerts = config.slack ? startSlackAlerts(slackDeps) : undefined;
+  // Bolt takes a third of the start-up's module loading (issue 12): load the Slack adapter only when it is configured.
+  const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
+  const alerts = slack?.startSlackAlerts(slackDeps, outbox);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
   const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, sharedReminderOptions(core.store));
-  if (config.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
-  mountHttpRoutes(server, { ...core, eventsSecret, components: () => [...adapters, reminders] });
+  if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
+  outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
+  // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
+  outbox.start();
+  mountHttpRoutes(server, { ...core, eventsSecret, outbox, components: () => [...adapters, reminders] });
   const port = await server.listen(config.port, config.host);
+  core.metrics.watchEventLoop();
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
   const signal = await stopSignal(logger);
   await stopWithin({
     logger,
     signal,
     graceMs: config.shutdownGraceMs,
-    services: [reminders, ...adapters],
+    services: [intakeThenOutbox([reminders, ...adapters], outbox, logger)],
     closers: [
       { name: 'slack alerts', close: async () => alerts?.stop() },
       { name: 'http', close: () => server.close() },
+      { name: 'outbox', close: () => outbox.close() },
       { name: 'store', close: () => core.close() },
     ],
   });

@@ -13,6 +13,7 @@ import { renderOutgoing } from './outgoing.render.js';
 import type { Nudger } from './reminders/nudge.sender.js';
 import { SESSION_VERSION, type Effect, type FlowDeps, type FlowName, type Route, type SessionState, type StepResult } from './turn.types.js';
 import type { StateStore } from './store/state-store.js';
+import { isStoreError, type StoreError } from './store/store.errors.js';
 
 const FLOWS: FlowName[] = ['onboarding', 'verify', 'resend', 'recovery', 'forget'];
 
@@ -38,12 +39,28 @@ function isCurrent(state: unknown): state is SessionState {
   return s.v === SESSION_VERSION && FLOWS.includes(s.flow as FlowName) && typeof s.step === 'string' && typeof s.data === 'object' && s.data !== null;
 }
 
+/**
+ * What a turn came to. A platform adapter marks its input handled for `done` and `failed` (a
+ * failure that would repeat on a retry), and leaves it to be delivered again for `retry`.
+ */
+export type TurnOutcome =
+  | { status: 'done'; messages: OutgoingMessage[] }
+  /** A bug or data the code cannot handle: the person gets an apology, and the input is not retried. */
+  | { status: 'failed'; messages: OutgoingMessage[] }
+  /** The store could not read or write: nothing counts as handled; the person is asked to try again in a minute. */
+  | { status: 'retry'; messages: OutgoingMessage[]; error: StoreError };
+
 /** Runs turns: locks the conversation, routes to the flow, applies its effects, saves its state, renders its replies. */
 export class TurnRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
-  /** Handles one activity from a platform that can do `can`; never throws: an error becomes a short apology and a redacted log line. */
+  /** Handles one activity and returns only its messages (the console, tests); see `run` for what a platform must tell apart. */
   async handle(activity: Activity, can: Capabilities): Promise<OutgoingMessage[]> {
+    return (await this.run(activity, can)).messages;
+  }
+
+  /** Runs one turn for a platform that can do `can`; never throws: a failure becomes a short message to the person and a redacted log line. */
+  async run(activity: Activity, can: Capabilities): Promise<TurnOutcome> {
     const started = performance.now();
     let locale: Locale = activity.locale ?? this.deps.defaultLocale;
     try {
@@ -53,11 +70,13 @@ export class TurnRunner {
         return result.messages;
       });
       this.deps.metrics?.turns.inc({ channel: activity.channel, outcome: 'ok' });
-      return out;
+      return { status: 'done', messages: out };
     } catch (error) {
-      this.deps.metrics?.turns.inc({ channel: activity.channel, outcome: 'error' });
-      this.deps.logger.error('turn failed', { channel: activity.channel, input: activity.input.type, error });
-      return [{ text: t(locale, 'error.sorry'), buttons: [] }];
+      const store = isStoreError(error);
+      this.deps.metrics?.turns.inc({ channel: activity.channel, outcome: store ? 'store_error' : 'error' });
+      this.deps.logger.error(store ? 'turn failed: store unavailable' : 'turn failed', { channel: activity.channel, input: activity.input.type, error });
+      if (isStoreError(error)) return { status: 'retry', messages: [{ text: t(locale, 'error.tryAgain'), buttons: [] }], error };
+      return { status: 'failed', messages: [{ text: t(locale, 'error.sorry'), buttons: [] }] };
     } finally {
       this.deps.metrics?.turnSeconds.observe({ channel: activity.channel }, (performance.now() - started) / 1000);
     }

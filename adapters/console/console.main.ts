@@ -101,7 +101,10 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   });
   // Loaded filings are sealed (no phone in clear); the shipped demo file is read again for its example phone.
   const demo = config.filingsFile === DEMO_FILINGS_FILE;
-  write(greeting(config.defaultLocale, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : [...core.filings.all()], demo)));
+  // Shared filings (Redis) are read in batches, and a sample is enough for the suggestions.
+  const loaded: Filing[] = core.filings.shared ? [] : [...core.filings.all()];
+  if (!demo && core.filings.shared) for await (const f of core.filings.scanAll()) if (loaded.push(f) >= 1000) break;
+  write(greeting(config.defaultLocale, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : loaded, demo)));
   // What is due at start (a stage, an at-risk filing) shows at once, as the service's catch-up tick would send it.
   await tick();
   try {

@@ -8,7 +8,6 @@ import { slackClientOptions } from './slack.alerts.js';
 import { SlackAccess } from './slack.access.js';
 import { renderLine, type SlackMessage } from './slack.blocks.js';
 import { toBoltLogger } from './slack.logger.js';
-import type { Pause } from './slack.outbox.js';
 import { SharedServerReceiver } from './slack.receiver.js';
 import { renderDeniedHome, renderHome, type RenderContext } from './slack.render.js';
 import { teamDeps, type SlackDeps } from './slack.team.js';
@@ -19,8 +18,6 @@ export type { SlackDeps } from './slack.team.js';
 
 /** Options tests use; production takes the defaults. */
 export interface SlackOptions {
-  /** The pause between two alert posts to one channel (default: 1 s on a timer); read by startSlackAlerts. */
-  pause?: Pause;
   /** Filings per page of `/beian pending` (default 10). */
   pageSize?: number;
 }

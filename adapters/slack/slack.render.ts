@@ -1,6 +1,7 @@
 /** Block Kit rendering of the team view: summaries, lists, the recovery tree, App Home and alerts. Text from filings is escaped. */
 import type { types } from '@slack/bolt';
 import type { Locale, Msg } from '../../src/activity.js';
+import type { AlertKind, UnreachableDetail } from '../../src/adapter.js';
 import { FILING_STATUSES, type Filing } from '../../src/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
 import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
@@ -224,8 +225,8 @@ export function renderDeniedHome(ctx: RenderContext): types.HomeView {
   return { type: 'home', blocks: [header(text(ctx, 'home.title')), ...sections([text(ctx, 'home.denied')])] };
 }
 
-/** An alert for the team's channel: at risk, window closed, or returned with the whole recovery path. */
-export function renderAlert(ctx: RenderContext, kind: 'at_risk' | 'window_closed' | 'returned', filing: Filing, s: FilingSummary, path: RecoveryPath): SlackMessage {
+/** An alert for the team's channel: at risk, window closed, returned with the whole recovery path, or a person who cannot be reached. */
+export function renderAlert(ctx: RenderContext, kind: AlertKind, filing: Filing, s: FilingSummary, path: RecoveryPath, detail?: UnreachableDetail): SlackMessage {
   const pendingLines = s.verifiers.filter((v) => v.state === 'pending').map((v) => verifierLine(ctx, v));
   const c = s.cycle;
   let lines: string[];
@@ -233,6 +234,9 @@ export function renderAlert(ctx: RenderContext, kind: 'at_risk' | 'window_closed
   if (kind === 'at_risk') {
     lines = [text(ctx, 'alert.atRisk', { id: s.id, left: c ? msg(ctx, c.left) : '', deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
     if (offeredActions(filing, s).nudge) buttons.push(button(text(ctx, 'btn.nudge'), ACTION.nudge, filing.id, 'primary'));
+  } else if (kind === 'unreachable') {
+    const d = detail ?? { person: '?', platform: '?', minutes: 0, reason: '?' };
+    lines = [text(ctx, 'alert.unreachable', { id: s.id, person: escapeMrkdwn(d.person), platform: escapeMrkdwn(d.platform), minutes: d.minutes, reason: escapeMrkdwn(d.reason) })];
   } else if (kind === 'window_closed') {
     lines = [text(ctx, 'alert.windowClosed', { id: s.id, deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
   } else {

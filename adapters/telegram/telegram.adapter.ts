@@ -8,59 +8,60 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
-import type { Activity, Locale, OutgoingMessage } from '../../src/activity.js';
+import type { Activity, Locale } from '../../src/activity.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import type { Channel, Channels } from '../../src/channel.js';
 import type { Config } from '../../src/config.js';
 import { t } from '../../src/i18n/catalog.js';
 import type { Logger } from '../../src/log.js';
 import type { Metrics } from '../../src/metrics.js';
+import type { Outbox } from '../../src/outbox/outbox.service.js';
 import type { People } from '../../src/people.js';
+import type { TurnOutcome } from '../../src/runner.js';
 import type { HttpServer } from '../../src/server.js';
 import type { StateStore } from '../../src/store/state-store.js';
-import { optionalCaller, telegramChannel, TelegramSender } from './telegram.channel.js';
-import { Outbox, apiErrorOf, type OutboxLimits, type OutboxTimers } from './telegram.outbox.js';
+import { optionalCaller, telegramChannel } from './telegram.channel.js';
 import { ALLOWED_UPDATES, startPolling, type Polling } from './telegram.polling.js';
-import { updateHandler } from './telegram.turns.js';
+import { setBotProfile } from './telegram.profile.js';
+import { apiErrorOf, TelegramSender } from './telegram.sender.js';
+import { updateHandler, type UpdateOutcome } from './telegram.turns.js';
 import { mountWebhook } from './telegram.webhook.js';
 
 /** What the Telegram adapter uses, and nothing more. */
 export interface TelegramDeps {
   config: Pick<Config, 'telegram' | 'defaultLocale'>;
   /** Runs one turn: the turn runner, whose per-conversation lock keeps a chat's turns in order. */
-  handle(activity: Activity): Promise<OutgoingMessage[]>;
+  turn(activity: Activity): Promise<TurnOutcome>;
   /** Whether a person turned reminders off (proactive sends skip them). */
   people: Pick<People, 'user'>;
-  /** Handles each update_id once. */
-  store: Pick<StateStore, 'setIfAbsent'>;
+  /** Remembers each handled update_id. */
+  store: Pick<StateStore, 'get' | 'set'>;
+  /** The durable outbox: every reply is stored there before the update counts as handled. */
+  outbox: Pick<Outbox, 'enqueue' | 'register'>;
   logger: Logger;
   metrics: Metrics;
   /** Where the 'telegram' Channel is registered for reminders and nudges. */
   channels: Pick<Channels, 'add'>;
+  /** Epoch ms, for the replies' order in the outbox (the system clock by default). */
+  now?(): number;
 }
 
 /** Knobs for tests and operators; the defaults suit the real Bot API. */
 export interface TelegramOptions {
-  /** Outbox pacing and retry numbers. */
-  outbox?: Partial<OutboxLimits>;
-  outboxTimers?: OutboxTimers;
   /** Long-poll timeout asked of getUpdates, in seconds. */
   pollTimeoutSec?: number;
   /** A getUpdates that comes back empty sooner than this waits out the rest (a server that ignores `timeout` would spin). */
   pollIdleMs?: number;
   /** Largest webhook body accepted. */
   webhookBodyLimit?: number;
-  /** Updates being handled at once before polling waits for some to finish. */
-  maxInFlight?: number;
 }
 
-/** The running adapter, with its Channel and outbox exposed for tests and health. */
+/** The running adapter, with its Channel exposed for tests. */
 export interface TelegramAdapter extends RunningAdapter {
   channel: Channel;
-  outbox: Outbox;
   mode: 'polling' | 'webhook';
-  /** Feeds one update as if Telegram had delivered it (de-duplicated, ordered per chat); resolves when its turn is done. */
-  dispatch(update: Update): Promise<void>;
+  /** Feeds one update as if Telegram had delivered it (de-duplicated, ordered per chat); resolves when its replies are stored. */
+  dispatch(update: Update): Promise<UpdateOutcome>;
 }
 
 const MENU_COMMANDS = ['start', 'lookup', 'help', 'lang', 'stop', 'forget'] as const;
@@ -89,22 +90,23 @@ export async function startTelegram(deps: TelegramDeps, server: HttpServer, opts
   if (cfg.webhookUrl && !cfg.webhookSecret) throw new Error('TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL');
   const log = deps.logger.child({ adapter: 'telegram' });
   const bot = await connect(cfg.token, cfg.apiRoot);
-  const outbox = new Outbox({ logger: log, metrics: deps.metrics, channel: 'telegram', limits: opts.outbox, timers: opts.outboxTimers });
-  const sender = new TelegramSender(bot.telegram, outbox, log);
+  const now = deps.now ?? Date.now;
+  deps.outbox.register('telegram', new TelegramSender(bot.telegram, log));
   const optional = optionalCaller(log);
-  const handleUpdate = updateHandler(bot, bot.botInfo!.id, { handle: deps.handle, store: deps.store, log, sender, optional });
-  const channel = telegramChannel(sender, { people: deps.people, metrics: deps.metrics, log });
+  const handleUpdate = updateHandler({ turn: deps.turn, store: deps.store, outbox: deps.outbox, telegram: bot.telegram, botId: bot.botInfo!.id, log, optional, now });
+  const channel = telegramChannel({ outbox: deps.outbox, people: deps.people, metrics: deps.metrics, log, now });
   deps.channels.add(channel);
 
   await Promise.all([
     optional('setMyCommands', () => bot.telegram.setMyCommands(COMMAND_MENU[deps.config.defaultLocale])),
     optional('setMyCommands', () => bot.telegram.setMyCommands(COMMAND_MENU.zh, { language_code: 'zh' })),
     optional('setMyCommands', () => bot.telegram.setMyCommands(COMMAND_MENU.en, { language_code: 'en' })),
+    setBotProfile(bot.telegram, log, deps.config.defaultLocale),
   ]);
 
   let stopped = false;
-  const inFlight = new Set<Promise<void>>();
-  const dispatch = (update: Update): Promise<void> => {
+  const inFlight = new Set<Promise<UpdateOutcome>>();
+  const dispatch = (update: Update): Promise<UpdateOutcome> => {
     const p = handleUpdate(update);
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
@@ -119,7 +121,7 @@ export async function startTelegram(deps: TelegramDeps, server: HttpServer, opts
     log.info('telegram webhook set', { path });
   } else {
     await bot.telegram.deleteWebhook({ drop_pending_updates: false });
-    polling = startPolling(bot, { log, timeoutSec: opts.pollTimeoutSec ?? 25, idleMs: opts.pollIdleMs ?? 1000, maxInFlight: opts.maxInFlight ?? 200, inFlight, dispatch });
+    polling = startPolling(bot, { log, timeoutSec: opts.pollTimeoutSec ?? 25, idleMs: opts.pollIdleMs ?? 1000, dispatch });
   }
   const mode = polling ? 'polling' : 'webhook';
   log.info('telegram adapter started', { mode, bot: bot.botInfo!.username });
@@ -128,22 +130,18 @@ export async function startTelegram(deps: TelegramDeps, server: HttpServer, opts
     name: 'telegram',
     mode,
     channel,
-    outbox,
     dispatch,
     async health() {
       if (stopped) return { ok: false, detail: 'stopped' };
-      const detail = `${mode}; outbox ${outbox.depth} waiting, ${outbox.parked} parked`;
-      if (polling && polling.errors >= 3) return { ok: false, detail: `${detail}; getUpdates failing (${polling.errors} in a row)` };
-      return { ok: true, detail };
+      if (polling && polling.errors >= 3) return { ok: false, detail: `${mode}; getUpdates failing (${polling.errors} in a row)` };
+      return { ok: true, detail: mode };
     },
     async stop(graceMs = 10_000) {
       if (stopped) return;
       stopped = true;
-      const until = performance.now() + graceMs;
-      await polling?.stop();
-      await Promise.race([Promise.allSettled([...inFlight]), sleep(graceMs, undefined, { ref: false })]);
-      await outbox.drain(Math.max(0, until - performance.now()));
-      outbox.stop();
+      // Intake ends here; the turns in hand store their replies, and the outbox (stopped after this) sends them.
+      const grace = sleep(graceMs, undefined, { ref: false });
+      await Promise.race([Promise.all([polling?.stop(), Promise.allSettled([...inFlight])]), grace]);
       log.info('telegram adapter stopped');
     },
   };

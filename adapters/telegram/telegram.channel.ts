@@ -1,20 +1,13 @@
-/** Telegram's sending side: replies and proactive messages rendered and queued in the outbox, deletions, and optional Bot API calls. */
-import type { Telegram } from 'telegraf';
+/** The 'telegram' Channel (proactive sends stored in the durable outbox) and optional Bot API calls. */
+import { randomUUID } from 'node:crypto';
 import type { ConversationRef, OutgoingMessage } from '../../src/activity.js';
-import type { Channel } from '../../src/channel.js';
+import type { Channel, SendOptions } from '../../src/channel.js';
 import type { Logger } from '../../src/log.js';
 import type { Metrics } from '../../src/metrics.js';
+import type { Outbox } from '../../src/outbox/outbox.service.js';
 import type { People } from '../../src/people.js';
-import { apiErrorOf, PRIORITY_INTERACTIVE, PRIORITY_PROACTIVE_DEFAULT, type Outbox, type OutboxOutcome } from './telegram.outbox.js';
-import { isPrivateChatId, renderMessages, type TgSendArgs } from './telegram.translate.js';
-
-/** A proactive send that Telegram refused (blocked bot, unknown chat …). */
-export class TelegramDeliveryError extends Error {
-  constructor(readonly outcomes: OutboxOutcome[]) {
-    const failed = outcomes.filter((o): o is Extract<OutboxOutcome, { status: 'failed' }> => o.status === 'failed');
-    super(`telegram: ${failed.length} of ${outcomes.length} message(s) not delivered (${failed.map((f) => f.code ?? 'network').join(', ')})`);
-  }
-}
+import { apiErrorOf, toOutboxMessages } from './telegram.sender.js';
+import { isPrivateChatId } from './telegram.translate.js';
 
 /** Runs a Bot API call that may fail without harm (command menu, typing, callback answers): logged, never fatal. */
 export type OptionalCall = (method: string, call: () => Promise<unknown>) => Promise<void>;
@@ -33,42 +26,20 @@ export function optionalCaller(log: Logger): OptionalCall {
   };
 }
 
-/** How one batch of messages is sent. */
-export interface DeliverOptions {
-  priority: number;
-  /** Decided in translation: only private chats get the request_contact keyboard. */
-  privateChat: boolean;
-  removeKeyboard?: boolean;
+/** What the channel needs: the outbox, the people (for /stop), metrics, a log and the time. */
+export interface TelegramChannelDeps {
+  outbox: Pick<Outbox, 'enqueue'>;
+  people: Pick<People, 'user'>;
+  metrics: Metrics;
+  log: Logger;
+  now(): number;
 }
 
-/** Everything that goes to Telegram goes through here, and through the one outbox. */
-export class TelegramSender {
-  constructor(
-    private readonly telegram: Telegram,
-    readonly outbox: Outbox,
-    private readonly log: Logger,
-  ) {}
-
-  /** Renders messages and queues every part; resolves with each part's outcome. */
-  deliver(chatId: string, messages: OutgoingMessage[], o: DeliverOptions): Promise<OutboxOutcome[]> {
-    const { sends, dropped } = renderMessages(messages, o);
-    if (dropped > 0) this.log.error('telegram dropped buttons whose callback_data is over 64 bytes', { count: dropped });
-    return Promise.all(sends.map((s: TgSendArgs) => this.outbox.enqueue({ chatId, priority: o.priority, method: 'sendMessage', call: () => this.telegram.sendMessage(chatId, s.text, s.extra) })));
-  }
-
-  /** Queues the deletion of a message that looked like a code, ahead of the warning; a failure is logged and holds nothing back. */
-  deleteIncoming(chatId: string, messageId: number): void {
-    void this.outbox.enqueue({ chatId, priority: PRIORITY_INTERACTIVE, method: 'deleteMessage', paced: false, call: () => this.telegram.deleteMessage(chatId, messageId) }).then((outcome) => {
-      if (outcome.status === 'failed') this.log.warn('telegram could not delete a message that looked like a code', { chat: chatId, apiError: outcome.code, description: outcome.description });
-    });
-  }
-}
-
-/** The 'telegram' Channel: proactive sends, skipped for a person who turned reminders off, rejected when Telegram refuses. */
-export function telegramChannel(sender: TelegramSender, deps: { people: Pick<People, 'user'>; metrics: Metrics; log: Logger }): Channel {
+/** The 'telegram' Channel: proactive sends, skipped for a person who turned reminders off, stored before they are sent. */
+export function telegramChannel(deps: TelegramChannelDeps): Channel {
   return {
     id: 'telegram',
-    async send(ref: ConversationRef, messages: OutgoingMessage[], sendOpts?: { priority?: number }): Promise<void> {
+    async send(ref: ConversationRef, messages: OutgoingMessage[], opts: SendOptions = {}): Promise<void> {
       if (ref.channel !== 'telegram') throw new Error(`the telegram channel cannot send to ${ref.channel}`);
       const user = await deps.people.user('telegram', ref.userId);
       if (user?.stopped) {
@@ -76,9 +47,18 @@ export function telegramChannel(sender: TelegramSender, deps: { people: Pick<Peo
         deps.log.info('telegram proactive send skipped: reminders are off', { chat: ref.conversationId });
         return;
       }
-      const privateChat = isPrivateChatId(ref.conversationId);
-      const outcomes = await sender.deliver(ref.conversationId, messages, { priority: sendOpts?.priority ?? PRIORITY_PROACTIVE_DEFAULT, privateChat });
-      if (outcomes.some((o) => o.status === 'failed')) throw new TelegramDeliveryError(outcomes);
+      const now = deps.now();
+      const { records, dropped } = toOutboxMessages(messages, {
+        idPrefix: opts.id ? `tg:p:${opts.id}:${ref.conversationId}` : `tg:p:${randomUUID()}`,
+        chatId: ref.conversationId,
+        priority: 'proactive',
+        deadline: opts.priority ?? now + 7 * 86_400_000,
+        ...(opts.expiresInMs !== undefined ? { expiresAt: now + opts.expiresInMs } : {}),
+        ...(opts.about ? { meta: opts.about } : {}),
+        privateChat: isPrivateChatId(ref.conversationId),
+      });
+      if (dropped > 0) deps.log.error('telegram dropped buttons whose callback_data is over 64 bytes', { count: dropped });
+      await deps.outbox.enqueue(records);
     },
   };
 }

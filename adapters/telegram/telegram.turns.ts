@@ -1,67 +1,124 @@
 /**
- * One Telegram update in, one turn out: each update_id handled once, translated to an Activity,
- * run by the turn runner, and its replies queued. Order within a chat is kept by the runner's
- * per-conversation lock alone (see `updateHandler`).
+ * One Telegram update in, one turn out, its replies stored in the durable outbox, and only then
+ * the update marked handled. Order within a chat is kept by the runner's per-conversation lock
+ * alone: every update takes the same steps up to the turn, whose lock is first-come first-served.
  */
-import type { Telegraf } from 'telegraf';
+import type { Telegram } from 'telegraf';
 import type { Update } from 'telegraf/types';
-import type { Activity, OutgoingMessage } from '../../src/activity.js';
+import type { Activity } from '../../src/activity.js';
 import type { Logger } from '../../src/log.js';
+import type { Outbox } from '../../src/outbox/outbox.service.js';
+import { OutboxInputError, OutboxPrivacyError, type NewOutboxMessage } from '../../src/outbox/outbox.types.js';
+import type { TurnOutcome } from '../../src/runner.js';
 import type { StateStore } from '../../src/store/state-store.js';
-import type { OptionalCall, TelegramSender } from './telegram.channel.js';
-import { PRIORITY_INTERACTIVE } from './telegram.outbox.js';
+import type { OptionalCall } from './telegram.channel.js';
+import { toOutboxMessages } from './telegram.sender.js';
 import { toActivity } from './telegram.translate.js';
 
 const UPDATE_TTL_MS = 24 * 3_600_000;
 
+/**
+ * What became of one update. `retry`: its replies (or its turn's writes) could not be stored, so it
+ * is not marked handled; polling does not confirm its offset and a webhook answers 5xx, so Telegram
+ * delivers it again.
+ */
+export type UpdateOutcome = { status: 'handled' | 'ignored' | 'duplicate' | 'failed' } | { status: 'retry'; reason: string };
+
 /** What handling an update needs. */
 export interface TurnDeps {
   /** Runs one turn; calls for one conversation run one at a time, in the order they were made. */
-  handle(activity: Activity): Promise<OutgoingMessage[]>;
-  store: Pick<StateStore, 'setIfAbsent'>;
+  turn(activity: Activity): Promise<TurnOutcome>;
+  /** Where each handled update_id is remembered. */
+  store: Pick<StateStore, 'get' | 'set'>;
+  outbox: Pick<Outbox, 'enqueue'>;
+  telegram: Pick<Telegram, 'answerCbQuery' | 'sendChatAction'>;
+  botId: number;
   log: Logger;
-  sender: TelegramSender;
   optional: OptionalCall;
+  /** Epoch ms (a reply's deadline is its arrival, so replies keep their order). */
+  now(): number;
 }
 
-/** Translates an update, runs its turn and queues the replies (the deletion of a code-like message first). */
-async function runTurn(update: Update, telegram: Telegraf['telegram'], deps: TurnDeps): Promise<void> {
-  const { log, sender, optional } = deps;
+/** A turn's result ready to store: its outbox records, and what the update comes to once they are stored. */
+type Prepared = { records: NewOutboxMessage[]; outcome: UpdateOutcome };
+
+/** Translates an update and runs its turn (the deletion of a code-like message goes first among its records). */
+async function runTurn(update: Update, deps: TurnDeps): Promise<Prepared> {
+  const { log, optional, telegram } = deps;
   if ('callback_query' in update) void optional('answerCallbackQuery', () => telegram.answerCbQuery(update.callback_query.id));
   const activity = toActivity(update);
   if (!activity) {
     log.debug('telegram update ignored', { updateId: update.update_id, kind: Object.keys(update).filter((k) => k !== 'update_id')[0] });
-    return;
+    return { records: [], outcome: { status: 'ignored' } };
   }
   const chatId = activity.conversationId;
   if (activity.input.type === 'text') void optional('sendChatAction', () => telegram.sendChatAction(chatId, 'typing'));
-  const messages = await deps.handle(activity);
-  // Queued ahead of the warning in the same chat; a failed deletion never holds the warning back.
-  if (messages.some((m) => m.deleteIncoming) && activity.messageId) sender.deleteIncoming(chatId, Number(activity.messageId));
-  void sender.deliver(chatId, messages, { priority: PRIORITY_INTERACTIVE, privateChat: !activity.shared, removeKeyboard: activity.input.type === 'contact' });
+  const turn = await deps.turn(activity);
+  const deleteMessageId = turn.messages.some((m) => m.deleteIncoming) && activity.messageId ? Number(activity.messageId) : undefined;
+  const { records, dropped } = toOutboxMessages(turn.messages, {
+    // Ids from the update_id: a replay stores nothing new. The try-again note has its own, so it goes out once however often the store fails.
+    idPrefix: `tg:${deps.botId}:u${update.update_id}${turn.status === 'retry' ? ':retry' : ''}`,
+    chatId,
+    priority: 'interactive',
+    deadline: deps.now(),
+    privateChat: !activity.shared,
+    removeKeyboard: activity.input.type === 'contact',
+    deleteMessageId,
+  });
+  if (dropped > 0) log.error('telegram dropped buttons whose callback_data is over 64 bytes', { count: dropped });
+  if (turn.status === 'retry') return { records, outcome: { status: 'retry', reason: 'the turn could not save' } };
+  return { records, outcome: { status: turn.status === 'failed' ? 'failed' : 'handled' } };
+}
+
+/** Runs the turn and stores its replies; a thrown turn (a bug) counts as handled, a failed store as `retry`. */
+async function handleOnce(update: Update, deps: TurnDeps): Promise<UpdateOutcome> {
+  let prepared: Prepared;
+  try {
+    prepared = await runTurn(update, deps);
+  } catch (error) {
+    // A bug: retrying would fail the same way, so the update counts as handled.
+    deps.log.error('telegram handler failed', { updateId: update.update_id, error });
+    return { status: 'failed' };
+  }
+  try {
+    await deps.outbox.enqueue(prepared.records);
+  } catch (error) {
+    if (!(error instanceof OutboxPrivacyError || error instanceof OutboxInputError)) throw error;
+    deps.log.error('telegram handler failed: the outbox refused a reply', { updateId: update.update_id, error });
+    return { status: 'failed' };
+  }
+  return prepared.outcome;
 }
 
 /**
- * Installs the turn on the bot and returns the dispatcher. There is no per-chat queue here: every
- * update takes the same steps up to `handle`, whose per-conversation lock is first-come first-served,
- * so a chat's turns start in dispatch order and each turn's replies are queued before the next turn
- * (which reads the store first) can finish.
+ * Returns the update handler. Delivery is at least once (a webhook retry, a poll after a crash), so
+ * each update_id is handled once: its marker is written only after its replies are stored, and a
+ * replay before that stores the same outbox ids again, which is a no-op.
  */
-export function updateHandler(bot: Telegraf, botId: number, deps: TurnDeps): (update: Update) => Promise<void> {
-  bot.catch((error, ctx) => {
-    deps.log.error('telegram handler failed', { updateId: ctx.update.update_id, error });
-  });
-  bot.use((ctx) => runTurn(ctx.update, ctx.telegram, deps));
+export function updateHandler(deps: TurnDeps): (update: Update) => Promise<UpdateOutcome> {
+  const handling = new Set<number>();
   return async (update) => {
+    const id = update.update_id;
+    const marker = `tg:update:${deps.botId}:${id}`;
+    if (handling.has(id)) {
+      deps.log.info('telegram duplicate update ignored', { updateId: id });
+      return { status: 'duplicate' };
+    }
+    handling.add(id);
     try {
-      // Delivery is at least once (a webhook retry, a poll after a crash): handle each update_id once.
-      if (!(await deps.store.setIfAbsent(`tg:update:${botId}:${update.update_id}`, 1, UPDATE_TTL_MS))) {
-        deps.log.info('telegram duplicate update ignored', { updateId: update.update_id });
-        return;
+      if ((await deps.store.get(marker)) !== undefined) {
+        deps.log.info('telegram duplicate update ignored', { updateId: id });
+        return { status: 'duplicate' };
       }
-      await bot.handleUpdate(update);
+      const outcome = await handleOnce(update, deps);
+      if (outcome.status === 'retry') deps.log.warn('telegram update not handled; it will be delivered again', { updateId: id, reason: outcome.reason });
+      else await deps.store.set(marker, 1, UPDATE_TTL_MS);
+      return outcome;
     } catch (error) {
-      deps.log.error('telegram update failed', { updateId: update.update_id, error });
+      deps.log.error('telegram update not stored; it will be delivered again', { updateId: id, error });
+      return { status: 'retry', reason: 'the store failed' };
+    } finally {
+      handling.delete(id);
     }
   };
 }

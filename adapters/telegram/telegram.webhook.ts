@@ -5,6 +5,7 @@ import type { Update } from 'telegraf/types';
 import { z } from 'zod';
 import type { Logger } from '../../src/log.js';
 import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../../src/server.js';
+import type { UpdateOutcome } from './telegram.turns.js';
 
 const UpdateSchema = z.looseObject({ update_id: z.number().int().nonnegative() });
 
@@ -24,8 +25,8 @@ export interface WebhookOptions {
   limit: number;
   log: Logger;
   isStopped(): boolean;
-  /** Handles one update; resolves when its turn is done. */
-  dispatch(update: Update): Promise<void>;
+  /** Handles one update; resolves when its replies are stored (or could not be). */
+  dispatch(update: Update): Promise<UpdateOutcome>;
 }
 
 /** Reads a request's body as JSON, answering 413 or 400 itself when it cannot; `undefined` then. */
@@ -46,7 +47,7 @@ async function readJson(req: IncomingMessage, res: ServerResponse, limit: number
   }
 }
 
-/** Mounts POST `path`: answers once the update's turn is done, so Telegram retries what failed to arrive. */
+/** Mounts POST `path`: answers 200 once the update's replies are stored, 503 when they could not be, so Telegram delivers it again. */
 export function mountWebhook(server: HttpServer, o: WebhookOptions): void {
   server.route('POST', o.path, async (req: IncomingMessage, res: ServerResponse) => {
     // The secret is checked before anything is read, so a forged request never reaches a handler.
@@ -69,7 +70,8 @@ export function mountWebhook(server: HttpServer, o: WebhookOptions): void {
       sendJson(res, 400, { ok: false, error: 'update_id: must be a non-negative integer' });
       return;
     }
-    await o.dispatch(parsed.data as unknown as Update);
-    sendJson(res, 200, { ok: true });
+    const outcome = await o.dispatch(parsed.data as unknown as Update);
+    if (outcome.status === 'retry') sendJson(res, 503, { ok: false, error: 'not stored; deliver again' });
+    else sendJson(res, 200, { ok: true });
   });
 }

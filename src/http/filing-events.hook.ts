@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { BodyTooLargeError, readBody, sendJson } from '../server.js';
 import type { StateStore } from '../store/state-store.js';
+import { isStoreError } from '../store/store.errors.js';
 
 /** CONTRACT §2: a timestamp more than this far from now is refused. */
 export const SIGNATURE_WINDOW_S = 300;
@@ -37,8 +38,11 @@ export function checkSignature(secret: string, timestamp: string | undefined, si
   return { ok: true };
 }
 
+/** How long the sender is asked to wait before resending an event the store could not save, in seconds. */
+export const STORE_RETRY_AFTER_S = 5;
+
 /** What the hook answered (the handler's result, for tests and callers that wrap it). */
-export type HookOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'invalid' | 'unknown_filing' | 'too_large';
+export type HookOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'invalid' | 'unknown_filing' | 'too_large' | 'unavailable';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -101,9 +105,11 @@ export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
     const event = parsed.data;
 
     // One eventId at a time: the apply and the marker go together, and the marker is written only
-    // after a successful apply, so a failed apply can be retried by the sender. If the process died
-    // between the two, a retry would apply again; every event but filing.reported is idempotent.
-    return store.withLock(`evt:${event.eventId}`, async () => {
+    // after a successful apply, so a failed apply can be retried by the sender. If the marker could
+    // not be written (or the process died) after the apply, the resend applies the same event again,
+    // which changes nothing more: every event sets values, and filing.reported with the same `at` is
+    // not a new cycle (FilingSource.apply).
+    const work = store.withLock(`evt:${event.eventId}`, async () => {
       if ((await store.get(`evt:${event.eventId}`)) !== undefined) {
         metrics.events.inc({ type: event.type, outcome: 'duplicate' });
         sendJson(res, 200, { ok: true, duplicate: true });
@@ -125,5 +131,18 @@ export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
       sendJson(res, 200, { ok: true, duplicate: false });
       return 'accepted';
     });
+    try {
+      return await work;
+    } catch (error) {
+      if (!isStoreError(error)) throw error;
+      // Not saved (the change, or its event id): the sender must send it again; an apply is never half-saved.
+      logger.error('filing event not saved; asked the sender to retry', { eventId: event.eventId, type: event.type, error });
+      metrics.events.inc({ type: event.type, outcome: 'unavailable' });
+      if (!res.headersSent) {
+        res.setHeader('retry-after', String(STORE_RETRY_AFTER_S));
+        sendJson(res, 503, { ok: false, error: 'store unavailable; retry later' });
+      }
+      return 'unavailable';
+    }
   };
 }

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunningAdapter } from '../adapter.js';
 import type { Metrics } from '../metrics.js';
+import type { OutboxHealth } from '../outbox/outbox.service.js';
 import type { CalendarStatus } from '../rules/workday.rules.js';
 import { sendJson } from '../server.js';
 import type { StateStore } from '../store/state-store.js';
@@ -20,6 +21,13 @@ export interface HealthReport {
   adapters: Record<string, ComponentHealth>;
   /** How far the official holiday table reaches, and whether re-report dates are estimated now (R6). */
   calendar: Pick<CalendarStatus, 'officialThrough' | 'estimating'>;
+  /** The durable outbox: messages waiting, the oldest one's age, and those parked by a long retry_after. */
+  outbox?: OutboxHealth;
+}
+
+/** What /healthz reads of the outbox. */
+export interface OutboxProbe {
+  health(): Promise<OutboxHealth>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -36,30 +44,34 @@ async function probe(check: () => Promise<ComponentHealth>): Promise<ComponentHe
   }
 }
 
-/** Checks the store and every adapter; `ok` only when all are (estimating dates is not a failure). */
-export async function checkHealth(store: StateStore, adapters: RunningAdapter[], calendar: CalendarStatus): Promise<HealthReport> {
-  const [storeHealth, ...states] = await Promise.all([
+/** Checks the store, every adapter and the outbox; `ok` only when all are (estimating dates is not a failure). */
+export async function checkHealth(store: StateStore, adapters: RunningAdapter[], calendar: CalendarStatus, outbox?: OutboxProbe): Promise<HealthReport> {
+  const [storeHealth, outboxHealth, ...states] = await Promise.all([
     probe(async () => {
       await store.ping();
       // A networked store also says where it is and that it is connected (issue 10 item 1).
       return store.describe ? { ok: true, detail: store.describe() } : { ok: true };
     }),
+    outbox ? probe(() => outbox.health()) : undefined,
     ...adapters.map((a) => probe(() => a.health())),
   ]);
   const byName = Object.fromEntries(adapters.map((a, i) => [a.name, states[i]!]));
   const { officialThrough, estimating } = calendar;
-  return { ok: storeHealth!.ok && states.every((s) => s.ok), store: storeHealth!, adapters: byName, calendar: { officialThrough, estimating } };
+  const report: HealthReport = { ok: storeHealth!.ok && (outboxHealth?.ok ?? true) && states.every((s) => s.ok), store: storeHealth!, adapters: byName, calendar: { officialThrough, estimating } };
+  if (outboxHealth) report.outbox = { depth: 0, oldestAgeS: 0, parked: 0, ...outboxHealth };
+  return report;
 }
 
 /**
- * GET /healthz: 200 while the store answers, 503 when it does not (nothing works without it). An
+ * GET /healthz: 200 while the store and the outbox answer, 503 when either does not (nothing works without them). An
  * adapter that is down shows in the body with `ok: false` but does not fail the probe, so a load
  * balancer keeps the instance that still serves the other platform and the filing events.
  */
-export function healthHandler(store: StateStore, adapters: () => RunningAdapter[], calendar: () => CalendarStatus) {
+export function healthHandler(store: StateStore, adapters: () => RunningAdapter[], calendar: () => CalendarStatus, outbox?: OutboxProbe) {
   return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const report = await checkHealth(store, adapters(), calendar());
-    sendJson(res, report.store.ok ? 200 : 503, report);
+    const report = await checkHealth(store, adapters(), calendar(), outbox);
+    // The outbox holds every reply: when it cannot be read or written, nothing taken in is safe either.
+    sendJson(res, report.store.ok && (report.outbox?.ok ?? true) ? 200 : 503, report);
   };
 }
 

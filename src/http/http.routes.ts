@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { calendarStatus, type WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
 import { filingEventsHandler, type FilingEventsDeps } from './filing-events.hook.js';
-import { healthHandler, metricsHandler } from './health.routes.js';
+import { healthHandler, metricsHandler, type OutboxProbe } from './health.routes.js';
 
 /** What the routes need: the store and metrics, the filing-event hook's parts, and the components /healthz reports. */
 export interface HttpRoutesDeps extends FilingEventsDeps {
@@ -21,13 +21,15 @@ export interface HttpRoutesDeps extends FilingEventsDeps {
   config?: { metricsToken?: string };
   /** EVENTS_SECRET: without it the filing-event hook is not mounted. */
   eventsSecret?: string;
+  /** The durable outbox, whose depth, oldest age and parked messages /healthz reports. */
+  outbox?: OutboxProbe;
   /** The running adapters and services, read at each /healthz request (some start after the routes are mounted). */
   components: () => RunningAdapter[];
 }
 
 /** Mounts /healthz, /metrics and, when a secret is set, POST /hooks/filing-events. */
 export function mountHttpRoutes(server: HttpServer, deps: HttpRoutesDeps): void {
-  server.route('GET', '/healthz', healthHandler(deps.store, deps.components, () => calendarStatus(deps.calendar, deps.clock.now())));
+  server.route('GET', '/healthz', healthHandler(deps.store, deps.components, () => calendarStatus(deps.calendar, deps.clock.now()), deps.outbox));
   server.route('GET', '/metrics', metricsHandler(deps.metrics, deps.config?.metricsToken));
   if (deps.eventsSecret) {
     const handle = filingEventsHandler(deps, deps.eventsSecret);

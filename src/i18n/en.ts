@@ -199,6 +199,7 @@ export const en = {
   'error.sorry': 'Sorry, something went wrong on my side. Nothing was changed; please try again.',
   'error.expired': 'This button has expired. Here is a fresh menu.',
   'error.restarted': 'I was updated and could not continue our last conversation, so I started it again.',
+  'error.tryAgain': 'Sorry, I cannot save anything just now. Please try again in a minute.',
   'error.busy': 'One moment: I am still working on your previous message.',
 
   'remind.notice': 'The MIIT has sent the verification SMS for filing {id} to {phone}. Verify before {deadline} (China time), {left}.',
@@ -268,6 +269,7 @@ export const en = {
   'slack.home.denied': 'You are not authorized to use this app. Ask an admin to add you to the allow-list.',
   'slack.alert.atRisk': ':warning: *{id}* is at risk: {left} to the deadline ({deadline}, Asia/Shanghai), {pending} pending:',
   'slack.alert.windowClosed': ':no_entry: *{id}*: the verification window closed at {deadline} (Asia/Shanghai) with {pending} pending. The bureau will return the filing.',
+  'slack.alert.unreachable': ':telephone_receiver: *{id}*: {person} cannot be reached on {platform} for {minutes} min ({reason}) while the verification window is open. Please phone them.',
   'slack.alert.returned': ':leftwards_arrow_with_hook: *{id}* ({type}) was returned: {reason}.',
   'slack.error': 'Sorry, something went wrong on our side. Nothing was changed; please try again.',
 } as const;

@@ -201,6 +201,7 @@ export const zh: Record<MessageKey, string> = {
   'error.sorry': '抱歉，我这边出了点问题。没有任何改动，请再试一次。',
   'error.expired': '此按钮已过期。这是新的菜单。',
   'error.restarted': '我已更新，无法继续上次的对话，已为您重新开始。',
+  'error.tryAgain': '抱歉，我现在暂时无法保存。请一分钟后再试。',
   'error.busy': '请稍等，我还在处理您上一条消息。',
 
   'remind.notice': '工信部已向 {phone} 发送备案 {id} 的核验短信。请在 {deadline}（北京时间）前完成核验，{left}。',
@@ -270,6 +271,7 @@ export const zh: Record<MessageKey, string> = {
   'slack.home.denied': '您没有使用此应用的权限。请联系管理员将您加入允许名单。',
   'slack.alert.atRisk': ':warning: *{id}* 有风险：距截止（{deadline}，北京时间）{left}，{pending} 人待核验：',
   'slack.alert.windowClosed': ':no_entry: *{id}*：核验窗口已于 {deadline}（北京时间）关闭，仍有 {pending} 人未核验。管局将退回该备案。',
+  'slack.alert.unreachable': ':telephone_receiver: *{id}*：核验窗口仍开放，但 {person} 在 {platform} 上已 {minutes} 分钟无法送达（{reason}）。请电话联系。',
   'slack.alert.returned': ':leftwards_arrow_with_hook: *{id}*（{type}）已被退回：{reason}。',
   'slack.error': '抱歉，我们这边出了点问题。没有任何改动，请再试一次。',
 };

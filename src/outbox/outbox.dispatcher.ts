@@ -11,32 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../log.js';
 import type { OutboxStats, OutboxStore } from './outbox.store.js';
-import { realTimers, type NewOutboxMessage, type OutboxChannel, type OutboxMessage, type OutboxMeta, type OutboxTimers, type Sender, type SendResult } from './outbox.types.js';
+import { realTimers, type NewOutboxMessage, type OutboxChannel, type OutboxMessage, type OutboxTimers, type Sender, type SendResult } from './outbox.types.js';
 import { SlidingWindowLimiter, type RateLimiter } from './rate.limiter.js';
+import { ChatHolds } from './chat.order.js';
+import type { DropReason, OutboxHooks } from './outbox.hooks.js';
 
-/** Why a message was given up. */
-export type DropReason = 'expired' | 'failed' | 'no-sender';
+const chatKey = (m: OutboxMessage) => `${m.channel}:${m.chatId}`;
 
-/** What the team alert needs about a person who cannot be reached. */
-export interface Unreachable {
-  id: string;
-  channel: OutboxChannel;
-  chatId: string;
-  meta?: OutboxMeta;
-  /** How long sends to this message's chat have been failing. */
-  failingForMs: number;
-  lastError: string;
-}
-
-/** Callbacks for metrics and alerts; each is optional and a throw in one is logged, never fatal. */
-export interface OutboxHooks {
-  onSent?(message: OutboxMessage): void;
-  onDropped?(message: OutboxMessage, reason: DropReason): void;
-  /** A send will be tried again later (`parked` when a platform asked for longer than the cap). */
-  onRetry?(message: OutboxMessage, kind: 'rate-limited' | 'parked' | 'transient'): void;
-  /** Called once per message when its chat has stayed unreachable longer than the cap. */
-  onUnreachable?(info: Unreachable): void;
-}
+export type { DropReason, OutboxHooks, Unreachable } from './outbox.hooks.js';
 
 /** How the dispatcher behaves; every number can be injected so tests run fast. */
 export interface DispatcherOptions {
@@ -86,6 +68,7 @@ export class Dispatcher {
   private buffer: OutboxMessage[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyChats = new Set<string>();
+  private readonly holds = new ChatHolds();
   private graceEnd = Infinity;
   private waker?: () => void;
   private wakePending = false;
@@ -183,16 +166,22 @@ export class Dispatcher {
       const sender = this.deps.senders[m.channel];
       if (m.expiresAt !== undefined && m.expiresAt <= at) await this.dropFromBuffer(i, 'expired', at);
       else if (!sender) await this.dropFromBuffer(i, 'no-sender', at);
-      else if (this.busyChats.has(`${m.channel}:${m.chatId}`)) {
+      else if (this.holds.heldUntil(chatKey(m), at) > at) {
         this.buffer.splice(i, 1);
-        await this.store.reschedule(m.id, { notBefore: at + this.o.chatBusyRetryMs, reason: 'chat busy' });
+        // An earlier message of this chat waits until then: this one may not overtake it.
+        await this.store.reschedule(m.id, { notBefore: this.holds.heldUntil(chatKey(m), at), reason: 'chat order' });
+      } else if (this.busyChats.has(chatKey(m))) {
+        this.buffer.splice(i, 1);
+        await this.store.reschedule(m.id, { notBefore: this.holds.hold(chatKey(m), at + this.o.chatBusyRetryMs, at), reason: 'chat busy' });
       } else {
         const grant = await this.limiter.acquire(m.channel, m.chatId, at);
         if (grant.ok) {
           this.buffer.splice(i, 1);
-          this.launch(m, sender);
+          this.launch(m, sender, grant.ticket);
         } else if (grant.scope === 'chat') {
           this.buffer.splice(i, 1);
+          // A blocked chat keeps its order through the limiter's block, which every later message meets too.
+          if (!grant.blocked) this.holds.hold(chatKey(m), grant.retryAt, at);
           // A chat held back by a rate limit or back-off is unreachable for this message too (it counts towards the alert).
           if (grant.blocked) await this.retryLater(m, at, grant.retryAt, m.lastError ?? 'chat rate-limited', m.attempts, false);
           else await this.store.reschedule(m.id, { notBefore: grant.retryAt, reason: 'paced' });
@@ -213,26 +202,27 @@ export class Dispatcher {
     this.hook(() => this.hooks.onDropped?.(m!, reason));
   }
 
-  private launch(m: OutboxMessage, sender: Sender): void {
-    const chatKey = `${m.channel}:${m.chatId}`;
-    this.busyChats.add(chatKey);
-    const flight: Promise<void> = this.deliver(m, sender)
+  private launch(m: OutboxMessage, sender: Sender, ticket: unknown): void {
+    const key = chatKey(m);
+    this.busyChats.add(key);
+    const flight: Promise<void> = this.deliver(m, sender, () => this.limiter.sent?.(ticket, this.timers.now()))
       .catch((error) => this.log.error('outbox could not record a send outcome; the message comes back after its lease', { id: m.id, error }))
       .finally(() => {
-        this.busyChats.delete(chatKey);
+        this.busyChats.delete(key);
         this.inFlight.delete(flight);
         this.wake();
       });
     this.inFlight.add(flight);
   }
 
-  private async deliver(m: OutboxMessage, sender: Sender): Promise<void> {
+  private async deliver(m: OutboxMessage, sender: Sender, finished: () => void): Promise<void> {
     let result: SendResult;
     try {
       result = await sender.send(m.chatId, m.payload);
     } catch (error) {
       result = { kind: 'transient', error: error instanceof Error ? error.message : String(error) };
     }
+    finished();
     const now = this.timers.now();
     if (result.kind === 'ok') {
       await this.store.ack(m.id, now);

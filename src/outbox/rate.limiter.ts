@@ -27,8 +27,8 @@ export const DEFAULT_CHANNEL_LIMITS: Record<OutboxChannel, ChannelLimits> = {
   console: { global: { max: Infinity, windowMs: 1000 }, perChat: { max: Infinity, windowMs: 1000 } },
 };
 
-/** Whether a send may start now, and if not, which limit said no and when to ask again. */
-export type Grant = { ok: true } | { ok: false; scope: 'global' | 'chat'; retryAt: number; /** The chat is held back by `block`, not by its pace. */ blocked?: boolean };
+/** Whether a send may start now (with a ticket to hand back when it finished), and if not, which limit said no and when to ask again. */
+export type Grant = { ok: true; ticket?: unknown } | { ok: false; scope: 'global' | 'chat'; retryAt: number; /** The chat is held back by `block`, not by its pace. */ blocked?: boolean };
 
 /** Decides when a send may start. */
 export interface RateLimiter {
@@ -36,15 +36,30 @@ export interface RateLimiter {
   acquire(channel: OutboxChannel, chatId: string, now: number): Promise<Grant>;
   /** Holds a chat back until `until` (a platform's retry_after, a back-off), whatever its window says. */
   block(channel: OutboxChannel, chatId: string, until: number): Promise<void>;
+  /**
+   * The send of a granted ticket finished at `at`: its slot counts from then, not from its start, so
+   * the window holds where the platform receives the sends too, however long each one took.
+   */
+  sent?(ticket: unknown, at: number): void;
+}
+
+/** One slot in a sliding log, with the generation it was taken in (a slot reused since is left alone). */
+interface SlotRef {
+  log: SlidingLog;
+  i: number;
+  gen: number;
 }
 
 /** The last `max` send times in a ring: the oldest of them decides whether one more fits the window. */
 class SlidingLog {
   private readonly times: number[];
+  private readonly gens: number[];
   private next = 0;
+  private gen = 0;
 
   constructor(private readonly limit: WindowLimit) {
     this.times = Number.isFinite(limit.max) ? new Array<number>(limit.max).fill(-Infinity) : [];
+    this.gens = new Array<number>(this.times.length).fill(0);
   }
 
   /** When one more send may start (now or later). */
@@ -53,10 +68,18 @@ class SlidingLog {
     return Math.max(now, this.times[this.next]! + this.limit.windowMs);
   }
 
-  record(now: number): void {
-    if (this.times.length === 0) return;
-    this.times[this.next] = now;
-    this.next = (this.next + 1) % this.times.length;
+  record(now: number): SlotRef | undefined {
+    if (this.times.length === 0) return undefined;
+    const i = this.next;
+    this.times[i] = now;
+    this.gens[i] = ++this.gen;
+    this.next = (i + 1) % this.times.length;
+    return { log: this, i, gen: this.gen };
+  }
+
+  /** Moves a slot's time to when its send finished, unless the slot was taken again since. */
+  settle(ref: SlotRef, at: number): void {
+    if (this.gens[ref.i] === ref.gen) this.times[ref.i] = Math.max(this.times[ref.i]!, at);
   }
 
   /** The latest send time (for forgetting idle chats). */
@@ -92,9 +115,12 @@ export class SlidingWindowLimiter implements RateLimiter {
     const chat = this.logOf(this.chats, key, this.limits[channel].perChat);
     const chatAt = chat.freeAt(now);
     if (chatAt > now) return { ok: false, scope: 'chat', retryAt: chatAt };
-    global.record(now);
-    chat.record(now);
-    return { ok: true };
+    const ticket = [global.record(now), chat.record(now)].filter((r): r is SlotRef => r !== undefined);
+    return { ok: true, ticket };
+  }
+
+  sent(ticket: unknown, at: number): void {
+    for (const ref of (ticket as SlotRef[] | undefined) ?? []) ref.log.settle(ref, at);
   }
 
   async block(channel: OutboxChannel, chatId: string, until: number): Promise<void> {

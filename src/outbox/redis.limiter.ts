@@ -58,6 +58,22 @@ if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', AR
 return 1
 `);
 
+/** KEYS: the logs a grant was recorded in. ARGV: member, finish time, ttl. Moves the grant's entry to when its send finished (never earlier). */
+const SENT = new RedisScript(`
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', 'GT', ARGV[2], ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[3])
+end
+return 1
+`);
+
+/** What `sent` needs to find a grant again. */
+interface Ticket {
+  keys: string[];
+  member: string;
+  windowMs: number;
+}
+
 /** Options for the shared limiter. */
 export interface RedisLimiterOptions {
   /** Root of the keys (the StateStore's, `beian` by default): keys live under `<root>.rate:`. */
@@ -110,10 +126,24 @@ export class RedisRateLimiter implements RateLimiter {
     const at = Number(reply[4]);
     this.offset = this.clock === 'redis' ? at - now : 0;
     this.lastNow = now;
-    if (reply[0] === 1) return { grant: { ok: true }, at };
+    if (reply[0] === 1) {
+      const ticket: Ticket = { keys: keys.slice(0, 2), member: String(args[1]), windowMs: Math.max(global.windowMs, perChat.windowMs) };
+      return { grant: { ok: true, ticket }, at };
+    }
     const retryAt = Number(reply[2]) - this.offset;
     const grant: Grant = reply[3] === 1 ? { ok: false, scope: 'chat', retryAt, blocked: true } : { ok: false, scope: reply[1] as 'global' | 'chat', retryAt };
     return { grant, at };
+  }
+
+  /**
+   * The send of a grant finished at `at`: its entries count from then (in Redis, on the limiter's
+   * clock), so the windows hold where the platform receives the sends. Not awaited by the caller:
+   * a failure only leaves the entry at its start time.
+   */
+  sent(ticket: unknown, at: number): void {
+    const t = ticket as Ticket | undefined;
+    if (!t) return;
+    void this.connection.run('limiter', (c) => SENT.run(c, t.keys, [t.member, at + this.offset, t.windowMs + 1000])).catch(() => undefined);
   }
 
   async block(channel: OutboxChannel, chatId: string, until: number): Promise<void> {

@@ -35,6 +35,8 @@ export interface RedisOutboxOptions {
   root?: string;
   /** How long finished ids are remembered, so a replayed enqueue stays a no-op. */
   keepDoneMs?: number;
+  /** Close the connection with the store (it was opened for the outbox alone). */
+  ownsConnection?: boolean;
 }
 
 // The class is the top bit of the urgency score and the deadline the rest: a double holds both
@@ -49,6 +51,7 @@ type Body = Pick<OutboxMessage, 'id' | 'channel' | 'chatId' | 'payload' | 'prior
 export class RedisOutboxStore implements OutboxStore {
   private readonly p: string;
   private readonly keepDoneMs: number;
+  private readonly ownsConnection: boolean;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -56,6 +59,7 @@ export class RedisOutboxStore implements OutboxStore {
   ) {
     this.p = `${opts.root ?? 'beian'}.outbox:`;
     this.keepDoneMs = opts.keepDoneMs ?? DEFAULT_KEEP_DONE_MS;
+    this.ownsConnection = opts.ownsConnection ?? false;
   }
 
   async enqueue(messages: readonly NewOutboxMessage[], now: number): Promise<number> {
@@ -119,8 +123,10 @@ export class RedisOutboxStore implements OutboxStore {
     return row[0] === null ? undefined : toMessage(row);
   }
 
-  /** The connection belongs to the instance (the StateStore closes it). */
-  async close(): Promise<void> {}
+  /** Closes the connection only if it was opened for the outbox; a shared one is the StateStore's to close. */
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.connection.close();
+  }
 
   private async classStats(c: RedisConnection['client'], cls: PriorityClass): Promise<{ n: number; oldest: number }> {
     const key = `${this.p}class:${cls}`;

@@ -61,6 +61,12 @@ export interface SqliteOutboxOptions {
   busyTimeoutMs?: number;
   /** How long finished ids are remembered, so a replayed enqueue stays a no-op. */
   keepDoneMs?: number;
+  /**
+   * Hands back every lease at open. Only for a file one process owns (the embedded store): the
+   * leases in it were taken by this process's previous run, which is gone, so a restart need not
+   * wait them out. Never with a file several processes share.
+   */
+  releaseLeasesAtOpen?: boolean;
 }
 
 /** The outbox in a SQLite file (created with mode 0600: it holds rendered messages to people). */
@@ -85,6 +91,7 @@ export class SqliteOutboxStore implements OutboxStore {
     // WAL with NORMAL survives a process crash; only a power cut may lose the last commits.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    if (opts.releaseLeasesAtOpen) this.db.exec('UPDATE outbox SET lease_until = 0, lease_owner = NULL WHERE lease_until > 0');
     const db = this.db;
     this.sql = {
       insert: db.prepare(

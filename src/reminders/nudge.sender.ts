@@ -29,7 +29,7 @@ export function createNudger(deps: NudgerDeps): Nudger {
     for (const verifier of state.pending) {
       if (opts.excludeKey && deps.people.keyOf(verifier.phone) === opts.excludeKey) continue;
       const users = await deps.people.reachable(verifier.phone);
-      const results = await Promise.allSettled(users.map((u) => sendToUser(deps, u, reply, state.deadline.valueOf())));
+      const results = await Promise.allSettled(users.map((u) => sendToUser(deps, u, reply, state.deadline.valueOf(), { filingId: filing.id, kind: `nudge:${opts.kind}` })));
       if (results.some((r) => r.status === 'fulfilled' && r.value)) reached += 1;
     }
     return reached;

@@ -4,7 +4,7 @@ import type { AlertKind } from '../adapter.js';
 import type { Filing } from '../filing.js';
 import type { People } from '../people.js';
 import { cycleState, type ExtraConfirmations } from '../rules/cycle.rules.js';
-import { dueStage, type ReminderOffset } from '../rules/reminder.rules.js';
+import { dueStage, stageAhead, type ReminderOffset, type ReminderStage } from '../rules/reminder.rules.js';
 import { reReportedBy } from '../rules/recovery.rules.js';
 import { nextDueAfter, teamAlertDue } from '../rules/schedule.rules.js';
 import { phonesOf } from '../rules/verifiers.rules.js';
@@ -53,6 +53,7 @@ export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs):
   const work: Work[] = [];
 
   const stage = dueStage(reportedAt, reminderOffsets, now);
+  const ahead = stage && stageAhead(reportedAt, reminderOffsets, now);
   if (stage) {
     for (const verifier of system.pending) {
       const users = await people.reachable(verifier.phone);
@@ -60,15 +61,19 @@ export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs):
       const known = await confirmations();
       // Verified by a team member's call, or by the person's own report: no more reminders (R5).
       if (known.team?.[verifier.phone] || known.self?.[verifier.phone]) continue;
+      const phoneKey = people.keyOf(verifier.phone);
+      const send = ahead ? await mergedSend(deps, filing.id, cycle.number, stage, ahead, phoneKey) : { marker: stage, wording: stage.id };
+      if (!send) continue;
       work.push({
         kind: 'person',
-        key: personMarker(filing.id, cycle.number, stage.id, people.keyOf(verifier.phone)),
+        key: personMarker(filing.id, cycle.number, send.marker.id, phoneKey),
         filingId: filing.id,
-        stage: stage.id,
-        dueAt: stage.dueAt.valueOf(),
+        stage: send.marker.id,
+        // A notice is due when the SMS went out, which the report event may tell us late: it is never a late reminder.
+        dueAt: send.wording === 'notice' ? undefined : send.marker.dueAt.valueOf(),
         priority: deadline.valueOf(),
         users,
-        reply: stageReply(filing, stage.id, verifier.phone, deadline, now),
+        reply: stageReply(filing, send.wording, verifier.phone, deadline, now),
       });
     }
   }
@@ -77,6 +82,18 @@ export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs):
   if (alert && cycleState(filing, now, await confirmations())!.pending.length > 0)
     work.push({ kind: 'alert', key: alertMarker(filing.id, cycle.number, alert), filingId: filing.id, alert, priority: deadline.valueOf() });
   return { work, next };
+}
+
+/**
+ * One message where one will do (issue 12 item 4): the stage due now and the one due minutes later
+ * go out once, now, under the later stage's marker (so it does not repeat), worded as the notice
+ * when the notice is what the person has not had yet. When the stage due now already went out, the
+ * later one waits for its own time. Reading that marker is a race with another instance at worst
+ * worth one extra message; the claim itself stays atomic.
+ */
+async function mergedSend(deps: PlannerDeps, filingId: string, cycle: number, due: ReminderStage, ahead: ReminderStage, phoneKey: string): Promise<{ marker: ReminderStage; wording: string } | undefined> {
+  if ((await deps.store.get(personMarker(filingId, cycle, due.id, phoneKey))) !== undefined) return undefined;
+  return { marker: ahead, wording: due.id === 'notice' ? 'notice' : ahead.id };
 }
 
 /** R6: tell everyone linked to the filing (principals and the emergency contact) and the team, once per cycle. */

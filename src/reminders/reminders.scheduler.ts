@@ -19,6 +19,7 @@ import { requiredVerifiers } from '../rules/verifiers.rules.js';
 import type { WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
+import { loopYielder } from '../loop.yield.js';
 import { planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
 import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex, type DueIndex } from './time.index.js';
@@ -94,7 +95,7 @@ export class ReminderScheduler {
     this.retryMs = opts.retryMs ?? 60_000;
   }
 
-  /** Indexes every filing and the pending returned notices, and follows filing changes from now on. */
+  /** Indexes every filing in an open window and the pending returned notices, and follows filing changes from now on. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
@@ -195,8 +196,10 @@ export class ReminderScheduler {
     const now = this.deps.clock.now();
     const ids = await this.index.popDue(now.valueOf());
     const work: Work[] = [];
+    // A catch-up tick after a start plans and claims for every open filing; requests must get in meanwhile.
+    const pause = loopYielder();
     const returnedIds = new Set<string>();
-    for (const [i, id] of ids.entries()) {
+    for (const id of ids) {
       // Fresh: a filing changed on another instance a moment ago must not be planned from an older copy.
       const filing = await this.deps.filings.load(id, { fresh: true });
       if (!filing) {
@@ -204,8 +207,7 @@ export class ReminderScheduler {
         continue;
       }
       if (filing.status === 'returned') returnedIds.add(id);
-      // A catch-up tick after a start plans every open filing; let requests (webhooks, /healthz) in now and then.
-      if (i % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
+      await pause();
       try {
         const planned = await planFiling(this.planner, filing, now);
         work.push(...planned.work);
@@ -220,6 +222,7 @@ export class ReminderScheduler {
     const deliveries: Promise<boolean>[] = [];
     let dispatched = 0;
     for (const item of work) {
+      await pause();
       let claim: Claim | 'busy' | undefined;
       try {
         claim = await this.markers.claim(item.key);
@@ -264,7 +267,7 @@ export class ReminderScheduler {
     let failed = 0;
     if (item.kind === 'person') {
       const targets = item.users.filter((u) => !done.includes(userKey(u.ref.channel, u.ref.userId)));
-      const results = await Promise.allSettled(targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority)));
+      const results = await Promise.allSettled(targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority, { filingId: item.filingId, kind: `reminder:${item.stage}`, id: `${item.key}:${userKey(u.ref.channel, u.ref.userId)}` })));
       results.forEach((r, i) => {
         const u = targets[i]!;
         if (r.status === 'fulfilled') {

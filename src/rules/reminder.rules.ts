@@ -19,6 +19,12 @@ export interface ReminderStage {
 
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000 };
 
+/**
+ * R5 (our choice): a stage that falls due within this long after the one due now is sent with it as
+ * one message (issue 12 item 4): a late report's notice and its 12h stage, or two stages after downtime.
+ */
+export const MERGE_WINDOW_MS = 5 * 60_000;
+
 /** Parses `REMINDER_OFFSETS` (`12h,4h,1h`; `m` and `h` units) into offsets, longest first; throws a clear error otherwise. */
 export function parseReminderOffsets(text: string): ReminderOffset[] {
   const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
@@ -53,6 +59,17 @@ export function dueStage(reportedAt: Dayjs, offsets: ReminderOffset[], now: Dayj
   let due: ReminderStage | undefined;
   for (const stage of reminderStages(reportedAt, offsets)) if (stage.dueAt.valueOf() <= now.valueOf()) due = stage;
   return due;
+}
+
+/**
+ * R5: the stage the one due at `now` merges into: the latest that falls due after `now` but within
+ * `windowMs`; none when no stage is due at `now` (nothing merges into an early send) or after the deadline.
+ */
+export function stageAhead(reportedAt: Dayjs, offsets: ReminderOffset[], now: Dayjs, windowMs = MERGE_WINDOW_MS): ReminderStage | undefined {
+  if (!dueStage(reportedAt, offsets, now)) return undefined;
+  let ahead: ReminderStage | undefined;
+  for (const stage of reminderStages(reportedAt, offsets)) if (stage.dueAt.valueOf() > now.valueOf() && stage.dueAt.valueOf() <= now.valueOf() + windowMs) ahead = stage;
+  return ahead;
 }
 
 /** R5: when the next stage after `now` falls due, or the deadline if no stage is left; used to index reminders by time. */

@@ -88,15 +88,26 @@ describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)
 
   it('a refusal says which limit and when to ask again, in the caller’s clock; a block set on one instance holds the chat on the other', async () => {
     const [a, b] = twoInstances({ clock: 'caller' });
-    expect(await a.acquire('telegram', 'p1', T0)).toEqual({ ok: true });
+    expect((await a.acquire('telegram', 'p1', T0)).ok).toBe(true);
     expect(await b.acquire('telegram', 'p1', T0 + 400)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 1000 });
-    expect(await b.acquire('telegram', 'p1', T0 + 1000)).toEqual({ ok: true });
+    expect((await b.acquire('telegram', 'p1', T0 + 1000)).ok).toBe(true);
     await a.block('telegram', 'p2', T0 + 73_000);
     expect(await b.acquire('telegram', 'p2', T0 + 1000)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 73_000, blocked: true });
-    expect(await b.acquire('telegram', 'p2', T0 + 73_000)).toEqual({ ok: true });
+    expect((await b.acquire('telegram', 'p2', T0 + 73_000)).ok).toBe(true);
     for (let i = 0; i < 24; i++) expect((await a.acquire('telegram', `q${i}`, T0 + 73_100)).ok).toBe(true);
     expect(await b.acquire('telegram', 'q-last', T0 + 73_200)).toEqual({ ok: false, scope: 'global', retryAt: T0 + 74_000 });
     expect((await b.acquire('console', 'anyone', T0 + 73_200)).ok).toBe(true);
+  });
+
+  it('a slot counts from when its send finished: a send that took 800 ms holds its chat until 1 s after it ended, on every instance', async () => {
+    const [a, b] = twoInstances({ clock: 'caller' });
+    const grant = await a.acquire('telegram', 'slow', T0);
+    expect(grant.ok).toBe(true);
+    a.sent((grant as { ticket?: unknown }).ticket, T0 + 800);
+    // sent() is not awaited by the dispatcher; a later call on the same connection runs after it.
+    await a.acquire('telegram', 'other', T0 + 800);
+    expect(await b.acquire('telegram', 'slow', T0 + 1500)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 1800 });
+    expect((await b.acquire('telegram', 'slow', T0 + 1800)).ok).toBe(true);
   });
 
   it('on Redis’s clock, retryAt comes back in the caller’s clock, whatever that clock says', async () => {

@@ -14,6 +14,7 @@ import { startSlack, type SlackDeps } from '../../adapters/slack/slack.adapter.j
 import { startSlackAlerts } from '../../adapters/slack/slack.alerts.js';
 import { startTelegram } from '../../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
+import { testOutbox } from '../telegram/support/harness.js';
 import { route } from '../../flows/router.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import { FakeClock } from '../../src/clock.js';
@@ -108,9 +109,11 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   const core = await createCore(loadConfig(env), { route, clock, logger, store: opts.store, filings: opts.filings });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
-  if (opts.emu) adapters.push(await startTelegram({ config: core.config, handle: (a) => core.runner.handle(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, logger, metrics: core.metrics, channels: core.channels }, server, { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 }));
+  const outbox = testOutbox(core);
+  if (opts.emu) adapters.push(await startTelegram({ config: core.config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels }, server, { pollIdleMs: 20, pollTimeoutSec: 0 }));
   const slackDeps: SlackDeps = { config: core.config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
-  const alerts = opts.slack ? startSlackAlerts(slackDeps, { pause: async () => undefined }) : undefined;
+  const alerts = opts.slack ? startSlackAlerts(slackDeps, outbox) : undefined;
+  outbox.start();
   const reminders = await startServices(core, server, { adapters, teamAlerts: alerts, reminders: { intervalMs: 100 } });
   if (opts.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   const port = await server.listen(0, '127.0.0.1');
@@ -129,6 +132,7 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
     async stop() {
       await reminders.stop();
       for (const a of adapters) await a.stop();
+      await outbox.stop();
       alerts?.stop();
       await server.close();
       await core.close();

@@ -13,6 +13,8 @@ import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { FakeSlack, type Recorded } from './fake-slack.js';
+import type { Outbox } from '../../src/outbox/outbox.service.js';
+import { testOutbox } from '../telegram/support/harness.js';
 import { route } from '../../flows/router.js';
 
 /** The signing secret of every test app. */
@@ -44,6 +46,8 @@ export interface Harness {
   slack: RunningSlack;
   /** The alert channel the adapter built (SLACK_ALERT_CHANNEL), as the reminder service would get it. */
   teamAlerts?: SlackAlerts;
+  /** The durable outbox the alerts post through (in memory, loose limits). */
+  outbox: Outbox;
   /** The nudger the adapter calls; a test sets it (the reminder service is not running here). */
   nudger: { current?: Nudger };
   logs: string[];
@@ -68,6 +72,8 @@ export interface HarnessOptions {
   adapter?: SlackOptions;
   /** Start without a nudger at all, as when the reminder service is not running. */
   withoutNudger?: boolean;
+  /** Outbox limits or numbers other than the loose test ones. */
+  outbox?: Parameters<typeof testOutbox>[1];
 }
 
 let triggers = 0;
@@ -95,8 +101,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     return nudger.current(filing, o);
   };
   const deps: SlackDeps = { config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar, ...(opts.withoutNudger ? {} : { nudge }) };
-  const adapterOptions: SlackOptions = { pause: () => Promise.resolve(), ...opts.adapter };
-  const teamAlerts = startSlackAlerts(deps, adapterOptions);
+  const adapterOptions: SlackOptions = { ...opts.adapter };
+  const outbox = testOutbox(core, opts.outbox);
+  const teamAlerts = startSlackAlerts(deps, outbox);
+  outbox.start();
   const slack = await startSlack(deps, server, adapterOptions);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/slack/events`;
@@ -120,6 +128,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     fake,
     slack,
     ...(teamAlerts ? { teamAlerts } : {}),
+    outbox,
     nudger,
     logs,
     url,
@@ -184,6 +193,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       await slack.stop();
       teamAlerts?.stop();
+      await outbox.stop();
       await server.close();
       await fake.close();
       await core.close();

@@ -2,7 +2,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildSlackApp } from '../../adapters/slack/slack.adapter.js';
-import { Outbox, OutboxStoppedError } from '../../adapters/slack/slack.outbox.js';
+import { toSlackResult } from '../../adapters/slack/slack.sender.js';
+import { webApi } from '@slack/bolt';
 import { deliveryKey, parseSlackBody, verifyRequest } from '../../adapters/slack/slack.receiver.js';
 import { parseConfirmValue } from '../../adapters/slack/slack.actions.js';
 import { startSlackAlerts } from '../../adapters/slack/slack.alerts.js';
@@ -82,36 +83,19 @@ describe('sections', () => {
   });
 });
 
-describe('Outbox', () => {
-  it('posts per channel in order; other channels do not wait', async () => {
-    const sent: string[] = [];
-    const gates: Array<() => void> = [];
-    const outbox = new Outbox<string>(
-      async (channel, m) => {
-        sent.push(`${channel}:${m}`);
-      },
-      () => new Promise<void>((resolve) => gates.push(resolve)),
-    );
-    const a1 = outbox.post('A', '1');
-    const a2 = outbox.post('A', '2');
-    const b1 = outbox.post('B', '1');
-    await Promise.all([a1, b1]);
-    expect(sent).toEqual(['A:1', 'B:1']);
-    gates.splice(0).forEach((g) => g());
-    await a2;
-    expect(sent).toEqual(['A:1', 'B:1', 'A:2']);
-    gates.splice(0).forEach((g) => g());
+describe('toSlackResult (how the outbox treats a failed post)', () => {
+  const platform = (error: string) => Object.assign(new Error(error), { code: webApi.ErrorCode.PlatformError, data: { ok: false, error } });
+
+  it('a rate limit says when to come back; ratelimited without a time waits a second', () => {
+    expect(toSlackResult(Object.assign(new Error('rl'), { code: webApi.ErrorCode.RateLimitedError, retryAfter: 30 }))).toEqual({ kind: 'retry-after', retryAfterMs: 30_000, error: 'ratelimited' });
+    expect(toSlackResult(platform('ratelimited'))).toEqual({ kind: 'retry-after', retryAfterMs: 1000, error: 'ratelimited' });
   });
 
-  it('rejects what is still queued when stopped, and anything posted after', async () => {
-    const gates: Array<() => void> = [];
-    const outbox = new Outbox<string>(async () => undefined, () => new Promise<void>((resolve) => gates.push(resolve)));
-    await outbox.post('A', '1');
-    const queued = outbox.post('A', '2');
-    outbox.stop();
-    await expect(queued).rejects.toBeInstanceOf(OutboxStoppedError);
-    await expect(outbox.post('A', '3')).rejects.toBeInstanceOf(OutboxStoppedError);
-    gates.splice(0).forEach((g) => g());
+  it('Slack’s own trouble and the network are retried; a refusal (channel_not_found, invalid_auth) is final', () => {
+    expect(toSlackResult(platform('internal_error'))).toEqual({ kind: 'transient', error: 'internal_error' });
+    expect(toSlackResult(new Error('socket hang up'))).toEqual({ kind: 'transient', error: 'socket hang up' });
+    expect(toSlackResult(platform('channel_not_found'))).toEqual({ kind: 'permanent', error: 'channel_not_found' });
+    expect(toSlackResult(platform('invalid_auth'))).toEqual({ kind: 'permanent', error: 'invalid_auth' });
   });
 });
 
@@ -123,7 +107,7 @@ describe('Socket Mode', () => {
     const built = buildSlackApp(core, server);
     expect(built.mode).toBe('socket');
     expect(built.receiver).toBeUndefined();
-    expect(startSlackAlerts(core)).toBeUndefined();
+    expect(startSlackAlerts(core, { enqueue: async () => 0, register: () => undefined })).toBeUndefined();
     const port = await server.listen(0, '127.0.0.1');
     try {
       expect((await fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', body: '{}' })).status).toBe(404);

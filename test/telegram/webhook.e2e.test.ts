@@ -1,5 +1,6 @@
 /** End to end in webhook mode: updates posted to the shared HTTP server as Telegram would, replies through the emulator. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { botMessages, postUpdate, startProxy, startRig, textUpdate, waitFor, type Rig } from './support/harness.js';
 
 const PATH = '/telegram/webhook';
@@ -31,7 +32,7 @@ describe('Telegram, webhook mode', () => {
 
   it('a wrong or missing secret gets 401 and never reaches the runner', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
-    const handle = vi.spyOn(rig.core.runner, 'handle');
+    const handle = vi.spyOn(rig.core.runner, 'run');
     for (const secret of ['wrong-secret', '', undefined, SECRET + 'x']) {
       const res = await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(10, 2002, '/start'), secret);
       expect(res.status).toBe(401);
@@ -45,7 +46,7 @@ describe('Telegram, webhook mode', () => {
 
   it('limits the body size (413) and refuses what is not an update (400)', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET, telegram: { webhookBodyLimit: 2048 } });
-    const handle = vi.spyOn(rig.core.runner, 'handle');
+    const handle = vi.spyOn(rig.core.runner, 'run');
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(20, 2003, 'x'.repeat(4000)), SECRET)).status).toBe(413);
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, '{not json', SECRET)).status).toBe(400);
     const bad = await postUpdate(`${rig.baseUrl}${PATH}`, { message: {} }, SECRET);
@@ -56,7 +57,7 @@ describe('Telegram, webhook mode', () => {
 
   it('a duplicated update_id (at-least-once delivery) is handled once', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
-    const handle = vi.spyOn(rig.core.runner, 'handle');
+    const handle = vi.spyOn(rig.core.runner, 'run');
     const update = textUpdate(30, 2004, '/lookup VE-2026-000101');
     const [a, b] = await Promise.all([postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET), postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)]);
     expect([a.status, b.status]).toEqual([200, 200]);
@@ -91,9 +92,9 @@ describe('Telegram, webhook mode', () => {
     expect(rig.logs.join('\n')).not.toContain('654321');
   });
 
-  it('a handler that throws is caught: the next update is still served', async () => {
+  it('a turn that throws is logged and answered 200: the next update is still served', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
-    vi.spyOn(rig.core.runner, 'handle').mockRejectedValueOnce(new Error('boom'));
+    vi.spyOn(rig.core.runner, 'run').mockRejectedValueOnce(new Error('boom'));
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(50, 2006, '/help'), SECRET)).status).toBe(200);
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(51, 2006, '/help'), SECRET)).status).toBe(200);
     expect((await nth(2006, 1)).plain).toMatch(/What I can do/);
@@ -104,8 +105,8 @@ describe('Telegram, webhook mode', () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const real = rig.core.runner.handle.bind(rig.core.runner);
-    vi.spyOn(rig.core.runner, 'handle').mockImplementation(async (activity, can) => {
+    const real = rig.core.runner.run.bind(rig.core.runner);
+    vi.spyOn(rig.core.runner, 'run').mockImplementation(async (activity, can) => {
       if (activity.conversationId === '2007') await gate;
       return real(activity, can);
     });
@@ -133,6 +134,22 @@ describe('Telegram, webhook mode', () => {
     expect(replies[1]).toMatch(/What I can do/);
     expect(replies[2]).toMatch(/中文/);
     expect(replies[3]).not.toMatch(/What I can do/);
+  });
+
+  it('a turn the store cannot save answers 5xx, tells the person to try again in a minute (once), and the redelivery is handled', async () => {
+    rig = await startRig({ webhookPath: PATH, secret: SECRET });
+    const busy = () => new StoreUnavailableError('get', 'sqlite', new Error('SQLITE_BUSY: database is locked'));
+    vi.spyOn(rig.core.people, 'touch').mockRejectedValueOnce(busy()).mockRejectedValueOnce(busy());
+    const update = textUpdate(90, 2011, '/help');
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(503);
+    expect((await nth(2011, 1)).plain).toBe('Sorry, I cannot save anything just now. Please try again in a minute.');
+    // Telegram delivers it again: still failing, then through.
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(503);
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(200);
+    expect((await nth(2011, 2)).plain).toMatch(/What I can do/);
+    expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(200);
+    expect(botMessages(rig.emu, 2011).map((m) => m.plain).filter((t) => /try again in a minute/.test(t))).toHaveLength(1);
+    expect(botMessages(rig.emu, 2011)).toHaveLength(2);
   });
 
   it('once stopped, the webhook answers 503 so Telegram delivers the update again later', async () => {

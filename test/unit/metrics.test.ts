@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../adapters/telegram/telegram.outbox.js';
+import { TelegramSender } from '../../adapters/telegram/telegram.sender.js';
+import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { Outbox } from '../../src/outbox/outbox.service.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
@@ -51,17 +53,24 @@ describe('issue 13 metrics for ops at a glance', () => {
 
   it('a 429 from Telegram counts in beian_rate_limited_total{channel="telegram"}', async () => {
     const metrics = createMetrics();
-    const outbox = new Outbox({ logger: createLogger({ sink: () => {} }), metrics, channel: 'telegram', limits: { perChatIntervalMs: 1, retryBaseMs: 1 } });
+    const logger = createLogger({ sink: () => {} });
+    const outbox = new Outbox({ store: new MemoryOutboxStore(), metrics, logger, tuning: { pollMs: 5 } });
     let calls = 0;
-    const call = async () => {
-      calls += 1;
-      if (calls === 1) throw Object.assign(new Error('429'), { response: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 0', parameters: { retry_after: 0 } } });
-      return { message_id: 1 };
+    const telegram = {
+      sendMessage: async () => {
+        calls += 1;
+        if (calls === 1) throw Object.assign(new Error('429'), { response: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 0', parameters: { retry_after: 0 } } });
+        return { message_id: 1 };
+      },
+      deleteMessage: async () => true,
     };
-    const outcome = await outbox.enqueue({ chatId: '1', priority: 0, method: 'sendMessage', paced: true, call });
-    expect(outcome.status).toBe('sent');
+    outbox.register('telegram', new TelegramSender(telegram as never, logger));
+    outbox.start();
+    await outbox.enqueue([{ id: 'm1', channel: 'telegram', chatId: '1', payload: { op: 'send', text: 'hi', extra: {} }, priority: 'interactive', deadline: 0 }]);
+    while ((await outbox.stats()).pending > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(calls).toBe(2);
     expect((await metrics.rateLimited.get()).values).toEqual([{ value: 1, labels: { channel: 'telegram' } }]);
-    outbox.stop();
+    await outbox.stop();
   });
 });
 

@@ -12,14 +12,29 @@ import { DEMO_ANCHOR } from '../../../src/filings.js';
 import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
 import { KeyvStateStore } from '../../../src/store/keyv.store.js';
+import { MemoryOutboxStore } from '../../../src/outbox/memory.store.js';
+import { Outbox, type OutboxTuning } from '../../../src/outbox/outbox.service.js';
+import type { OutboxStore } from '../../../src/outbox/outbox.store.js';
+import type { ChannelLimits } from '../../../src/outbox/rate.limiter.js';
 import { route } from '../../../flows/router.js';
 import { TELEGRAM_CAPABILITIES } from '../../../adapters/telegram/telegram.translate.js';
 
 /** The bot token every test uses. */
 export const TOKEN = '123456:ABC';
 
-/** Pacing small enough for tests, the same code paths as production. */
-export const FAST: TelegramOptions = { outbox: { perChatIntervalMs: 5, retryBaseMs: 20, globalPerWindow: 1000 }, pollIdleMs: 20, pollTimeoutSec: 0 };
+/** Polling fast enough for tests, the same code paths as production. */
+export const FAST: TelegramOptions = { pollIdleMs: 20, pollTimeoutSec: 0 };
+
+/** Limits loose enough for tests (one send in flight per chat still holds, so a chat's order does). */
+const LOOSE: ChannelLimits = { global: { max: 1000, windowMs: 1000 }, perChat: { max: 1000, windowMs: 1000 } };
+
+/** Outbox numbers small enough for tests. */
+export const FAST_OUTBOX: OutboxTuning = { chatBusyRetryMs: 5, retryBaseMs: 20, pollMs: 50 };
+
+/** A started durable outbox for a test core: in memory unless a store is given, with loose limits and fast retries. */
+export function testOutbox(core: Pick<Core, 'metrics' | 'logger'>, opts: { store?: OutboxStore; tuning?: OutboxTuning; limits?: Partial<Record<'telegram' | 'slack', ChannelLimits>> } = {}): Outbox {
+  return new Outbox({ store: opts.store ?? new MemoryOutboxStore(), metrics: core.metrics, logger: core.logger, limits: { telegram: LOOSE, slack: LOOSE, ...opts.limits }, tuning: { ...FAST_OUTBOX, ...opts.tuning } });
+}
 
 export { waitFor };
 
@@ -50,6 +65,7 @@ export interface Rig {
   core: Core;
   logs: string[];
   bot: TelegramAdapter;
+  outbox: Outbox;
   server: HttpServer;
   /** The HTTP server's base URL (webhook mode only). */
   baseUrl?: string;
@@ -57,7 +73,7 @@ export interface Rig {
 }
 
 /** Starts the emulator, a core and the adapter. `apiRoot` overrides where the bot talks to (a proxy). */
-export async function startRig(opts: { webhookPath?: string; secret?: string; telegram?: TelegramOptions; apiRoot?: (emulatorRoot: string) => Promise<string> } = {}): Promise<Rig> {
+export async function startRig(opts: { webhookPath?: string; secret?: string; telegram?: TelegramOptions; outbox?: OutboxTuning; apiRoot?: (emulatorRoot: string) => Promise<string> } = {}): Promise<Rig> {
   const { emu, apiRoot, stop: stopEmu } = await startEmulator();
   const botRoot = opts.apiRoot ? await opts.apiRoot(apiRoot) : apiRoot;
   const logs: string[] = [];
@@ -73,18 +89,22 @@ export async function startRig(opts: { webhookPath?: string; secret?: string; te
   const made = await makeCore(env);
   made.logs.push(...logs.splice(0));
   const { core } = made;
-  const deps: TelegramDeps = { config: core.config, handle: (a) => core.runner.handle(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, logger: core.logger, metrics: core.metrics, channels: core.channels };
-  const bot = await startTelegram(deps, server, { ...FAST, ...opts.telegram, outbox: { ...FAST.outbox, ...opts.telegram?.outbox } });
+  const outbox = testOutbox(core, { tuning: opts.outbox });
+  const deps: TelegramDeps = { config: core.config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger: core.logger, metrics: core.metrics, channels: core.channels };
+  const bot = await startTelegram(deps, server, { ...FAST, ...opts.telegram });
+  outbox.start();
   return {
     emu,
     apiRoot,
     core: made.core,
     logs: made.logs,
     bot,
+    outbox,
     server,
     baseUrl,
     stop: async () => {
       await bot.stop();
+      await outbox.stop();
       await server.close();
       await made.core.close();
       await stopEmu();

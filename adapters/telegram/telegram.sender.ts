@@ -1,0 +1,94 @@
+/**
+ * Telegram's side of the durable outbox: what a stored Telegram message looks like (a send or a
+ * deletion, already rendered), how a turn's or a reminder's messages become stored messages, and
+ * the Sender that makes the Bot API call and sorts its answer into ok / retry-after / transient / permanent.
+ */
+import type { Telegram } from 'telegraf';
+import type { OutgoingMessage } from '../../src/activity.js';
+import type { Logger } from '../../src/log.js';
+import type { JsonValue, NewOutboxMessage, OutboxMeta, PriorityClass, Sender, SendResult } from '../../src/outbox/outbox.types.js';
+import { renderMessages, type TgSendArgs } from './telegram.translate.js';
+
+/** A stored Telegram call: a rendered sendMessage, or the deletion of a message that looked like a code. */
+export type TgPayload = { op: 'send'; text: string; extra: TgSendArgs['extra'] } | { op: 'delete'; messageId: number };
+
+/** The error fields the Bot API gives (telegraf's TelegramError carries them in `response`). */
+export function apiErrorOf(error: unknown): { code?: number; retryAfterS?: number; description: string } {
+  const response = (error as { response?: { error_code?: unknown; description?: unknown; parameters?: { retry_after?: unknown } } } | undefined)?.response;
+  const code = typeof response?.error_code === 'number' ? response.error_code : undefined;
+  const retryAfter = response?.parameters?.retry_after;
+  const description = typeof response?.description === 'string' ? response.description : error instanceof Error ? error.message : String(error);
+  return { code, retryAfterS: typeof retryAfter === 'number' && retryAfter >= 0 ? retryAfter : undefined, description };
+}
+
+/** Sorts a failed Bot API call: 429 says when to come back, no answer or a 5xx is worth a retry, anything else is final. */
+export function toSendResult(error: unknown): Exclude<SendResult, { kind: 'ok' }> {
+  const api = apiErrorOf(error);
+  if (api.code === 429) return { kind: 'retry-after', retryAfterMs: (api.retryAfterS ?? 1) * 1000, error: api.description };
+  if (api.code === undefined || api.code >= 500) return { kind: 'transient', error: api.description };
+  return { kind: 'permanent', error: `${api.code} ${api.description}` };
+}
+
+/** How one batch of messages is stored. */
+export interface ToOutboxOptions {
+  /** Stable per cause (`tg:<bot>:u<update_id>`, a reminder's marker key): each part adds its number, so a replay stores nothing new. */
+  idPrefix: string;
+  chatId: string;
+  priority: PriorityClass;
+  /** Epoch ms: within a class the earliest deadline goes first (a reply's is its arrival, so replies keep their order). */
+  deadline: number;
+  /** Epoch ms after which the messages are useless (a reminder after its deadline). */
+  expiresAt?: number;
+  meta?: OutboxMeta;
+  /** Decided in translation: only private chats get the request_contact keyboard. */
+  privateChat: boolean;
+  removeKeyboard?: boolean;
+  /** The incoming message to delete first (the code guard). */
+  deleteMessageId?: number;
+}
+
+/** Renders messages into the outbox records for one chat, the deletion (if any) first; `dropped` counts buttons over 64 bytes. */
+export function toOutboxMessages(messages: OutgoingMessage[], o: ToOutboxOptions): { records: NewOutboxMessage[]; dropped: number } {
+  const { sends, dropped } = renderMessages(messages, { privateChat: o.privateChat, removeKeyboard: o.removeKeyboard });
+  const payloads: Array<[string, TgPayload]> = [];
+  if (o.deleteMessageId !== undefined) payloads.push(['del', { op: 'delete', messageId: o.deleteMessageId }]);
+  for (const [i, s] of sends.entries()) payloads.push([String(i), { op: 'send', text: s.text, extra: s.extra }]);
+  const records = payloads.map(
+    ([part, payload]): NewOutboxMessage => ({
+      id: `${o.idPrefix}:${part}`,
+      channel: 'telegram',
+      chatId: o.chatId,
+      payload: payload as unknown as JsonValue,
+      priority: o.priority,
+      deadline: o.deadline,
+      ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
+      ...(o.meta ? { meta: o.meta } : {}),
+    }),
+  );
+  return { records, dropped };
+}
+
+/** The Sender the outbox drains Telegram messages through. */
+export class TelegramSender implements Sender {
+  constructor(
+    private readonly telegram: Pick<Telegram, 'sendMessage' | 'deleteMessage'>,
+    private readonly log: Logger,
+  ) {}
+
+  async send(chatId: string, payload: JsonValue): Promise<SendResult> {
+    const p = payload as unknown as TgPayload;
+    try {
+      if (p.op === 'delete') await this.telegram.deleteMessage(chatId, p.messageId);
+      else await this.telegram.sendMessage(chatId, p.text, p.extra);
+      return { kind: 'ok' };
+    } catch (error) {
+      const result = toSendResult(error);
+      // Not `code`: the logger redacts any field named like one (SMS codes, RULES R8).
+      const api = apiErrorOf(error);
+      if (p.op === 'delete' && result.kind === 'permanent') this.log.warn('telegram could not delete a message that looked like a code', { chat: chatId, apiError: api.code, description: api.description });
+      else if (result.kind === 'retry-after') this.log.warn('telegram rate limited; waiting retry_after', { chat: chatId, apiError: api.code, retryAfterMs: result.retryAfterMs });
+      else this.log.warn('telegram send failed', { chat: chatId, apiError: api.code, description: api.description, outcome: result.kind });
+      return result;
+    }
+  }
+}
