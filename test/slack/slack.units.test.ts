@@ -104,7 +104,7 @@ describe('Socket Mode', () => {
     const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: 'xapp-1-test', SLACK_API_URL: 'http://127.0.0.1:9/api/', STORE_URL: 'memory://' });
     const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger: silentLogger, clock: new FakeClock(DEMO_ANCHOR) });
     const server = new HttpServer(silentLogger);
-    const built = buildSlackApp(core, server);
+    const built = buildSlackApp(core, server, { enqueue: async () => 0, register: () => undefined });
     expect(built.mode).toBe('socket');
     expect(built.receiver).toBeUndefined();
     expect(startSlackAlerts(core, { enqueue: async () => 0, register: () => undefined })).toBeUndefined();
