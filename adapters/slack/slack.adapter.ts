@@ -92,6 +92,15 @@ function createApp(deps: SlackDeps, cfg: SlackConfig, server: HttpServer): { app
   return { app, receiver, socket };
 }
 
+/** Who may use the app, asking Slack through the Bolt app's client when it must. */
+function accessOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackAccess {
+  const slack = {
+    authTeamId: async () => (await app.client.auth.test({ token: cfg.botToken })).team_id,
+    usergroupUsers: async (usergroup: string) => (await app.client.usergroups.users.list({ token: cfg.botToken, usergroup })).users ?? [],
+  };
+  return new SlackAccess(cfg, slack, deps.clock, deps.logger);
+}
+
 /** Builds the Bolt app, its receiver and listeners, without any call to Slack; replies go through `outbox`. */
 export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: SlackOutbox, options: SlackOptions = {}): SlackApp {
   const cfg = deps.config.slack;
@@ -104,15 +113,7 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
   registerSlackSender(outbox, cfg, logger);
   const reply = answerer(outbox, options.now ?? Date.now, cfg.apiUrl);
 
-  const access = new SlackAccess(
-    cfg,
-    {
-      authTeamId: async () => (await app.client.auth.test({ token: cfg.botToken })).team_id,
-      usergroupUsers: async (usergroup) => (await app.client.usergroups.users.list({ token: cfg.botToken, usergroup })).users ?? [],
-    },
-    deps.clock,
-    logger,
-  );
+  const access = accessOf(app, cfg, deps);
 
   const guarded =
     <A extends ReplyArgs>(name: string, fn: (args: A) => Promise<void>) =>

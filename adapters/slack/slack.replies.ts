@@ -51,7 +51,9 @@ export function replyId(raw: unknown): string {
   const action = body.actions?.[0];
   const user = body.user?.id ?? body.user_id;
   if (action?.action_ts && user) return `slack:reply:${user}:${action.action_ts}:${action.action_id ?? ''}`;
-  return `slack:reply:body:${createHash('sha256').update(JSON.stringify(raw ?? null)).digest('base64url')}`;
+  return `slack:reply:body:${createHash('sha256')
+    .update(JSON.stringify(raw ?? null))
+    .digest('base64url')}`;
 }
 
 /**

@@ -127,7 +127,12 @@ describe('replies as outbox records', () => {
     expect(viaUrl).toMatchObject({ id: 'slack:reply:t', priority: 'interactive', deadline: 1000, expiresAt: 1000 + 30 * 60_000, payload: { via: 'respond', body: { replace_original: true } } });
     expect(JSON.stringify(viaUrl)).not.toContain('8613912345678');
     expect(() => toStoredMessage(viaUrl!, 0, 1)).not.toThrow();
-    expect(toReplyRecord({ trigger_id: 't', response_url: 'https://evil.example/x', channel: { id: 'C1' }, user: { id: 'U1' } }, message, false, 0)?.payload).toEqual({ via: 'ephemeral', channel: 'C1', user: 'U1', message });
+    expect(toReplyRecord({ trigger_id: 't', response_url: 'https://evil.example/x', channel: { id: 'C1' }, user: { id: 'U1' } }, message, false, 0)?.payload).toEqual({
+      via: 'ephemeral',
+      channel: 'C1',
+      user: 'U1',
+      message,
+    });
     expect(toReplyRecord({ trigger_id: 't' }, message, false, 0)).toBeUndefined();
   });
 
