@@ -1,15 +1,17 @@
 /** The Slack adapter (issue 5): the internal team's view of every filing, on Bolt, in HTTP or Socket Mode. It translates Bolt payloads into team-flow calls and renders their results. */
-import { App, LogLevel, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction, type RespondFn, type webApi } from '@slack/bolt';
+import { App, LogLevel, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { RunningAdapter } from '../../src/adapter.js';
+import type { Outbox } from '../../src/outbox/outbox.service.js';
 import type { HttpServer } from '../../src/server.js';
 import { homeData, trackReturns } from '../../flows/team.views.js';
 import { actionTable, SlackViews } from './slack.actions.js';
-import { slackClientOptions } from './slack.alerts.js';
 import { SlackAccess } from './slack.access.js';
 import { renderLine, type SlackMessage } from './slack.blocks.js';
 import { toBoltLogger } from './slack.logger.js';
 import { SharedServerReceiver } from './slack.receiver.js';
+import { isReplyNotStored, ReplyNotStoredError, toReplyRecord } from './slack.replies.js';
 import { renderDeniedHome, renderHome, type RenderContext } from './slack.render.js';
+import { registerSlackSender, slackClientOptions } from './slack.sender.js';
 import { teamDeps, type SlackDeps } from './slack.team.js';
 
 type SlackConfig = NonNullable<SlackDeps['config']['slack']>;
@@ -20,14 +22,21 @@ export type { SlackDeps } from './slack.team.js';
 export interface SlackOptions {
   /** Filings per page of `/beian pending` (default 10). */
   pageSize?: number;
+  /** Epoch ms on the outbox's clock, for a reply's deadline and expiry (default Date.now). */
+  now?(): number;
 }
 
-/** The bits of a Bolt listener's arguments a reply needs. */
+/** The outbox replies are stored in (and the Slack Sender registered on). */
+export type SlackOutbox = Pick<Outbox, 'enqueue' | 'register'>;
+
+/** The bits of a Bolt listener's arguments a reply needs: the request's body, and its ack when it has one (events have none). */
 interface ReplyArgs {
-  respond?: RespondFn;
   body: unknown;
-  client: webApi.WebClient;
+  ack?: (response?: never) => Promise<void>;
 }
+
+/** Stores a reply in the outbox, then acknowledges the request: never the other way round. */
+type Answer = (args: ReplyArgs, message: SlackMessage, replace?: boolean) => Promise<void>;
 
 /** A built, not yet started, Slack app. */
 export interface SlackApp {
@@ -37,16 +46,23 @@ export interface SlackApp {
   stopTracking: () => void;
 }
 
-/** Sends a reply only the person sees: through response_url when there is one, else chat.postEphemeral. */
-async function reply(args: ReplyArgs, message: SlackMessage, replace = false): Promise<void> {
-  if (args.respond) {
-    await args.respond({ response_type: 'ephemeral', replace_original: replace, text: message.text, blocks: message.blocks });
-    return;
-  }
-  const body = args.body as { channel?: { id?: string }; channel_id?: string; user?: { id?: string }; user_id?: string };
-  const channel = body.channel?.id ?? body.channel_id;
-  const user = body.user?.id ?? body.user_id;
-  if (channel && user) await args.client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
+/**
+ * Answers a request with a reply only the person sees: stored in the outbox (sent afterwards
+ * through response_url, else chat.postEphemeral), and only then acknowledged. A reply the outbox
+ * cannot store throws ReplyNotStoredError, and the request is answered 5xx instead of 200.
+ */
+function answerer(outbox: SlackOutbox, now: () => number, apiUrl: string | undefined): Answer {
+  return async (args, message, replace = false) => {
+    const record = toReplyRecord(args.body, message, replace, now(), apiUrl);
+    if (record) {
+      try {
+        await outbox.enqueue([record]);
+      } catch (error) {
+        throw new ReplyNotStoredError(error);
+      }
+    }
+    await args.ack?.();
+  };
 }
 
 /** The Bolt app and, in HTTP mode, its receiver on the shared server; nothing is called on Slack yet. */
@@ -76,8 +92,17 @@ function createApp(deps: SlackDeps, cfg: SlackConfig, server: HttpServer): { app
   return { app, receiver, socket };
 }
 
-/** Builds the Bolt app, its receiver and listeners, without any call to Slack. */
-export function buildSlackApp(deps: SlackDeps, server: HttpServer, options: SlackOptions = {}): SlackApp {
+/** Who may use the app, asking Slack through the Bolt app's client when it must. */
+function accessOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackAccess {
+  const slack = {
+    authTeamId: async () => (await app.client.auth.test({ token: cfg.botToken })).team_id,
+    usergroupUsers: async (usergroup: string) => (await app.client.usergroups.users.list({ token: cfg.botToken, usergroup })).users ?? [],
+  };
+  return new SlackAccess(cfg, slack, deps.clock, deps.logger);
+}
+
+/** Builds the Bolt app, its receiver and listeners, without any call to Slack; replies go through `outbox`. */
+export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: SlackOutbox, options: SlackOptions = {}): SlackApp {
   const cfg = deps.config.slack;
   if (!cfg) throw new Error('the Slack adapter needs SLACK_BOT_TOKEN');
   const { logger } = deps;
@@ -85,16 +110,10 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, options: Slac
   const team = teamDeps(deps);
   const views = new SlackViews(team, ctx, options.pageSize ?? 10);
   const { app, receiver, socket } = createApp(deps, cfg, server);
+  registerSlackSender(outbox, cfg, logger);
+  const reply = answerer(outbox, options.now ?? Date.now, cfg.apiUrl);
 
-  const access = new SlackAccess(
-    cfg,
-    {
-      authTeamId: async () => (await app.client.auth.test({ token: cfg.botToken })).team_id,
-      usergroupUsers: async (usergroup) => (await app.client.usergroups.users.list({ token: cfg.botToken, usergroup })).users ?? [],
-    },
-    deps.clock,
-    logger,
-  );
+  const access = accessOf(app, cfg, deps);
 
   const guarded =
     <A extends ReplyArgs>(name: string, fn: (args: A) => Promise<void>) =>
@@ -102,34 +121,32 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, options: Slac
       try {
         await fn(args);
       } catch (error) {
+        if (isReplyNotStored(error)) throw error;
         logger.error('slack: handler failed', { handler: name, error });
-        await reply(args, renderLine(views.say('error'))).catch(() => undefined);
+        // The apology is stored under the request's id like any reply; if even it cannot be stored, the request gets a 5xx.
+        await reply(args, renderLine(views.say('error')));
       }
     };
 
-  // Acknowledge first, within Slack's 3 s, whatever the access check or the work then costs.
-  app.use(async (args) => {
-    const a = args as { ack?: (response?: unknown) => Promise<void>; options?: unknown };
-    if (a.ack && a.options === undefined) await a.ack();
-    await args.next();
-  });
-
+  // Commands and buttons are acknowledged by `reply`, once their answer is stored (issue 15 §2); events
+  // are acknowledged by Bolt before any middleware. The access check is cached (workspace for good,
+  // user group for 5 minutes), so Slack's 3 s is spent on rendering and one outbox write.
   app.use(async (args) => {
     const { context } = args;
     if (await access.isAllowed(context.teamId, context.userId)) return args.next();
     logger.warn('slack: not authorized', { slackUser: context.userId, team: context.teamId });
-    const denied = args as typeof args & { respond?: RespondFn; event?: { type?: string; user?: string } };
+    const denied = args as typeof args & { ack?: ReplyArgs['ack']; event?: { type?: string; user?: string } };
     if (denied.event?.type === 'app_home_opened' && denied.event.user) {
       await args.client.views.publish({ user_id: denied.event.user, view: renderDeniedHome(ctx) }).catch((error: unknown) => logger.warn('slack: could not publish the denied home', { error }));
       return;
     }
-    await reply({ respond: denied.respond, body: args.body, client: args.client }, renderLine(views.say('denied'))).catch((error: unknown) => logger.warn('slack: could not say not authorized', { error }));
+    await reply({ body: args.body, ack: denied.ack }, renderLine(views.say('denied')));
   });
 
   app.command(
     '/beian',
-    guarded<SlackCommandMiddlewareArgs & AllMiddlewareArgs>('command', async ({ command, respond, body, client }) => {
-      await reply({ respond, body, client }, await views.command(command.text));
+    guarded<SlackCommandMiddlewareArgs & AllMiddlewareArgs>('command', async (args) => {
+      await reply(args, await views.command(args.command.text));
     }),
   );
 
@@ -152,6 +169,8 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, options: Slac
   );
 
   app.error(async (error) => {
+    // Handed on to the receiver, which answers 5xx so that Slack retries the request.
+    if (isReplyNotStored(error)) throw error;
     logger.error('slack: bolt error', { error });
   });
 
@@ -165,9 +184,9 @@ export interface RunningSlack extends RunningAdapter {
   idle(): Promise<void>;
 }
 
-/** Starts the Slack adapter: mounts POST /slack/events (or Socket Mode). Its alert channel is started apart (startSlackAlerts). */
-export async function startSlack(deps: SlackDeps, server: HttpServer, options: SlackOptions = {}): Promise<RunningSlack> {
-  const built = buildSlackApp(deps, server, options);
+/** Starts the Slack adapter: mounts POST /slack/events (or Socket Mode), its replies through `outbox`. Its alert channel is started apart (startSlackAlerts). */
+export async function startSlack(deps: SlackDeps, server: HttpServer, outbox: SlackOutbox, options: SlackOptions = {}): Promise<RunningSlack> {
+  const built = buildSlackApp(deps, server, outbox, options);
   await built.app.start();
   let running = true;
   deps.logger.info('slack adapter started', { mode: built.mode });

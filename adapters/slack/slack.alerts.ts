@@ -2,15 +2,13 @@
  * The team's alert channel on Slack (RULES R5): built before the reminder service that uses it, with
  * its own Web API client and paced outbox, so it needs neither the Bolt app nor the nudger.
  */
-import { webApi } from '@slack/bolt';
 import type { AlertKind, TeamAlerts, UnreachableDetail } from '../../src/adapter.js';
 import type { Filing } from '../../src/filing.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
 import { recoveryPath } from '../../flows/team.flow.js';
 import { summaryOf } from '../../flows/team.views.js';
-import { toBoltLogger } from './slack.logger.js';
 import { renderAlert, type RenderContext } from './slack.render.js';
-import { SlackSender } from './slack.sender.js';
+import { registerSlackSender } from './slack.sender.js';
 import { teamDeps, type SlackDeps } from './slack.team.js';
 
 /** How long an alert's once-per-cycle mark is kept: far longer than any cycle. */
@@ -19,11 +17,6 @@ const ALERT_MARK_TTL_MS = 60 * 86_400_000;
 /** The running alert channel: TeamAlerts, plus a stop after which nothing more is stored. */
 export interface SlackAlerts extends TeamAlerts {
   stop(): void;
-}
-
-/** The Web API client options every Slack client of this app uses (the API root tests point at a fake). */
-export function slackClientOptions(apiUrl: string | undefined): webApi.WebClientOptions {
-  return { retryConfig: { retries: 2 }, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) };
 }
 
 /** Starts the alert channel on SLACK_ALERT_CHANNEL, posting through the outbox; `undefined` when none is configured. */
@@ -35,8 +28,7 @@ export function startSlackAlerts(deps: Omit<SlackDeps, 'nudge'>, outbox: Pick<Ou
   const team = teamDeps(deps);
   const ctx: RenderContext = { locale: deps.config.defaultLocale };
   // Rate limits come back to the outbox, which waits them out per channel (capped) instead of the client holding the call.
-  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: toBoltLogger(logger) });
-  outbox.register('slack', new SlackSender(client, logger));
+  registerSlackSender(outbox, cfg, logger);
   let stopped = false;
   return {
     async alert(kind: AlertKind, filing: Filing, detail?: UnreachableDetail): Promise<boolean> {

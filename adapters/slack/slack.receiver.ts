@@ -1,6 +1,8 @@
 /**
  * A Bolt receiver on the shared HTTP server (POST /slack/events): Bolt's signature check plus a
  * symmetric ±300 s timestamp window, JSON and form bodies, url_verification, de-duplicated deliveries.
+ * A delivery counts as handled once it was answered 200, and not before: one answered 5xx (its
+ * reply could not be stored) is handled again when Slack retries it.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +11,7 @@ import type { Clock } from '../../src/clock.js';
 import type { Logger } from '../../src/log.js';
 import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../../src/server.js';
 import type { StateStore } from '../../src/store/state-store.js';
+import { isReplyNotStored } from './slack.replies.js';
 
 /** Bolt's default path for slash commands, interactivity and events. */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -84,6 +87,8 @@ export class SharedServerReceiver implements Receiver {
   private app?: App;
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries being handled here, by key: each resolves with whether it was answered 200. */
+  private readonly deliveries = new Map<string, Promise<boolean>>();
 
   constructor(
     server: HttpServer,
@@ -156,14 +161,44 @@ export class SharedServerReceiver implements Receiver {
     const retryNum = req.headers['x-slack-retry-num'] === undefined ? undefined : Number(header(req.headers, 'x-slack-retry-num'));
     const retryReason = header(req.headers, 'x-slack-retry-reason');
     const key = `slack:delivery:${deliveryKey(body, raw)}`;
-    if (!(await store.setIfAbsent(key, 1, DELIVERY_TTL_MS))) {
+    const leave = await this.enter(key);
+    let answered = false;
+    try {
+      if (leave && (await store.get(key)) === undefined) {
+        answered = await this.dispatch(req, res, raw, body, key, { retryNum: Number.isFinite(retryNum) ? retryNum : undefined, retryReason });
+        return;
+      }
       logger.info('slack: duplicate delivery dropped', { retryNum, retryReason });
-      return noBody(res, 200);
+      answered = true;
+      noBody(res, 200);
+    } finally {
+      leave?.(answered);
     }
+  }
 
+  /**
+   * Waits for a delivery with the same key that is being handled here, and claims the key: undefined
+   * when one of them was answered 200 (a duplicate), else the function that releases the claim.
+   */
+  private async enter(key: string): Promise<((answered: boolean) => void) | undefined> {
+    for (let earlier = this.deliveries.get(key); earlier; earlier = this.deliveries.get(key)) if (await earlier) return undefined;
+    // Claimed in the same turn as the check above, so two copies arriving together cannot both pass.
+    let settle!: (answered: boolean) => void;
+    this.deliveries.set(key, new Promise<boolean>((resolve) => (settle = resolve)));
+    return (answered) => {
+      this.deliveries.delete(key);
+      settle(answered);
+    };
+  }
+
+  /** Hands a delivery to Bolt; resolves with whether it was answered 200. */
+  private async dispatch(req: IncomingMessage, res: ServerResponse, raw: Buffer, body: Record<string, unknown>, key: string, retry: Pick<ReceiverEvent, 'retryNum' | 'retryReason'>): Promise<boolean> {
+    const { logger, store } = this.opts;
     const responseAck = new HTTPResponseAck({
       logger: this.opts.boltLogger,
       processBeforeResponse: false,
+      // Bolt's own handler answers 404 after 3 s without an ack; a reply still being stored is answered when it is.
+      unhandledRequestHandler: () => logger.warn('slack: not acknowledged within 3 s', { retryNum: retry.retryNum }),
       httpRequest: Object.assign(req, { rawBody: raw }) as BufferedIncomingMessage,
       httpRequestBody: body,
       httpResponse: res,
@@ -171,23 +206,27 @@ export class SharedServerReceiver implements Receiver {
     const boltAck = responseAck.bind();
     let acked = false;
     const ack = async (response?: unknown) => {
+      if (acked) return;
       acked = true;
+      // The mark goes with the 200: a request answered 5xx must not be taken for a duplicate on its retry.
+      // Not saved, a retry is handled again, and its reply still goes out once (the outbox id is the request's).
+      await store.set(key, 1, DELIVERY_TTL_MS).catch((error: unknown) => logger.warn('slack: delivery mark not saved', { error }));
       await boltAck(response);
     };
-    const event: ReceiverEvent = { body, ack, retryNum: Number.isFinite(retryNum) ? retryNum : undefined, retryReason };
     try {
-      await this.app.processEvent(event);
+      await this.app!.processEvent({ body, ack, ...retry });
     } catch (error) {
-      logger.error('slack: processing failed', { error });
-      if (!acked) {
-        // Nothing was acknowledged, so Slack will retry: let that retry through.
-        await store.delete(key);
-        acked = true;
+      if (acked) logger.error('slack: processing failed after the ack', { error });
+      else {
+        const notStored = isReplyNotStored(error);
+        logger.error(notStored ? 'slack: reply not stored; answering 503 so Slack retries' : 'slack: processing failed', { error, retryNum: retry.retryNum });
         responseAck.ack();
-        if (!res.headersSent) noBody(res, 500);
+        if (!res.headersSent) noBody(res, notStored ? 503 : 500);
+        return false;
       }
     }
     // Bolt drops a body it cannot type without acknowledging it; answer instead of waiting for its 3 s timer.
     if (!acked) await ack();
+    return true;
   }
 }

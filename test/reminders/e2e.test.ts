@@ -115,7 +115,7 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   const alerts = opts.slack ? startSlackAlerts(slackDeps, outbox) : undefined;
   outbox.start();
   const reminders = await startServices(core, server, { adapters, teamAlerts: alerts, reminders: { intervalMs: 100 } });
-  if (opts.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
+  if (opts.slack) adapters.push(await startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server, outbox));
   const port = await server.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${port}`;
   return {

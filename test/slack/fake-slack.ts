@@ -9,6 +9,10 @@ export interface Recorded {
   method: string;
   body: Record<string, any>;
   token?: string;
+  /** When it arrived (epoch ms). */
+  at: number;
+  /** The HTTP status the fake answered. */
+  status?: number;
 }
 
 type Waiter = { match: (r: Recorded) => boolean; resolve: (r: Recorded) => void };
@@ -32,6 +36,8 @@ export class FakeSlack {
   teamId = 'T0TEAM0001';
   /** Methods that answer `ok: false` this many more times. */
   failures = new Map<string, number>();
+  /** Methods (or `response` for response_url posts) that answer 429 with Retry-After this many more times. */
+  private readonly limits = new Map<string, { times: number; retryAfterS: number }>();
   private readonly waiters: Waiter[] = [];
   private readonly held = new Map<string, Array<() => void>>();
   private holding = new Set<string>();
@@ -87,6 +93,11 @@ export class FakeSlack {
     this.held.delete(kind);
   }
 
+  /** Answers the next `times` calls of `target` (a Web API method, or `response` for response_url posts) with 429 and `Retry-After: retryAfterS`. */
+  rateLimit(target: string, times: number, retryAfterS: number): void {
+    this.limits.set(target, { times, retryAfterS });
+  }
+
   /** Everything recorded, as one string (for privacy assertions). */
   everything(): string {
     return JSON.stringify(this.calls);
@@ -107,8 +118,20 @@ export class FakeSlack {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : (body.token as string | undefined);
 
+    const limited = (target: string, record: Recorded): boolean => {
+      const limit = this.limits.get(target);
+      if (!limit || limit.times <= 0) return false;
+      limit.times -= 1;
+      record.status = 429;
+      this.record(record);
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfterS) });
+      res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      return true;
+    };
     if (path.startsWith('/response/')) {
-      const record: Recorded = { kind: 'response', method: path, body };
+      const record: Recorded = { kind: 'response', method: path, body, at: Date.now() };
+      if (limited('response', record)) return;
+      record.status = 200;
       this.record(record);
       const answer = () => {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -119,7 +142,10 @@ export class FakeSlack {
       return;
     }
     const method = path.replace(/^\/api\//, '');
-    this.record({ kind: 'api', method, body, token });
+    const record: Recorded = { kind: 'api', method, body, token, at: Date.now() };
+    if (limited(method, record)) return;
+    record.status = 200;
+    this.record(record);
     const json = (status: number, out: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(out));

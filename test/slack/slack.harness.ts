@@ -1,5 +1,6 @@
 /** The Slack test harness: a core on the demo filings at a fixed instant, the real Bolt app on a real HttpServer, signed requests, a fake Slack. */
 import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { startSlack, type RunningSlack, type SlackDeps, type SlackOptions } from '../../adapters/slack/slack.adapter.js';
 import { startSlackAlerts, type SlackAlerts } from '../../adapters/slack/slack.alerts.js';
@@ -52,7 +53,7 @@ export interface Harness {
   nudger: { current?: Nudger };
   logs: string[];
   url: string;
-  /** Posts a raw body with the given headers; waits until the app has finished with it. */
+  /** Posts a raw body with the given headers; waits until the app has finished with it and the outbox sent what it stored. */
   post(body: string, headers: Record<string, string>): Promise<Answer>;
   /** Headers signing `body` at `ts` (seconds; default: the clock's now). */
   sign(body: string, ts?: number): Record<string, string>;
@@ -105,7 +106,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const outbox = testOutbox(core, opts.outbox);
   const teamAlerts = startSlackAlerts(deps, outbox);
   outbox.start();
-  const slack = await startSlack(deps, server, adapterOptions);
+  const slack = await startSlack(deps, server, outbox, adapterOptions);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/slack/events`;
 
@@ -117,6 +118,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const res = await fetch(url, { method: 'POST', body, headers });
     const text = await res.text();
     await slack.idle();
+    await drained(outbox);
     return { status: res.status, text };
   };
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -199,6 +201,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await core.close();
     },
   };
+}
+
+/** Resolves once the outbox holds nothing (replies are sent after the request was answered). */
+export async function drained(outbox: Outbox): Promise<void> {
+  for (let i = 0; (await outbox.stats()).pending > 0; i += 1) {
+    if (i > 1000) throw new Error('timed out waiting for the outbox to drain');
+    await sleep(10);
+  }
 }
 
 /** Every text of a recorded message (blocks, buttons and fallback text) as one string. */

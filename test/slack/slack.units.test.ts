@@ -2,7 +2,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildSlackApp } from '../../adapters/slack/slack.adapter.js';
-import { toSlackResult } from '../../adapters/slack/slack.sender.js';
+import { SlackSender, toResponseResult, toSlackResult } from '../../adapters/slack/slack.sender.js';
+import { isResponseUrl, replyId, toReplyRecord } from '../../adapters/slack/slack.replies.js';
+import { toStoredMessage } from '../../src/outbox/outbox.types.js';
 import { webApi } from '@slack/bolt';
 import { deliveryKey, parseSlackBody, verifyRequest } from '../../adapters/slack/slack.receiver.js';
 import { parseConfirmValue } from '../../adapters/slack/slack.actions.js';
@@ -99,12 +101,65 @@ describe('toSlackResult (how the outbox treats a failed post)', () => {
   });
 });
 
+describe('replies as outbox records', () => {
+  const message = { text: 'hi', blocks: [] };
+
+  it('takes the reply id from the trigger_id, else the action_ts and user, else the body', () => {
+    expect(replyId({ trigger_id: 't.1', actions: [{ action_ts: '1.2' }], user: { id: 'U1' } })).toBe('slack:reply:t.1');
+    expect(replyId({ actions: [{ action_id: 'beian_open', action_ts: '1700000000.1' }], user: { id: 'U1' } })).toBe('slack:reply:U1:1700000000.1:beian_open');
+    expect(replyId({ a: 1 })).toBe(replyId({ a: 1 }));
+    expect(replyId({ a: 1 })).not.toBe(replyId({ a: 2 }));
+  });
+
+  it('posts only to a Slack response_url (https on a Slack host) or to the configured API root’s origin', () => {
+    expect(isResponseUrl('https://hooks.slack.com/commands/T0/1335843453127/abc')).toBe(true);
+    expect(isResponseUrl('http://hooks.slack.com/commands/T0/1/abc')).toBe(false);
+    expect(isResponseUrl('https://hooks.slack.com.evil.example/x')).toBe(false);
+    expect(isResponseUrl('https://evil.example/slack.com')).toBe(false);
+    expect(isResponseUrl('not a url')).toBe(false);
+    expect(isResponseUrl('http://127.0.0.1:9/response/1', 'http://127.0.0.1:9/api/')).toBe(true);
+    expect(isResponseUrl('http://127.0.0.1:10/response/1', 'http://127.0.0.1:9/api/')).toBe(false);
+  });
+
+  it('stores a response_url whose numeric ids look like a +86 mobile, and falls back to an ephemeral post without one', () => {
+    // 8613912345678: a 13-digit id the outbox's R8 guard would refuse in clear text.
+    const viaUrl = toReplyRecord({ trigger_id: 't', response_url: 'https://hooks.slack.com/actions/T0/8613912345678/x', channel_id: 'C1', user_id: 'U1' }, message, true, 1000);
+    expect(viaUrl).toMatchObject({ id: 'slack:reply:t', priority: 'interactive', deadline: 1000, expiresAt: 1000 + 30 * 60_000, payload: { via: 'respond', body: { replace_original: true } } });
+    expect(JSON.stringify(viaUrl)).not.toContain('8613912345678');
+    expect(() => toStoredMessage(viaUrl!, 0, 1)).not.toThrow();
+    expect(toReplyRecord({ trigger_id: 't', response_url: 'https://evil.example/x', channel: { id: 'C1' }, user: { id: 'U1' } }, message, false, 0)?.payload).toEqual({
+      via: 'ephemeral',
+      channel: 'C1',
+      user: 'U1',
+      message,
+    });
+    expect(toReplyRecord({ trigger_id: 't' }, message, false, 0)).toBeUndefined();
+  });
+
+  it('sorts a response_url’s answer: 2xx sent, 429 waits Retry-After, 5xx retried, the rest final', () => {
+    expect(toResponseResult(200, null, 'ok')).toEqual({ kind: 'ok' });
+    expect(toResponseResult(429, '7', '')).toEqual({ kind: 'retry-after', retryAfterMs: 7000, error: 'ratelimited' });
+    expect(toResponseResult(429, null, '')).toEqual({ kind: 'retry-after', retryAfterMs: 1000, error: 'ratelimited' });
+    expect(toResponseResult(502, null, '')).toMatchObject({ kind: 'transient' });
+    expect(toResponseResult(404, null, 'expired_url')).toEqual({ kind: 'permanent', error: 'response_url 404 expired_url' });
+  });
+
+  it('the Sender posts a stored alert (no `via`) to its channel and an ephemeral reply to its person', async () => {
+    const calls: Array<[string, Record<string, unknown>]> = [];
+    const chat = { postMessage: async (a: Record<string, unknown>) => void calls.push(['postMessage', a]), postEphemeral: async (a: Record<string, unknown>) => void calls.push(['postEphemeral', a]) };
+    const sender = new SlackSender({ chat } as never, silentLogger);
+    expect(await sender.send('C0ALERTS1', message)).toEqual({ kind: 'ok' });
+    expect(await sender.send('C1/U1', { via: 'ephemeral', channel: 'C1', user: 'U1', message })).toEqual({ kind: 'ok' });
+    expect(calls.map(([m, a]) => `${m} ${a.channel} ${a.user ?? ''}`.trim())).toEqual(['postMessage C0ALERTS1', 'postEphemeral C1 U1']);
+  });
+});
+
 describe('Socket Mode', () => {
   it('is chosen with SLACK_APP_TOKEN: nothing is mounted on the shared server and nothing is called at construction', async () => {
     const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: 'xapp-1-test', SLACK_API_URL: 'http://127.0.0.1:9/api/', STORE_URL: 'memory://' });
     const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger: silentLogger, clock: new FakeClock(DEMO_ANCHOR) });
     const server = new HttpServer(silentLogger);
-    const built = buildSlackApp(core, server);
+    const built = buildSlackApp(core, server, { enqueue: async () => 0, register: () => undefined });
     expect(built.mode).toBe('socket');
     expect(built.receiver).toBeUndefined();
     expect(startSlackAlerts(core, { enqueue: async () => 0, register: () => undefined })).toBeUndefined();
