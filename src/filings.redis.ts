@@ -15,11 +15,8 @@
  * naming a phone, `all` and `open` id sets, `evented` the ids an event changed, `imported` the hash
  * of the last imported file, `lease` the import lease.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Clock } from './clock.js';
-import { DEMO_FILINGS_FILE, type Config } from './config.js';
 import type { FilingEvent } from './events.js';
 import type { Filing } from './filing.js';
 import { CLOSED_MARK_TTL_MS, CLOSED_STATUSES, FilingSource, type ApplyResult } from './filings.js';
@@ -29,6 +26,7 @@ import type { RedisConnection } from './store/redis.connection.js';
 import { Lease } from './store/redis.lease.js';
 import { RedisScript } from './store/redis.script.js';
 import type { StateStore } from './store/state-store.js';
+import type { FilingsImport } from './filings.import.js';
 
 /**
  * KEYS: none. ARGV: prefix, evented ('1' = an event wrote it, '' = the file), then per filing: id,
@@ -70,12 +68,6 @@ redis.call('SREM', p..'evented', id)
 return 1
 `);
 
-/** Where the file comes from: its content hash (cheap) and its records (parsed only by the importer). */
-export interface FilingsImport {
-  hash: string;
-  records: () => Filing[];
-}
-
 /** Options of the shared source. */
 export interface RedisFilingsOptions {
   connection: RedisConnection;
@@ -91,27 +83,6 @@ export interface RedisFilingsOptions {
 }
 
 const BATCH = 500;
-
-/**
- * What to import: the hash of the file's bytes (streamed, so a large file is not held in memory to
- * learn it was imported already), of the phone key (the phone index depends on it), and for the
- * demo of the day it is shifted to; the records are parsed only by the instance that imports.
- */
-export async function filingsImport(config: Pick<Config, 'filingsFile'>, clock: Clock, keyOf: (phone: string) => string, records: () => Filing[], given?: Filing[]): Promise<FilingsImport> {
-  const hash = createHash('sha256');
-  if (given) hash.update(JSON.stringify(given));
-  else {
-    try {
-      for await (const chunk of createReadStream(config.filingsFile)) hash.update(chunk as Buffer);
-    } catch {
-      // Unreadable: the importer's parse reports it with the file's name.
-      hash.update(randomUUID());
-    }
-    if (config.filingsFile === DEMO_FILINGS_FILE) hash.update(clock.now().format('YYYY-MM-DD'));
-  }
-  hash.update(keyOf('00000000000'));
-  return { hash: hash.digest('hex'), records };
-}
 
 /** The FilingSource of several instances: filings and their phone index in Redis, a small cache here. */
 export class RedisFilingSource extends FilingSource {

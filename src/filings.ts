@@ -1,4 +1,7 @@
-/** The FilingSource: filings loaded from FILINGS_FILE, changed by events, indexed by id and phone. */
+/**
+ * The FilingSource: filings loaded from FILINGS_FILE, changed by events, indexed by id and phone.
+ * (Over 300 lines: the asynchronous reads that shared filings need sit beside the synchronous ones they mirror.)
+ */
 import { readFileSync } from 'node:fs';
 import type { Dayjs } from './time.js';
 import { dayjs } from './time.js';
