@@ -31,7 +31,7 @@ export interface Core {
   runner: TurnRunner;
   /** Reaches the linked pending verifiers of a filing; the runner got the same one when it was built. Optional so a test can take it away. */
   nudge?: Nudger;
-  /** The retention sweep (issue 11 §4): ran at start, runs hourly on the clock. */
+  /** The retention sweep (issue 11 §4): ran at start (or, with `deferSweep`, once main opened the port), runs hourly on the clock. */
   retention: RunningRetention;
   close(): Promise<void>;
 }
@@ -45,6 +45,8 @@ export interface CoreOptions {
   store?: StateStore;
   filings?: Filing[];
   metrics?: Metrics;
+  /** Leave the first retention sweep to the caller (main runs it once the port is open; issue 12). */
+  deferSweep?: boolean;
 }
 
 /** Opens the store, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
@@ -55,11 +57,13 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const store = opts.store ?? openStore(config.storeUrl);
   const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
   let records = opts.filings;
+  // Filings read here belong to nobody else, so they are sealed in place rather than copied (issue 12).
+  const owned = !records;
   if (!records) {
     records = readFilingsFile(config.filingsFile);
     if (config.filingsFile === DEMO_FILINGS_FILE) records = shiftDemo(records, clock.now());
   }
-  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf, { seal: true });
+  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf, { seal: true, owned });
   metrics.watchOpenWindows(() => [...filings.openWindows()].length);
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
@@ -79,7 +83,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
-  const retention = await startRetention({ clock, filings, people, logger });
+  const retention = await startRetention({ clock, filings, people, logger }, { sweepNow: !opts.deferSweep });
   logger.info('core ready', { filings: filings.size, store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();

@@ -9,6 +9,7 @@ import { KeyedMutex, type StateStore } from './store/state-store.js';
 import { phonesOf, requiredVerifiers } from './rules/verifiers.rules.js';
 import { sealedKey, sealPhone } from './rules/phone.rules.js';
 import { sealFiling } from './rules/privacy.rules.js';
+import { sealFilingInPlace } from './filing.seal.js';
 import { isDeepStrictEqual } from 'node:util';
 
 /** A problem found in a filings file: which record, which id, which field, what is wrong. */
@@ -127,6 +128,8 @@ export interface FilingSourceOptions {
    * clear. Needs a real keyer: the app's PhoneKeyer.
    */
   seal?: boolean;
+  /** The caller gives the filings away (a freshly read file): they are sealed in place, not copied. */
+  owned?: boolean;
 }
 
 /**
@@ -135,7 +138,8 @@ export interface FilingSourceOptions {
  */
 export class FilingSource {
   private readonly byId = new Map<string, Filing>();
-  private readonly idsByPhone = new Map<string, Set<string>>();
+  // One id (most phones name one filing) or several, in the order they came: a Set per phone cost 4× the memory at 100,000 filings.
+  private readonly idsByPhone = new Map<string, string | string[]>();
   private readonly listeners: FilingListener[] = [];
   private readonly mutex = new KeyedMutex();
   /** Turns a phone (plain or sealed) into the key the phone index uses (identity by default; the app uses its PhoneKeyer). */
@@ -152,7 +156,8 @@ export class FilingSource {
   ) {
     this.keyOf = (phone) => sealedKey(phone) ?? keyOf(phone);
     this.sealing = opts.seal ?? false;
-    for (const f of filings) this.put(this.sealed(f));
+    const owned = this.sealing && opts.owned === true;
+    for (const f of filings) this.put(owned ? sealFilingInPlace(f, this.keyOf) : this.sealed(f));
   }
 
   /** Loads the file, then the changes events made before the last stop (sealing, and re-writing sealed, any an older version kept in clear). */
@@ -190,7 +195,13 @@ export class FilingSource {
   /** Filings naming the phone with this key. */
   byPhoneKey(key: string): Filing[] {
     const ids = this.idsByPhone.get(key);
-    return ids ? [...ids].map((id) => this.byId.get(id)!).filter(Boolean) : [];
+    if (ids === undefined) return [];
+    const out: Filing[] = [];
+    for (const id of typeof ids === 'string' ? [ids] : ids) {
+      const filing = this.byId.get(id);
+      if (filing) out.push(filing);
+    }
+    return out;
   }
 
   /** Every filing. */
@@ -280,7 +291,7 @@ export class FilingSource {
   async drop(id: string): Promise<void> {
     const run = async () => {
       const old = this.byId.get(id);
-      if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(id);
+      if (old) this.unindex(old);
       this.byId.delete(id);
       await this.store?.delete(`filing:${id}`);
     };
@@ -290,13 +301,37 @@ export class FilingSource {
 
   private put(filing: Filing): void {
     const old = this.byId.get(filing.id);
-    if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(filing.id);
+    if (old) this.unindex(old);
     this.byId.set(filing.id, filing);
+    this.index(filing);
+  }
+
+  // The phone index, by hand rather than through phonesOf: it runs for every filing at start.
+  private index(filing: Filing): void {
+    const id = filing.id;
+    const add = (phone: string) => {
+      const key = this.keyOf(phone);
+      const ids = this.idsByPhone.get(key);
+      if (ids === undefined) this.idsByPhone.set(key, id);
+      else if (typeof ids === 'string') {
+        if (ids !== id) this.idsByPhone.set(key, [ids, id]);
+      } else if (!ids.includes(id)) ids.push(id);
+    };
+    add(filing.subject.principal.phone);
+    for (const w of filing.websites) add(w.principal.phone);
+    if (filing.emergencyPhone) add(filing.emergencyPhone);
+  }
+
+  private unindex(filing: Filing): void {
     for (const phone of phonesOf(filing)) {
       const key = this.keyOf(phone);
-      let ids = this.idsByPhone.get(key);
-      if (!ids) this.idsByPhone.set(key, (ids = new Set()));
-      ids.add(filing.id);
+      const ids = this.idsByPhone.get(key);
+      if (ids === filing.id) this.idsByPhone.delete(key);
+      else if (Array.isArray(ids)) {
+        const rest = ids.filter((id) => id !== filing.id);
+        if (rest.length === 0) this.idsByPhone.delete(key);
+        else this.idsByPhone.set(key, rest.length === 1 ? rest[0]! : rest);
+      }
     }
   }
 }

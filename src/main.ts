@@ -51,7 +51,8 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: demo ? 'warn' : 'info' });
   let core;
   try {
-    core = await createCore(config, { logger, route, ...(demo ? { clock: demo } : {}) });
+    // With a platform, the first retention sweep waits until the port is open (it may write tens of thousands of rows).
+    core = await createCore(config, { logger, route, deferSweep: platforms, ...(demo ? { clock: demo } : {}) });
   } catch (error) {
     // A bad filings file or an unusable store: say what is wrong, without a stack trace.
     process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
   const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
   const alerts = slack?.startSlackAlerts(slackDeps, outbox);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
-  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts });
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { deferred: true });
   if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server));
   outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
   // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
@@ -97,6 +98,9 @@ async function main(): Promise<number> {
   const port = await server.listen(config.port, config.host);
   core.metrics.watchEventLoop();
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
+  // Lookups are served from here on; the work a lookup does not need runs now, sharing the loop (issue 12).
+  reminders.begin();
+  void core.retention.sweep().catch((error: unknown) => logger.error('retention sweep failed', { error }));
   const signal = await stopSignal(logger);
   await stopWithin({
     logger,

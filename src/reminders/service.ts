@@ -8,6 +8,11 @@ export const DEFAULT_TICK_MS = 15_000;
 /** Options for tests: the tick interval (0: no timer, the test calls tick()) and scheduler options. */
 export interface RemindersOptions extends SchedulerOptions {
   intervalMs?: number;
+  /**
+   * Leave the catch-up tick (and the timer) to `begin()`: main opens the port first, so a start on
+   * many filings answers /healthz and lookups before it plans every open filing (issue 12).
+   */
+  deferred?: boolean;
 }
 
 /** The running service: a RunningAdapter with a handle on its scheduler. */
@@ -15,20 +20,25 @@ export interface RunningReminders extends RunningAdapter {
   scheduler: ReminderScheduler;
   /** Runs one tick and waits for its sends. */
   tick(): Promise<TickReport>;
+  /** Runs the catch-up tick now and the timer from then on (at start unless `deferred`; again is a no-op). */
+  begin(): void;
 }
 
 /** Starts the reminder scheduler over the parts it uses (the team's alerts only when given) and catches up at once. */
 export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions = {}): Promise<RunningReminders> {
   const intervalMs = opts.intervalMs ?? DEFAULT_TICK_MS;
   const scheduler = new ReminderScheduler(deps, opts);
+  const startedAt = deps.clock.now();
   await scheduler.start();
 
   let timer: NodeJS.Timeout | undefined;
+  let begun = false;
   let stopped = false;
   let running = false;
   let again = false;
   const schedule = (delay: number) => {
-    if (stopped || intervalMs <= 0) return;
+    // Before begin() a change needs no tick of its own: the catch-up tick will look at every due filing.
+    if (stopped || !begun || intervalMs <= 0) return;
     clearTimeout(timer);
     timer = setTimeout(() => void run(), delay);
     timer.unref();
@@ -64,11 +74,17 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     name: 'reminders',
     scheduler,
     tick: () => scheduler.tick(),
+    begin() {
+      if (begun) return;
+      begun = true;
+      // Catch up at once after a start: only the latest due stage per person (R5).
+      schedule(0);
+    },
     async health() {
       const last = scheduler.lastTickAt;
       if (intervalMs <= 0) return { ok: true, detail: `${scheduler.indexed} filings indexed` };
-      // Two missed intervals plus a slow tick: the scheduler is stuck.
-      const stale = !last || deps.clock.now().valueOf() - last.valueOf() > 4 * intervalMs + 60_000;
+      // Two missed intervals plus a slow tick: the scheduler is stuck. A fresh start (its catch-up tick still running) is not.
+      const stale = deps.clock.now().valueOf() - (last ?? startedAt).valueOf() > 4 * intervalMs + 60_000;
       return { ok: !stale, detail: `${scheduler.indexed} filings indexed; last tick ${last ? last.toISOString() : 'never'}` };
     },
     async stop() {
@@ -78,7 +94,6 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     },
   };
 
-  // Catch up at once after a start: only the latest due stage per person (R5).
-  schedule(0);
+  if (!opts.deferred) self.begin();
   return self;
 }
