@@ -31,7 +31,7 @@ export interface Core {
   runner: TurnRunner;
   /** Reaches the linked pending verifiers of a filing; the runner got the same one when it was built. Optional so a test can take it away. */
   nudge?: Nudger;
-  /** The retention sweep (issue 11 §4): ran at start (or, with `deferSweep`, once main opened the port), runs hourly on the clock. */
+  /** The retention sweep (issue 11 §4): ran at start (or, with `deferStart`, once main opened the port), runs hourly on the clock. */
   retention: RunningRetention;
   close(): Promise<void>;
 }
@@ -45,8 +45,11 @@ export interface CoreOptions {
   store?: StateStore;
   filings?: Filing[];
   metrics?: Metrics;
-  /** Leave the first retention sweep to the caller (main runs it once the port is open; issue 12). */
-  deferSweep?: boolean;
+  /**
+   * Leave sealing and indexing the file's filings (`FilingSource.settle`) and the first retention
+   * sweep to the caller: main runs them once the port is open (issue 12).
+   */
+  deferStart?: boolean;
 }
 
 /** Opens the store, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
@@ -63,7 +66,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     records = readFilingsFile(config.filingsFile);
     if (config.filingsFile === DEMO_FILINGS_FILE) records = shiftDemo(records, clock.now());
   }
-  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf, { seal: true, owned });
+  const filings = await FilingSource.open(records, store.namespace('filings'), keyOf, { seal: true, owned, deferred: owned && opts.deferStart });
   metrics.watchOpenWindows(() => [...filings.openWindows()].length);
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
@@ -83,8 +86,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
-  const retention = await startRetention({ clock, filings, people, logger }, { sweepNow: !opts.deferSweep });
-  logger.info('core ready', { filings: filings.size, store: config.storeUrl.split(':')[0] });
+  const retention = await startRetention({ clock, filings, people, logger }, { sweepNow: !opts.deferStart });
+  // `size` would settle deferred filings here, before the port opens: the file's count says enough then.
+  logger.info('core ready', { filings: filings.settled ? filings.size : records.length, store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();
     await store.close();

@@ -93,7 +93,13 @@ export class ReminderScheduler {
     if (this.started) return;
     this.started = true;
     const now = this.deps.clock.now();
-    for (const filing of this.deps.filings.openWindows()) this.reindex(filing, now);
+    await this.deps.filings.settle();
+    // Thousands of open filings after a start on a large file: requests get in between (issue 12).
+    const pause = loopYielder();
+    for (const filing of this.deps.filings.openWindows()) {
+      this.reindex(filing, now);
+      await pause();
+    }
     for await (const key of this.store.keys('retjob:')) {
       const m = RETURNED_JOB.exec(key);
       const filing = m ? this.deps.filings.get(m[1]!) : undefined;

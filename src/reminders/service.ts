@@ -9,8 +9,8 @@ export const DEFAULT_TICK_MS = 15_000;
 export interface RemindersOptions extends SchedulerOptions {
   intervalMs?: number;
   /**
-   * Leave the catch-up tick (and the timer) to `begin()`: main opens the port first, so a start on
-   * many filings answers /healthz and lookups before it plans every open filing (issue 12).
+   * Leave indexing the open filings, the catch-up tick and the timer to `begin()`: main opens the
+   * port first, so a start on many filings serves /healthz and lookups before it plans them (issue 12).
    */
   deferred?: boolean;
 }
@@ -20,8 +20,8 @@ export interface RunningReminders extends RunningAdapter {
   scheduler: ReminderScheduler;
   /** Runs one tick and waits for its sends. */
   tick(): Promise<TickReport>;
-  /** Runs the catch-up tick now and the timer from then on (at start unless `deferred`; again is a no-op). */
-  begin(): void;
+  /** Indexes the open filings, runs the catch-up tick and the timer from then on (at start unless `deferred`; again is a no-op). */
+  begin(): Promise<void>;
 }
 
 /** Starts the reminder scheduler over the parts it uses (the team's alerts only when given) and catches up at once. */
@@ -29,7 +29,6 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
   const intervalMs = opts.intervalMs ?? DEFAULT_TICK_MS;
   const scheduler = new ReminderScheduler(deps, opts);
   const startedAt = deps.clock.now();
-  await scheduler.start();
 
   let timer: NodeJS.Timeout | undefined;
   let begun = false;
@@ -74,8 +73,9 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     name: 'reminders',
     scheduler,
     tick: () => scheduler.tick(),
-    begin() {
+    async begin() {
       if (begun) return;
+      await scheduler.start();
       begun = true;
       // Catch up at once after a start: only the latest due stage per person (R5).
       schedule(0);
@@ -94,6 +94,6 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     },
   };
 
-  if (!opts.deferred) self.begin();
+  if (!opts.deferred) await self.begin();
   return self;
 }
