@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { runBurstBench } from './burst.bench.js';
 import { runOutboxBench } from './outbox.bench.js';
 import { runRemindersBench } from './reminders.bench.js';
 import { runStallBench } from './stall.bench.js';
@@ -63,6 +64,21 @@ add({
   goal: '≥ 95% of the pace (ratio ≤ 1.053)',
 });
 add({ section: 'outbox', name: 'EDF inversions through the dispatcher', value: o.dispatch.edfInversions, unit: 'count', goal: '0' });
+
+const b = await runBurstBench();
+add({
+  section: 'burst',
+  name: `${b.burst.due} reminders due at once, scheduler → SQLite outbox → platform paced at ${b.burst.pace}/s: first send to last`,
+  value: b.burst.sendingS,
+  unit: 's',
+  floor: b.burst.ceilingS,
+  floorName: 'pacing alone',
+  goal: '≥ 95% of the pace (ratio ≤ 1.053)',
+});
+add({ section: 'burst', name: "the same, from the tick's start (planning and hand-off included)", value: b.burst.totalS, unit: 's', floor: b.burst.ceilingS, floorName: 'pacing alone' });
+add({ section: 'burst', name: 'EDF inversions at the platform', value: b.burst.edfInversions, unit: 'count', goal: '0' });
+add({ section: 'burst', name: `/lookup reply while ${b.lookups.due} reminders drain at ${b.lookups.pace}/s: p50`, value: b.lookups.p50Ms, unit: 'ms' });
+add({ section: 'burst', name: `/lookup reply during that drain: p99 (${b.lookups.count} lookups)`, value: b.lookups.p99Ms, unit: 'ms', floor: 1500, floorName: 'the goal', goal: 'p99 ≤ 1,500 ms' });
 
 const st = await runStartupBench();
 add({ section: 'start', name: `ready on ${st.filings} filings (until /healthz answers)`, value: st.startMs, unit: 'ms', floor: st.floorMs, floorName: 'bare node reading and JSON.parse-ing the file', goal: '≤ 2.5×' });

@@ -23,6 +23,9 @@ import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex } from './time.index.js';
 import { sendToUser, type UserSenderDeps } from './user.sender.js';
 
+// How long the hand-off loop of a tick holds the event loop at a time.
+const HAND_OFF_SLICE_MS = 2;
+
 /** A reminder is "late" when sent more than this after its stage was due (the remindersLate metric). */
 export const LATE_AFTER_MS = 60_000;
 
@@ -209,8 +212,11 @@ export class ReminderScheduler {
     work.sort((a, b) => a.priority - b.priority || (a.kind === 'alert' ? 0 : 1) - (b.kind === 'alert' ? 0 : 1));
     const deliveries: Promise<boolean>[] = [];
     let dispatched = 0;
+    // Handing a burst over, the outbox is sending the first of it meanwhile: short slices, so its
+    // sends are not held up behind this loop (at 1,000/s, 10 ms slices cost a third of the pace).
+    const handOff = loopYielder(HAND_OFF_SLICE_MS);
     for (const item of work) {
-      await pause();
+      await handOff();
       let claim: Claim | undefined;
       try {
         claim = await this.markers.claim(item.key);
