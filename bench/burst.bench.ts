@@ -198,7 +198,17 @@ async function measureLookups(dir: string, due: number, count: number, everyMs: 
     for (let k = 0; k < count; k++) {
       // People outside the burst: their chat has nothing else queued, so the wait is the queue's, not their chat's.
       const chat = 900_000_000 + k;
-      const update = { update_id: k + 1, message: { message_id: k + 1, date: Math.floor(Date.now() / 1000), chat: { id: chat, type: 'private', first_name: 'A' }, from: { id: chat, is_bot: false, first_name: 'A', language_code: 'zh' }, text: `/lookup VE-BURST-${String(k).padStart(8, '0')}`, entities: [{ type: 'bot_command', offset: 0, length: 7 }] } } as unknown as Update;
+      const update = {
+        update_id: k + 1,
+        message: {
+          message_id: k + 1,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: chat, type: 'private', first_name: 'A' },
+          from: { id: chat, is_bot: false, first_name: 'A', language_code: 'zh' },
+          text: `/lookup VE-BURST-${String(k).padStart(8, '0')}`,
+          entities: [{ type: 'bot_command', offset: 0, length: 7 }],
+        },
+      } as unknown as Update;
       asked.set(String(chat), performance.now());
       void handle(update);
       await sleep(everyMs);
@@ -214,7 +224,15 @@ async function measureLookups(dir: string, due: number, count: number, everyMs: 
       await sleep(20);
     }
     const latencies = [...answered.values()].sort((a, b) => a - b);
-    return { due, pace, count: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1)!, remindersSentMeanwhile: sender.accepted.length - sentBefore - latencies.length };
+    return {
+      due,
+      pace,
+      count: latencies.length,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.at(-1)!,
+      remindersSentMeanwhile: sender.accepted.length - sentBefore - latencies.length,
+    };
   } finally {
     clearInterval(keepAlive);
     await close(app);
@@ -238,7 +256,9 @@ export async function runBurstBench(opts: { due?: number; pace?: number; lookups
     console.log(`delivered ${f(b.delivered)} of ${f(b.due)}; the tick planned and stored them all in ${f(b.handOffS, 2)} s; EDF inversions at the platform: ${b.edfInversions} (goal 0)`);
     const l = await measureLookups(join(dir, 'lookups'), due, lookups, everyMs);
     console.log(`\n## /lookup while ${f(l.due)} reminders drain at ${l.pace}/s (update handler → runner → outbox → Sender); ${f(l.count)} lookups, one every ${everyMs} ms`);
-    console.log(`time to the reply's send: p50 ${f(l.p50Ms)} ms, p99 ${f(l.p99Ms)} ms, max ${f(l.maxMs)} ms (goal p99 ≤ 1,500 ms, ${f(l.p99Ms / 1500, 2)}× the goal); ${f(l.remindersSentMeanwhile)} reminders sent meanwhile`);
+    console.log(
+      `time to the reply's send: p50 ${f(l.p50Ms)} ms, p99 ${f(l.p99Ms)} ms, max ${f(l.maxMs)} ms (goal p99 ≤ 1,500 ms, ${f(l.p99Ms / 1500, 2)}× the goal); ${f(l.remindersSentMeanwhile)} reminders sent meanwhile`,
+    );
     return { burst: b, lookups: l };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -19,10 +19,7 @@ export class FilingsFileError extends Error {
     readonly file: string,
     readonly problems: FilingProblem[],
   ) {
-    super(
-      `${file}: ${problems.length} problem(s), nothing loaded:\n` +
-        problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n'),
-    );
+    super(`${file}: ${problems.length} problem(s), nothing loaded:\n` + problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n'));
   }
 }
 
@@ -36,8 +33,7 @@ export const DEMO_ANCHOR = '2026-11-29T12:00:00+08:00';
  */
 export function parseFilings(json: unknown, file = 'filings', opts: { owned?: boolean } = {}): Filing[] {
   const records = isPlainObject(json) && Array.isArray(json.filings) ? json.filings : undefined;
-  if (!records && !FilingsFileSchema.safeParse(json).success)
-    throw new FilingsFileError(file, [{ index: -1, field: 'filings', message: 'the file must be {"filings": [ … ]}' }]);
+  if (!records && !FilingsFileSchema.safeParse(json).success) throw new FilingsFileError(file, [{ index: -1, field: 'filings', message: 'the file must be {"filings": [ … ]}' }]);
   const list: unknown[] = records ?? FilingsFileSchema.parse(json).filings;
   const problems: FilingProblem[] = [];
   const filings: Filing[] = [];

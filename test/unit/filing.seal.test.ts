@@ -76,7 +76,10 @@ describe('sealFilingInPlace', () => {
       cycle: { number: 1, reportedAt: '2026-11-29T08:00:00+08:00', verified: { [phone]: '2026-11-29T09:00:00+08:00' } },
     });
     const calls: string[] = [];
-    const sealed = sealFilingInPlace(filing, (p) => (calls.push(p), 'KEY'));
+    const sealed = sealFilingInPlace(filing, (p) => {
+      calls.push(p);
+      return 'KEY';
+    });
     expect(calls).toEqual([phone]);
     expect(sealed.emergencyPhone).toBe('138****8000#KEY');
     expect(JSON.stringify(sealed)).not.toContain(phone);
