@@ -34,7 +34,7 @@ export interface Core {
   runner: TurnRunner;
   /** Reaches the linked pending verifiers of a filing; the runner got the same one when it was built. Optional so a test can take it away. */
   nudge?: Nudger;
-  /** The retention sweep (issue 11 §4): ran at start, runs hourly on the clock. */
+  /** The retention sweep (issue 11 §4): ran at start (or, with `deferStart`, once main opened the port), runs hourly on the clock. */
   retention: RunningRetention;
   close(): Promise<void>;
 }
@@ -48,6 +48,11 @@ export interface CoreOptions {
   store?: StateStore;
   filings?: Filing[];
   metrics?: Metrics;
+  /**
+   * Leave sealing and indexing the file's filings (`FilingSource.settle`) and the first retention
+   * sweep to the caller: main runs them once the port is open (issue 12).
+   */
+  deferStart?: boolean;
 }
 
 /** Opens the store, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
@@ -57,10 +62,19 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const metrics = opts.metrics ?? createMetrics({ defaults: !opts.metrics && !opts.clock });
   const store = opts.store ?? openStore(config.storeUrl);
   const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
+  let owned = false;
   const records = (): Filing[] => {
     if (opts.filings) return opts.filings;
+    // Filings read here belong to nobody else, so they are sealed in place rather than copied (issue 12).
+    owned = true;
     const read = readFilingsFile(config.filingsFile);
     return config.filingsFile === DEMO_FILINGS_FILE ? shiftDemo(read, clock.now()) : read;
+  };
+  let loaded = 0;
+  const openLocal = async () => {
+    const list = records();
+    loaded = list.length;
+    return FilingSource.open(list, store.namespace('filings'), keyOf, { seal: true, owned, deferred: owned && opts.deferStart });
   };
   // Several instances share the filings in Redis (imported once per file content); one process holds them in memory.
   const filings =
@@ -72,7 +86,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
           keyOf,
           logger,
         })
-      : await FilingSource.open(records(), store.namespace('filings'), keyOf, { seal: true });
+      : await openLocal();
   metrics.watchOpenWindows(() => filings.countOpen());
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
@@ -94,8 +108,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   });
   // Shared filings: one instance an hour sweeps them all, rather than every instance.
   const claimSweep = filings.shared ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
-  const retention = await startRetention({ clock, filings, people, logger, claimSweep });
-  logger.info('core ready', { filings: filings.shared ? 'shared' : filings.size, store: config.storeUrl.split(':')[0] });
+  const retention = await startRetention({ clock, filings, people, logger, claimSweep }, { sweepNow: !opts.deferStart });
+  // `size` would settle deferred filings here, before the port opens: the file's count says enough then.
+  logger.info('core ready', { filings: filings.shared ? 'shared' : filings.settled ? filings.size : loaded, store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();
     await store.close();

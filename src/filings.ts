@@ -2,108 +2,18 @@
  * The FilingSource: filings loaded from FILINGS_FILE, changed by events, indexed by id and phone.
  * (Over 300 lines: the asynchronous reads that shared filings need sit beside the synchronous ones they mirror.)
  */
-import { readFileSync } from 'node:fs';
-import type { Dayjs } from './time.js';
-import { dayjs } from './time.js';
-import { FilingSchema, FilingsFileSchema, type Filing } from './filing.js';
-import { fastFiling } from './filing.fastparse.js';
+import type { Filing } from './filing.js';
 import type { FilingEvent } from './events.js';
 import { KeyedMutex, type StateStore } from './store/state-store.js';
-import { phonesOf, requiredVerifiers } from './rules/verifiers.rules.js';
+import { requiredVerifiers } from './rules/verifiers.rules.js';
+import { PhoneIndex } from './filings.index.js';
 import { sealedKey, sealPhone } from './rules/phone.rules.js';
 import { sealFiling } from './rules/privacy.rules.js';
+import { sealFilingInPlace } from './filing.seal.js';
 import { isDeepStrictEqual } from 'node:util';
+import { loopYielder } from './loop.yield.js';
 
-/** A problem found in a filings file: which record, which id, which field, what is wrong. */
-export interface FilingProblem {
-  index: number;
-  id?: string;
-  field: string;
-  message: string;
-}
-
-/** A filings file that cannot be loaded; nothing of it is used. */
-export class FilingsFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: FilingProblem[],
-  ) {
-    super(
-      `${file}: ${problems.length} problem(s), nothing loaded:\n` +
-        problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n'),
-    );
-  }
-}
-
-/** The instant the demo file's times are written around; the demo is shifted so that this is "now". */
-export const DEMO_ANCHOR = '2026-11-29T12:00:00+08:00';
-
-/**
- * Validates every record; returns all filings or every problem (record index, id, field). Records
- * of the common valid shape take the fast path; the rest go through zod, whose messages they get.
- * `owned`: the caller gives the JSON away (a freshly read file), so records are settled in place.
- */
-export function parseFilings(json: unknown, file = 'filings', opts: { owned?: boolean } = {}): Filing[] {
-  const records = isPlainObject(json) && Array.isArray(json.filings) ? json.filings : undefined;
-  if (!records && !FilingsFileSchema.safeParse(json).success)
-    throw new FilingsFileError(file, [{ index: -1, field: 'filings', message: 'the file must be {"filings": [ … ]}' }]);
-  const list: unknown[] = records ?? FilingsFileSchema.parse(json).filings;
-  const problems: FilingProblem[] = [];
-  const filings: Filing[] = [];
-  const seen = new Map<string, number>();
-  for (let index = 0; index < list.length; index++) {
-    const raw = list[index];
-    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
-    let filing = fastFiling(raw, opts.owned);
-    if (!filing) {
-      const parsed = FilingSchema.safeParse(raw);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) problems.push({ index, id, field: issue.path.join('.') || '(record)', message: issue.message });
-        continue;
-      }
-      filing = parsed.data;
-    }
-    const earlier = seen.get(filing.id);
-    if (earlier !== undefined) problems.push({ index, id, field: 'id', message: `duplicates record ${earlier}` });
-    seen.set(filing.id, index);
-    filings.push(filing);
-  }
-  if (problems.length > 0) throw new FilingsFileError(file, problems);
-  return filings;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Reads and validates a filings file; throws FilingsFileError with every problem. */
-export function readFilingsFile(file: string): Filing[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new FilingsFileError(file, [{ index: -1, field: '(file)', message: (error as Error).message }]);
-  }
-  return parseFilings(json, file, { owned: true });
-}
-
-/** Moves every cycle time of the demo by `now - DEMO_ANCHOR`, so the demo stays meaningful on any date. */
-export function shiftDemo(filings: Filing[], now: Dayjs): Filing[] {
-  const delta = now.valueOf() - dayjs(DEMO_ANCHOR).valueOf();
-  const shift = (iso: string) => dayjs(dayjs(iso).valueOf() + delta).toISOString();
-  return filings.map((f) =>
-    f.cycle
-      ? {
-          ...f,
-          cycle: {
-            ...f.cycle,
-            reportedAt: shift(f.cycle.reportedAt),
-            verified: Object.fromEntries(Object.entries(f.cycle.verified).map(([p, at]) => [p, shift(at)])),
-          },
-        }
-      : f,
-  );
-}
+export { DEMO_ANCHOR, FilingsFileError, parseFilings, readFilingsFile, shiftDemo, type FilingProblem } from './filings.file.js';
 
 /** What applying an event did. */
 export type ApplyResult =
@@ -130,7 +40,18 @@ export interface FilingSourceOptions {
    * clear. Needs a real keyer: the app's PhoneKeyer.
    */
   seal?: boolean;
+  /** The caller gives the filings away (a freshly read file): they are sealed in place, not copied. */
+  owned?: boolean;
+  /**
+   * Seal and index the given filings in `settle()`, in slices that share the event loop, rather than
+   * in the constructor: main opens the port first (issue 12). Every reader settles the rest at once
+   * if it comes first; the turn runner and `apply` wait for `settle()` instead, so they never stall the loop.
+   */
+  deferred?: boolean;
 }
+
+// Filings sealed and indexed per slice of `settle()`: a few milliseconds of work between two turns of the loop.
+const SETTLE_SLICE = 256;
 
 /**
  * Filings in memory, indexed by id and by phone (principals and emergency contact), with every
@@ -138,7 +59,7 @@ export interface FilingSourceOptions {
  */
 export class FilingSource {
   private readonly byId = new Map<string, Filing>();
-  private readonly idsByPhone = new Map<string, Set<string>>();
+  private readonly phones: PhoneIndex;
   protected readonly listeners: FilingListener[] = [];
   private readonly mutex = new KeyedMutex();
   /** Turns a phone (plain or sealed) into the key the phone index uses (identity by default; the app uses its PhoneKeyer). */
@@ -146,6 +67,13 @@ export class FilingSource {
   private readonly sealing: boolean;
   /** When each closed filing closed (ISO), as stored under `closed:<id>`. */
   private readonly closed = new Map<string, string>();
+  /** Deferred: the file's filings not sealed and indexed yet, from `next` on (validated, still in clear). */
+  private pending: Filing[] = [];
+  private next = 0;
+  private readonly owned: boolean;
+  /** Deferred: what events stored, by id; each takes its file filing's place, the rest follow the file's. */
+  private readonly stored = new Map<string, Filing>();
+  private settling?: Promise<void>;
 
   constructor(
     filings: Filing[],
@@ -154,8 +82,15 @@ export class FilingSource {
     opts: FilingSourceOptions = {},
   ) {
     this.keyOf = (phone) => sealedKey(phone) ?? keyOf(phone);
+    this.phones = new PhoneIndex(this.keyOf);
     this.sealing = opts.seal ?? false;
-    for (const f of filings) this.put(this.sealed(f));
+    this.owned = this.sealing && opts.owned === true;
+    if (opts.deferred) this.pending = filings;
+    else for (const f of filings) this.put(this.fromFile(f));
+  }
+
+  private fromFile(filing: Filing): Filing {
+    return this.owned ? sealFilingInPlace(filing, this.keyOf) : this.sealed(filing);
   }
 
   /** Loads the file, then the changes events made before the last stop (sealing, and re-writing sealed, any an older version kept in clear). */
@@ -170,9 +105,52 @@ export class FilingSource {
       if (!stored) continue;
       const sealed = source.sealed(stored);
       if (!isDeepStrictEqual(sealed, stored)) await store.set(key, sealed);
-      source.put(sealed);
+      if (source.next < source.pending.length) source.stored.set(sealed.id, sealed);
+      else source.put(sealed);
     }
     return source;
+  }
+
+  /** Whether every filing is sealed and indexed (always, unless `deferred` and `settle()` has not finished). */
+  get settled(): boolean {
+    return this.next >= this.pending.length && this.stored.size === 0;
+  }
+
+  /** Seals and indexes the filings left (`deferred`), a slice at a time between turns of the event loop; resolves when all are. */
+  settle(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    this.settling ??= (async () => {
+      const pause = loopYielder();
+      while (!this.settled) {
+        this.settleSome(SETTLE_SLICE);
+        await pause();
+      }
+    })();
+    return this.settling;
+  }
+
+  // Seals and indexes up to `count` pending filings, in the order the file and then the store gave them.
+  private settleSome(count: number): void {
+    const end = Math.min(this.pending.length, this.next + count);
+    for (; this.next < end; this.next++) {
+      const filing = this.pending[this.next]!;
+      const stored = this.stored.get(filing.id);
+      if (stored) this.stored.delete(filing.id);
+      this.put(stored ?? this.fromFile(filing));
+      // Sealed in place or replaced: the array no longer holds the clear record.
+      if (!this.owned) continue;
+      this.pending[this.next] = undefined as unknown as Filing;
+    }
+    if (this.next < this.pending.length) return;
+    this.pending = [];
+    this.next = 0;
+    for (const filing of this.stored.values()) this.put(filing);
+    this.stored.clear();
+  }
+
+  // A reader that came before settle() finished: the rest is settled now, so it never sees a filing in clear or misses one.
+  private ready(): void {
+    if (!this.settled) this.settleSome(Number.POSITIVE_INFINITY);
   }
 
   /** The filing as this source keeps it: sealed when sealing, else unchanged. */
@@ -182,6 +160,7 @@ export class FilingSource {
 
   /** The filing with this id. */
   get(id: string): Filing | undefined {
+    this.ready();
     return this.byId.get(id);
   }
 
@@ -192,22 +171,30 @@ export class FilingSource {
 
   /** Filings naming the phone with this key. */
   byPhoneKey(key: string): Filing[] {
-    const ids = this.idsByPhone.get(key);
-    return ids ? [...ids].map((id) => this.byId.get(id)!).filter(Boolean) : [];
+    this.ready();
+    const out: Filing[] = [];
+    for (const id of this.phones.get(key)) {
+      const filing = this.byId.get(id);
+      if (filing) out.push(filing);
+    }
+    return out;
   }
 
   /** Every filing. */
   all(): IterableIterator<Filing> {
+    this.ready();
     return this.byId.values();
   }
 
   /** How many filings are loaded. */
   get size(): number {
+    this.ready();
     return this.byId.size;
   }
 
   /** Filings in a verification window (status verifying). */
   *openWindows(): Iterable<Filing> {
+    this.ready();
     for (const f of this.byId.values()) if (f.status === 'verifying' && f.cycle) yield f;
   }
 
@@ -223,6 +210,7 @@ export class FilingSource {
   async apply(event: FilingEvent): Promise<ApplyResult> {
     const id = event.type === 'filing.upserted' ? event.filing.id : event.filingId;
     const lockKey = `lock:filing:${id}`;
+    await this.settle();
     return this.store ? this.store.withLock(lockKey, () => this.applyNow(event)) : this.mutex.run(lockKey, () => this.applyNow(event));
   }
 
@@ -341,9 +329,10 @@ export class FilingSource {
 
   /** Removes a filing from memory and the store (retention); its closing time is kept so a restart does not keep it anew. */
   async drop(id: string): Promise<void> {
+    await this.settle();
     const run = async () => {
       const old = this.byId.get(id);
-      if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(id);
+      if (old) this.phones.remove(old);
       this.byId.delete(id);
       await this.store?.delete(`filing:${id}`);
     };
@@ -353,14 +342,9 @@ export class FilingSource {
 
   private put(filing: Filing): void {
     const old = this.byId.get(filing.id);
-    if (old) for (const phone of phonesOf(old)) this.idsByPhone.get(this.keyOf(phone))?.delete(filing.id);
+    if (old) this.phones.remove(old);
     this.byId.set(filing.id, filing);
-    for (const phone of phonesOf(filing)) {
-      const key = this.keyOf(phone);
-      let ids = this.idsByPhone.get(key);
-      if (!ids) this.idsByPhone.set(key, (ids = new Set()));
-      ids.add(filing.id);
-    }
+    this.phones.add(filing);
   }
 }
 

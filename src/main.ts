@@ -1,7 +1,7 @@
 /** Starts the assistant: configuration, core, then the adapters the configuration enables (the console when none). */
 import { ConfigError, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
-import { createCore } from './core.js';
+import { createCore, type Core } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
@@ -10,7 +10,7 @@ import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.j
 import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
-import { startReminders } from './reminders/service.js';
+import { startReminders, type RunningReminders } from './reminders/service.js';
 import { sharedReminderOptions } from './reminders/shared.reminders.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
@@ -34,6 +34,19 @@ function intakeThenOutbox(parts: RunningAdapter[], outbox: Outbox, logger: Logge
   };
 }
 
+/** After the port opened: seals and indexes the filings, starts the reminders (their catch-up tick), then the first retention sweep. */
+async function settleThenCatchUp(core: Core, reminders: RunningReminders, logger: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    await core.filings.settle();
+    logger.info('filings settled', { filings: core.filings.shared ? 'shared' : core.filings.size, ms: Math.round(performance.now() - started) });
+    await reminders.begin();
+    await core.retention.sweep();
+  } catch (error) {
+    logger.error('start-up work after the port opened failed', { error });
+  }
+}
+
 async function main(): Promise<number> {
   loadDotEnv();
   let config;
@@ -53,7 +66,8 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: demo ? 'warn' : 'info' });
   let core;
   try {
-    core = await createCore(config, { logger, route, ...(demo ? { clock: demo } : {}) });
+    // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
+    core = await createCore(config, { logger, route, deferStart: platforms, ...(demo ? { clock: demo } : {}) });
   } catch (error) {
     // A bad filings file or an unusable store: say what is wrong, without a stack trace.
     process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);
@@ -93,7 +107,7 @@ async function main(): Promise<number> {
   const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
   const alerts = slack?.startSlackAlerts(slackDeps, outbox);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
-  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, sharedReminderOptions(core.store));
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { ...sharedReminderOptions(core.store), deferred: true });
   if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server, outbox));
   outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
   // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
@@ -102,6 +116,8 @@ async function main(): Promise<number> {
   const port = await server.listen(config.port, config.host);
   core.metrics.watchEventLoop();
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
+  // Requests are taken from here on (a turn waits for the filings to settle); the rest of the start shares the loop (issue 12).
+  void settleThenCatchUp(core, reminders, logger);
   const signal = await stopSignal(logger);
   await stopWithin({
     logger,

@@ -2,7 +2,7 @@
  * Keys derived from phone numbers, so state never holds a full phone number (RULES R8), and the
  * key behind them, which is kept apart from the store: the environment or a 0600 key file.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_PHONE_KEY_FILE, type Config } from './config.js';
@@ -50,7 +50,9 @@ export function phoneKeySource(config: Pick<Config, 'storeUrl' | 'phoneKeySecret
  */
 export async function openPhoneKeyer(store: StateStore, source: PhoneKeySource, logger?: Logger): Promise<PhoneKeyer> {
   const secret = await loadPhoneKey(store, source, logger);
-  return (phone) => sealedKey(phone) ?? createHmac('sha256', secret).update(phone).digest('base64url').slice(0, 22);
+  // One KeyObject for every HMAC: a string key is re-imported per call, a third of the cost at 400,000 phones (issue 12).
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  return (phone) => sealedKey(phone) ?? createHmac('sha256', key).update(phone).digest('base64url').slice(0, 22);
 }
 
 /**

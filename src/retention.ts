@@ -7,6 +7,7 @@
 import type { Clock } from './clock.js';
 import { CLOSED_KEEP_MS, CLOSED_STATUSES, type FilingSource } from './filings.js';
 import type { Logger } from './log.js';
+import { loopYielder } from './loop.yield.js';
 import type { People, UserRecord } from './people.js';
 
 /** How often the sweep runs, by the injected clock. */
@@ -66,8 +67,15 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
   const now = deps.clock.now();
   const nowMs = now.valueOf();
   const report: SweepReport = { users: 0, phones: 0, filings: 0 };
-  for await (const f of deps.filings.scanAll()) if (CLOSED_STATUSES.has(f.status) && !(await deps.filings.loadClosedAt(f.id))) await deps.filings.markClosed(f.id, now.toISOString());
+  // A first start on a large file dates tens of thousands of closed filings; requests must get in meanwhile (issue 12).
+  const pause = loopYielder();
+  for await (const f of deps.filings.scanAll()) {
+    if (!CLOSED_STATUSES.has(f.status) || (await deps.filings.loadClosedAt(f.id))) continue;
+    await deps.filings.markClosed(f.id, now.toISOString());
+    await pause();
+  }
   for await (const { channel, userId, user } of deps.people.users()) {
+    await pause();
     // A record from before retention has no `seen`: its clock starts now rather than it going at once.
     if (!user.seen) {
       await deps.people.touch(channel, userId, now.toDate());
@@ -79,6 +87,7 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
   }
   report.phones = await deps.people.sweepPhones();
   for await (const f of deps.filings.scanAll()) {
+    await pause();
     const at = await deps.filings.loadClosedAt(f.id);
     if (!CLOSED_STATUSES.has(f.status) || at === undefined || nowMs - Date.parse(at) < CLOSED_KEEP_MS) continue;
     await deps.filings.drop(f.id);
@@ -89,8 +98,11 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
   return report;
 }
 
-/** Sweeps once now, then checks the clock every minute (a real timer) and sweeps again when an hour has passed on it. */
-export async function startRetention(deps: RetentionDeps, opts: { timer?: boolean } = {}): Promise<RunningRetention> {
+/**
+ * Sweeps once now (or, with `sweepNow: false`, leaves the first sweep to the caller: main runs it
+ * once the port is open), then checks the clock every minute and sweeps again when an hour has passed on it.
+ */
+export async function startRetention(deps: RetentionDeps, opts: { timer?: boolean; sweepNow?: boolean } = {}): Promise<RunningRetention> {
   let last = deps.clock.now().valueOf();
   let running: Promise<SweepReport> | undefined;
   const sweep = async (): Promise<SweepReport> => {
@@ -105,7 +117,7 @@ export async function startRetention(deps: RetentionDeps, opts: { timer?: boolea
     last = now;
     return sweep();
   };
-  await sweep();
+  if (opts.sweepNow !== false) await sweep();
   const timer = opts.timer === false ? undefined : setInterval(() => void tick().catch((error) => deps.logger.error('retention sweep failed', { error })), CHECK_EVERY_MS);
   timer?.unref();
   return { sweep, tick, stop: () => clearInterval(timer) };

@@ -64,6 +64,8 @@ export class TurnRunner {
     const started = performance.now();
     let locale: Locale = activity.locale ?? this.deps.defaultLocale;
     try {
+      // A turn in the first seconds after a start waits for the filings to be sealed and indexed (issue 12), without stalling the loop.
+      await this.deps.filings.settle();
       const out = await this.deps.store.withLock(People.conversationLock(activity.channel, activity.conversationId), async () => {
         const result = await this.turn(activity, can);
         locale = result.locale;

@@ -18,6 +18,20 @@ import type { DropReason, OutboxHooks } from './outbox.hooks.js';
 
 const chatKey = (m: OutboxMessage) => `${m.channel}:${m.chatId}`;
 
+/**
+ * How long claimed messages that only wait for a bot-wide window are kept in hand rather than
+ * handed back and claimed again: at 1,000/s a claim per send cost more than the send (issue 12).
+ * Anything more urgent enqueued here hands them back at once; this bounds what another instance
+ * enqueued (or a retry come due) may wait behind them.
+ */
+const HOLD_CLAIMED_MS = 250;
+
+// Whether a new message would be claimed before `m` (compareUrgency; a new one comes after any equal, having a later seq).
+function moreUrgent(n: NewOutboxMessage, m: OutboxMessage): boolean {
+  if (n.priority !== m.priority) return n.priority === 'interactive';
+  return n.deadline < m.deadline;
+}
+
 export type { DropReason, OutboxHooks, Unreachable } from './outbox.hooks.js';
 
 /** How the dispatcher behaves; every number can be injected so tests run fast. */
@@ -66,6 +80,9 @@ export class Dispatcher {
   private state: 'idle' | 'running' | 'draining' = 'idle';
   private loop?: Promise<void>;
   private buffer: OutboxMessage[] = [];
+  /** When the buffer was claimed, and whether something more urgent than its least urgent message was enqueued since. */
+  private claimedAt = 0;
+  private overtaken = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly busyChats = new Set<string>();
   private readonly holds = new ChatHolds();
@@ -86,6 +103,8 @@ export class Dispatcher {
   /** Stores messages (atomically) and wakes the loop; returns how many were new (a known id is a no-op). */
   async enqueue(messages: readonly NewOutboxMessage[]): Promise<number> {
     const added = await this.store.enqueue(messages, this.timers.now());
+    const last = this.buffer.at(-1);
+    if (last && messages.some((n) => moreUrgent(n, last))) this.overtaken = true;
     if (added > 0) this.wake();
     return added;
   }
@@ -145,8 +164,12 @@ export class Dispatcher {
   /** Starts every send it may now; returns how long to wait before the next step (0: step again at once). */
   private async step(): Promise<number> {
     const now = this.timers.now();
+    // Something more urgent came in (a reply during a burst): the claims in hand go back, so it is claimed ahead of them.
+    if (this.buffer.length > 0 && (this.overtaken || now - this.claimedAt >= HOLD_CLAIMED_MS)) await this.store.release(this.buffer.splice(0).map((m) => m.id));
     if (this.buffer.length === 0) {
       if (this.inFlight.size >= this.o.concurrency) return Infinity;
+      this.overtaken = false;
+      this.claimedAt = now;
       this.buffer = await this.store.claim({ now, limit: this.o.claimBatch, leaseMs: this.o.leaseMs, owner: this.o.owner });
       if (this.buffer.length === 0) {
         const next = await this.store.nextDueAt(now);
@@ -189,9 +212,9 @@ export class Dispatcher {
       }
     }
     if (this.buffer.length === 0) return 0;
-    // Everything left waits on a bot-wide window: hand it back, so a more urgent message enqueued
-    // meanwhile (a reply during a reminder burst) is claimed ahead of it at the next window.
-    await this.store.release(this.buffer.splice(0).map((m) => m.id));
+    // Everything left waits on a bot-wide window. It stays in hand for the next window unless held
+    // long enough or overtaken (the next step hands it back then), so a more urgent message enqueued
+    // meanwhile (a reply during a reminder burst) is still claimed ahead of it.
     return Math.max(1, Math.min(...waitingOn.values()) - this.timers.now());
   }
 

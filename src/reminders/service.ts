@@ -11,6 +11,11 @@ export interface RemindersOptions extends SchedulerOptions {
   intervalMs?: number;
   /** Several instances: only the holder of this lease ticks; the others stand by and take over when it lapses. */
   lease?: LeaderLease;
+  /**
+   * Leave indexing the open filings, the catch-up tick and the timer to `begin()`: main opens the
+   * port first, so a start on many filings serves /healthz and lookups before it plans them (issue 12).
+   */
+  deferred?: boolean;
 }
 
 /** The running service: a RunningAdapter with a handle on its scheduler. */
@@ -18,13 +23,15 @@ export interface RunningReminders extends RunningAdapter {
   scheduler: ReminderScheduler;
   /** Runs one tick and waits for its sends. */
   tick(): Promise<TickReport>;
+  /** Indexes the open filings, runs the catch-up tick and the timer from then on (at start unless `deferred`; again is a no-op). */
+  begin(): Promise<void>;
 }
 
 /** Starts the reminder scheduler over the parts it uses (the team's alerts only when given) and catches up at once. */
 export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions = {}): Promise<RunningReminders> {
   const intervalMs = opts.intervalMs ?? DEFAULT_TICK_MS;
   const scheduler = new ReminderScheduler(deps, opts);
-  await scheduler.start();
+  const startedAt = deps.clock.now();
   const { lease } = opts;
   const idle: TickReport = { due: 0, planned: 0, dispatched: 0 };
   // Renewed (or tried) before every tick, and on its own timer below, so a tick never runs on a lapsed lease's word.
@@ -40,11 +47,13 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
   };
 
   let timer: NodeJS.Timeout | undefined;
+  let begun = false;
   let stopped = false;
   let running = false;
   let again = false;
   const schedule = (delay: number) => {
-    if (stopped || intervalMs <= 0) return;
+    // Before begin() a change needs no tick of its own: the catch-up tick will look at every due filing.
+    if (stopped || !begun || intervalMs <= 0) return;
     clearTimeout(timer);
     timer = setTimeout(() => void run(), delay);
     timer.unref();
@@ -90,12 +99,19 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     name: 'reminders',
     scheduler,
     tick: async () => ((await leads()) ? scheduler.tick() : idle),
+    async begin() {
+      if (begun) return;
+      await scheduler.start();
+      begun = true;
+      // Catch up at once after a start: only the latest due stage per person (R5).
+      schedule(0);
+    },
     async health() {
       const last = scheduler.lastTickAt;
       if (lease && !lease.held) return { ok: true, detail: 'standing by: another instance dispatches reminders' };
       if (intervalMs <= 0) return { ok: true, detail: `${scheduler.indexed} filings indexed` };
-      // Two missed intervals plus a slow tick: the scheduler is stuck.
-      const stale = !last || deps.clock.now().valueOf() - last.valueOf() > 4 * intervalMs + 60_000;
+      // Two missed intervals plus a slow tick: the scheduler is stuck. A fresh start (its catch-up tick still running) is not.
+      const stale = deps.clock.now().valueOf() - (last ?? startedAt).valueOf() > 4 * intervalMs + 60_000;
       return { ok: !stale, detail: `${scheduler.indexed} filings indexed; last tick ${last ? last.toISOString() : 'never'}` };
     },
     async stop() {
@@ -108,7 +124,6 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
     },
   };
 
-  // Catch up at once after a start: only the latest due stage per person (R5).
-  schedule(0);
+  if (!opts.deferred) await self.begin();
   return self;
 }

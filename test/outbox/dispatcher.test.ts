@@ -64,6 +64,38 @@ describe('Dispatcher: order', () => {
   });
 });
 
+describe('Dispatcher: claims waiting for a bot-wide window (issue 12)', () => {
+  it('stay in hand across windows rather than being claimed again for every send, and still go out earliest deadline first', async () => {
+    const store = new MemoryOutboxStore();
+    let claims = 0;
+    const counting: OutboxStore = Object.assign(Object.create(store) as OutboxStore, {
+      claim: (opts: Parameters<OutboxStore['claim']>[0]) => {
+        claims += 1;
+        return store.claim(opts);
+      },
+    });
+    const timers = new ManualTimers();
+    const platform = new FakePlatform(timers);
+    // Sends that take 0–39 ms free the window's slots one at a time, as a real platform's answers do.
+    let n = 0;
+    const slow = {
+      send: async (chatId: string, payload: JsonValue) => {
+        const result = await platform.send(chatId, payload);
+        await new Promise<void>((r) => timers.setTimeout(r, (n++ * 7) % 40));
+        return result;
+      },
+    };
+    const dispatcher = new Dispatcher({ store: counting, senders: { telegram: slow }, timers, limiter: new SlidingWindowLimiter() });
+    await dispatcher.enqueue(Array.from({ length: 100 }, (_, i) => msg(`r${i}`, `p${i}`, { deadline: T0 + i })));
+    dispatcher.start();
+    await timers.advance(5000);
+    expect(platform.delivered()).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    // 100 sends at 25/s in 32-message claims: a few claims a second, not one per freed slot.
+    expect(claims).toBeLessThanOrEqual(25);
+    await dispatcher.stop();
+  });
+});
+
 describe('Dispatcher: rate limits over a sliding window', () => {
   it('never more than 25 sends in any 1 s window, and all 300 delivered once, earliest deadline first', async () => {
     const { timers, platform, dispatcher } = setup();
