@@ -19,8 +19,7 @@ export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {
   if (cycle) lines.push(m('lookup.cycle', { cycle: cycle.number, reportedAt: cycle.reportedAt }));
   else lines.push(m('lookup.notReported'));
   lines.push(m('lookup.verifiers'));
-  for (const v of summary.verifiers)
-    lines.push(m('lookup.verifier', { name: v.name, phone: v.phone, roles: v.roles, state: cycle ? m(`state.${v.state}`) : m('state.pending') }));
+  for (const v of summary.verifiers) lines.push(m('lookup.verifier', { name: v.name, phone: v.phone, roles: v.roles, state: cycle ? m(`state.${v.state}`) : m('state.pending') }));
   if (cycle) {
     if (cycle.allVerified) lines.push(m('lookup.allVerified'));
     else if (cycle.open) lines.push(m('lookup.deadline', { deadline: cycle.deadline, left: cycle.left }));

@@ -110,8 +110,7 @@ async function onAction(data: string, input: TurnInput, deps: FlowDeps): Promise
 export async function route(input: TurnInput, deps: FlowDeps): Promise<StepResult> {
   const { activity } = input;
   // In a group others would read the filing (R8: only the person whose phone it names may see it).
-  if (activity.shared && !(activity.input.type === 'text' && looksSensitive(activity.input.text)))
-    return { status: 'keep', replies: [{ lines: [m('group.private')] }] };
+  if (activity.shared && !(activity.input.type === 'text' && looksSensitive(activity.input.text))) return { status: 'keep', replies: [{ lines: [m('group.private')] }] };
   switch (activity.input.type) {
     case 'text':
       return onText(activity.input.text, input, deps);

@@ -10,7 +10,17 @@ import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } fr
 export function setLanguage(arg: string | undefined, deps: FlowDeps): StepResult {
   const locale = arg?.trim().toLowerCase();
   if (locale !== 'zh' && locale !== 'en')
-    return done(reply([m('lang.usage')], [[{ label: { raw: '中文' }, data: encodeButton('lg', 'zh') }, { label: { raw: 'English' }, data: encodeButton('lg', 'en') }]]));
+    return done(
+      reply(
+        [m('lang.usage')],
+        [
+          [
+            { label: { raw: '中文' }, data: encodeButton('lg', 'zh') },
+            { label: { raw: 'English' }, data: encodeButton('lg', 'en') },
+          ],
+        ],
+      ),
+    );
   const next: FlowDeps = { ...deps, me: { ...deps.me, locale: locale as Locale } };
   return { status: 'keep', replies: [reply([m('lang.set')], menuButtons(next))], effects: [{ type: 'setLocale', locale: locale as Locale }] };
 }

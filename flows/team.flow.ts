@@ -30,11 +30,7 @@ export interface TeamDeps extends TeamViewDeps {
 }
 
 /** What a nudge did. */
-export type NudgeResult =
-  | { status: 'done'; count: number }
-  | { status: 'refused'; at: string; by: string; next: string }
-  | { status: 'nothing' }
-  | { status: 'no_service' };
+export type NudgeResult = { status: 'done'; count: number } | { status: 'refused'; at: string; by: string; next: string } | { status: 'nothing' } | { status: 'no_service' };
 
 interface NudgeMark {
   at: number;
@@ -91,10 +87,7 @@ export interface ConfirmChoice {
 }
 
 /** What recording a phone confirmation did. */
-export type ConfirmResult =
-  | { status: 'recorded'; who: VerifierView }
-  | { status: 'already'; who: VerifierView }
-  | { status: 'stale' };
+export type ConfirmResult = { status: 'recorded'; who: VerifierView } | { status: 'already'; who: VerifierView } | { status: 'stale' };
 
 /**
  * Records that a team member confirmed a pending verifier by phone, in the cycle the chooser was
@@ -105,7 +98,7 @@ export async function recordConfirmation(deps: TeamDeps, filing: Filing, choice:
   if (filing.status !== 'verifying' || filing.cycle?.number !== choice.cycle) return { status: 'stale' };
   const summary = await summaryOf(deps, filing);
   const who = summary.verifiers[choice.index];
-  if (!who || !who.key.startsWith(choice.keyPrefix)) return { status: 'stale' };
+  if (!who?.key.startsWith(choice.keyPrefix)) return { status: 'stale' };
   if (who.state !== 'pending') return { status: 'already', who };
   const recorded = await deps.people.teamConfirm(filing.id, choice.cycle, who.key, { at: deps.clock.now().toISOString(), by: actor });
   if (!recorded) return { status: 'already', who };

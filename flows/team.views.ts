@@ -90,12 +90,7 @@ export async function pendingWindows(deps: TeamViewDeps): Promise<ListedFiling[]
     const summary = await summaryOf(deps, filing);
     if (summary.cycle?.open) out.push({ filing, summary });
   }
-  return out.sort(
-    (a, b) =>
-      Number(pendingCount(b.summary) > 0) - Number(pendingCount(a.summary) > 0) ||
-      a.summary.cycle!.msLeft - b.summary.cycle!.msLeft ||
-      a.filing.id.localeCompare(b.filing.id),
-  );
+  return out.sort((a, b) => Number(pendingCount(b.summary) > 0) - Number(pendingCount(a.summary) > 0) || a.summary.cycle!.msLeft - b.summary.cycle!.msLeft || a.filing.id.localeCompare(b.filing.id));
 }
 
 /** The mark under which a return seen by this process is dated. */

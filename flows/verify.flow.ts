@@ -11,16 +11,12 @@ import { filingCard } from './lookup.flow.js';
 import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.js';
 
 /** The open cycle in which this person is a verifier still to verify, or why not. */
-export async function myOpenCycle(
-  id: string,
-  deps: FlowDeps,
-): Promise<{ ok: true; filing: Filing; summary: FilingSummary; me: VerifierView; cycle: number } | { ok: false; result: StepResult }> {
+export async function myOpenCycle(id: string, deps: FlowDeps): Promise<{ ok: true; filing: Filing; summary: FilingSummary; me: VerifierView; cycle: number } | { ok: false; result: StepResult }> {
   const filing = visibleFiling(deps, id);
   if (!filing) return { ok: false, result: notFound(deps, id) };
   const summary = await summaryFor(filing, deps);
   const me = meIn(summary, deps);
-  if (filing.status !== 'verifying' || !summary.cycle?.open || !me || me.state !== 'pending')
-    return { ok: false, result: done(await filingCard(filing, deps)) };
+  if (filing.status !== 'verifying' || !summary.cycle?.open || !me || me.state !== 'pending') return { ok: false, result: done(await filingCard(filing, deps)) };
   return { ok: true, filing, summary, me, cycle: summary.cycle.number };
 }
 
@@ -72,8 +68,7 @@ export async function verifyOutcome(id: string, outcome: string, session: Sessio
   if (!open.ok) return open.result;
   if (!inFlow(session, id, open.cycle, ['outcome'])) return expired(deps);
   const { cycle, summary } = open;
-  if (outcome === 'done')
-    return { status: 'done', replies: [reply([m('verify.allDone')], menuButtons(deps))], effects: [{ type: 'selfReport', filingId: id, cycle }] };
+  if (outcome === 'done') return { status: 'done', replies: [reply([m('verify.allDone')], menuButtons(deps))], effects: [{ type: 'selfReport', filingId: id, cycle }] };
   if (outcome === 'wait') {
     const others = summary.verifiers.filter((v) => v.state === 'pending' && v.key !== deps.me.phoneKey);
     const effects = [{ type: 'selfReport' as const, filingId: id, cycle }];

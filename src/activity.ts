@@ -26,10 +26,7 @@ export interface Capabilities {
 }
 
 /** What the person did: typed text, pressed a button, or shared a contact. */
-export type ActivityInput =
-  | { type: 'text'; text: string }
-  | { type: 'action'; data: string }
-  | { type: 'contact'; phone: string; isOwn: boolean };
+export type ActivityInput = { type: 'text'; text: string } | { type: 'action'; data: string } | { type: 'contact'; phone: string; isOwn: boolean };
 
 /** One incoming event from any platform, after the adapter translated it. */
 export interface Activity {

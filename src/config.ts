@@ -17,8 +17,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 const MAX_SHUTDOWN_GRACE_MS = 60_000;
 
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
-const url = (what: string) =>
-  optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL for ${what}` });
+const url = (what: string) => optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL for ${what}` });
 
 const EnvSchema = z
   .object({
@@ -51,14 +50,16 @@ const EnvSchema = z
     SLACK_ALLOWED_USERGROUP: optionalText,
     EVENTS_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
     PORT: z.preprocess((v) => (v === undefined || v === '' ? '3000' : v), z.string().regex(/^\d+$/, 'must be a port number').transform(Number).pipe(z.number().int().min(0).max(65535))),
-    REMINDER_OFFSETS: z.preprocess((v) => (v === undefined || v === '' ? '12h,4h,1h' : v), z.string()).transform((v, ctx) => {
-      try {
-        return parseReminderOffsets(v);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+    REMINDER_OFFSETS: z
+      .preprocess((v) => (v === undefined || v === '' ? '12h,4h,1h' : v), z.string())
+      .transform((v, ctx) => {
+        try {
+          return parseReminderOffsets(v);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
     DEFAULT_LOCALE: z.preprocess((v) => (v === undefined || v === '' ? 'zh' : v), z.enum(['zh', 'en'], { message: 'must be zh or en' })),
     // Used as the HMAC key as written; a short or one-letter secret would let the hashed phones be guessed.
     PHONE_KEY_SECRET: optionalText.refine((v) => v === undefined || (v.length >= 32 && new Set(v).size >= 6), {
@@ -75,7 +76,11 @@ const EnvSchema = z
     METRICS_TOKEN: optionalText.refine((v) => v === undefined || /^[\x21-\x7E]{16,}$/.test(v), { message: 'must be at least 16 printable characters with no spaces (it is sent as a bearer token)' }),
     SHUTDOWN_GRACE_MS: z.preprocess(
       (v) => (v === undefined || v === '' ? String(DEFAULT_SHUTDOWN_GRACE_MS) : v),
-      z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().max(MAX_SHUTDOWN_GRACE_MS, `must be at most ${MAX_SHUTDOWN_GRACE_MS} ms`)),
+      z
+        .string()
+        .regex(/^\d+$/, 'must be a number of milliseconds')
+        .transform(Number)
+        .pipe(z.number().int().max(MAX_SHUTDOWN_GRACE_MS, `must be at most ${MAX_SHUTDOWN_GRACE_MS} ms`)),
     ),
     OUTBOX_MAX_RETRY_AFTER_MS: z.preprocess(
       (v) => (v === undefined || v === '' ? '300000' : v),
@@ -87,21 +92,22 @@ const EnvSchema = z
     ),
   })
   // zod skips a refinement after an aborting issue (a bad locale or offset); `when` runs it anyway so every problem is listed at once.
-  .superRefine((env, ctx) => {
-    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN)
-      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN in HTTP mode' });
-    if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET)
-      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
-    if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN)
-      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
-    // Several instances cannot share one long poll: Telegram answers the second getUpdates with 409 Conflict (issue 10 item 5).
-    if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && /^rediss?:/.test(env.STORE_URL ?? ''))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TELEGRAM_WEBHOOK_URL'],
-        message: 'is required with STORE_URL=redis://… (several instances): long polling works for one process only, so set the public https URL Telegram posts to, behind the load balancer',
-      });
-  }, { when: () => true });
+  .superRefine(
+    (env, ctx) => {
+      if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN in HTTP mode' });
+      if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET)
+        ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
+      if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
+      // Several instances cannot share one long poll: Telegram answers the second getUpdates with 409 Conflict (issue 10 item 5).
+      if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && /^rediss?:/.test(env.STORE_URL ?? ''))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TELEGRAM_WEBHOOK_URL'],
+          message: 'is required with STORE_URL=redis://… (several instances): long polling works for one process only, so set the public https URL Telegram posts to, behind the load balancer',
+        });
+    },
+    { when: () => true },
+  );
 
 /** The validated configuration. */
 export interface Config {
@@ -144,9 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     filingsFile: e.FILINGS_FILE ?? DEMO_FILINGS_FILE,
     storeUrl: e.STORE_URL ?? 'file:./data/state.sqlite',
-    telegram: e.TELEGRAM_BOT_TOKEN
-      ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET }
-      : undefined,
+    telegram: e.TELEGRAM_BOT_TOKEN ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT, webhookUrl: e.TELEGRAM_WEBHOOK_URL, webhookSecret: e.TELEGRAM_WEBHOOK_SECRET } : undefined,
     slack: e.SLACK_BOT_TOKEN
       ? {
           botToken: e.SLACK_BOT_TOKEN,
@@ -155,7 +159,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           apiUrl: e.SLACK_API_URL,
           alertChannel: e.SLACK_ALERT_CHANNEL,
           teamId: e.SLACK_TEAM_ID,
-          allowedUsers: e.SLACK_ALLOWED_USERS ? e.SLACK_ALLOWED_USERS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+          allowedUsers: e.SLACK_ALLOWED_USERS
+            ? e.SLACK_ALLOWED_USERS.split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : [],
           allowedUsergroup: e.SLACK_ALLOWED_USERGROUP,
         }
       : undefined,

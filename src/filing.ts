@@ -66,11 +66,12 @@ export const FilingSchema = z
     id: FilingIdSchema,
     type: z.enum(FILING_TYPES),
     subject: z.object({ name: z.string().trim().min(1).max(200), principal: PersonSchema }),
-    websites: z
-      .array(z.object({ name: z.string().trim().min(1).max(200), domains: z.array(z.string().min(1).max(253)).default([]), principal: PersonSchema }))
-      .default([]),
+    websites: z.array(z.object({ name: z.string().trim().min(1).max(200), domains: z.array(z.string().min(1).max(253)).default([]), principal: PersonSchema })).default([]),
     emergencyPhone: PhoneSchema.optional(),
-    changes: z.array(z.enum(['subject', 'website'])).min(1).optional(),
+    changes: z
+      .array(z.enum(['subject', 'website']))
+      .min(1)
+      .optional(),
     target: z.enum(['subject', 'website']).optional(),
     currentAccessProvider: z.string().max(200).optional(),
     shellWebsite: z.boolean().optional(),

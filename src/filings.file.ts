@@ -19,7 +19,7 @@ export class FilingsFileError extends Error {
     readonly file: string,
     readonly problems: FilingProblem[],
   ) {
-    super(`${file}: ${problems.length} problem(s), nothing loaded:\n` + problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n'));
+    super(`${file}: ${problems.length} problem(s), nothing loaded:\n${problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n')}`);
   }
 }
 

@@ -53,7 +53,7 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** A JSON-lines logger writing to a sink (stderr by default), redacting every field. */
 export function createLogger(opts: { level?: LogLevel | 'silent'; sink?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
   const min = opts.level === 'silent' ? Infinity : ORDER[opts.level ?? 'info'];
-  const sink = opts.sink ?? ((line: string) => process.stderr.write(line + '\n'));
+  const sink = opts.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
   const base = opts.base ?? {};
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;

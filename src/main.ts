@@ -1,5 +1,5 @@
 /** Starts the assistant: configuration, core, then the adapters the configuration enables (the console when none). */
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
 import { FilingsFileError } from './filings.js';
@@ -49,7 +49,7 @@ async function settleThenCatchUp(core: Core, reminders: RunningReminders, logger
 
 async function main(): Promise<number> {
   loadDotEnv();
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   const demo = !platforms && !config.eventsSecret ? demoClock() : undefined;
   // The console demo keeps stdout for the chat; only warnings reach stderr there.
   const logger = createLogger({ level: demo ? 'warn' : 'info' });
-  let core;
+  let core: Core;
   try {
     // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
     core = await createCore(config, { logger, route, deferStart: platforms, ...(demo ? { clock: demo } : {}) });
@@ -84,6 +84,11 @@ async function main(): Promise<number> {
     await runHeadless(core, logger);
     return 0;
   }
+  return runPlatforms(config, core, logger);
+}
+
+/** Runs the configured platforms (Telegram, Slack) with the durable outbox, reminders and the HTTP routes, until a stop signal. */
+async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
   let outbox: Outbox;
   try {
     const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };

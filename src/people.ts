@@ -267,8 +267,7 @@ export class People {
   async forget(channel: ChannelId, userId: string): Promise<void> {
     const user = await this.user(channel, userId);
     if (user?.phoneKey) await this.unlinkPhone(user.phoneKey, userKey(channel, userId));
-    for (const conversation of new Set([...(user?.conversations ?? []), ...(user?.ref ? [user.ref.conversationId] : [])]))
-      await this.saveSession(channel, conversation, undefined);
+    for (const conversation of new Set([...(user?.conversations ?? []), ...(user?.ref ? [user.ref.conversationId] : [])])) await this.saveSession(channel, conversation, undefined);
     await this.store.delete(`user:${userKey(channel, userId)}`);
   }
 

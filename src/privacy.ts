@@ -119,8 +119,7 @@ async function readKeyFile(path: string): Promise<string | undefined> {
           `it must be 0600: run chmod 600 ${path}, and if others may have read it, ${ROTATE}`,
       );
     const text = (await handle.readFile('utf8')).trim();
-    if (text.length < MIN_KEY_LENGTH)
-      throw new PhoneKeyError(`phone key file ${path} holds ${text.length} characters; a key needs at least ${MIN_KEY_LENGTH}. Restore the right file, or ${ROTATE}`);
+    if (text.length < MIN_KEY_LENGTH) throw new PhoneKeyError(`phone key file ${path} holds ${text.length} characters; a key needs at least ${MIN_KEY_LENGTH}. Restore the right file, or ${ROTATE}`);
     return text;
   } finally {
     await handle.close();

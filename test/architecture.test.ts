@@ -38,8 +38,16 @@ describe('the checker itself', () => {
 
   it.each([
     ['src/runner.ts', "import { route } from '../flows/router.js';", "src/runner.ts:1: '../flows/router.js' (src imports nothing from flows/ or adapters/ (only src/main.ts does))"],
-    ['src/reminders/x.ts', "\n\nexport { y } from '../../adapters/slack/slack.adapter.js';", "src/reminders/x.ts:3: '../../adapters/slack/slack.adapter.js' (src imports nothing from flows/ or adapters/ (only src/main.ts does))"],
-    ['src/core.ts', "const m = await import('../adapters/telegram/telegram.adapter.js');", "src/core.ts:1: '../adapters/telegram/telegram.adapter.js' (src imports nothing from flows/ or adapters/ (only src/main.ts does))"],
+    [
+      'src/reminders/x.ts',
+      "\n\nexport { y } from '../../adapters/slack/slack.adapter.js';",
+      "src/reminders/x.ts:3: '../../adapters/slack/slack.adapter.js' (src imports nothing from flows/ or adapters/ (only src/main.ts does))",
+    ],
+    [
+      'src/core.ts',
+      "const m = await import('../adapters/telegram/telegram.adapter.js');",
+      "src/core.ts:1: '../adapters/telegram/telegram.adapter.js' (src imports nothing from flows/ or adapters/ (only src/main.ts does))",
+    ],
     ['flows/lookup.flow.ts', "import { t } from '../adapters/telegram/telegram.translate.js';", "flows/lookup.flow.ts:1: '../adapters/telegram/telegram.translate.js' (flows import no adapter)"],
     ['flows/x.flow.ts', "import { Telegraf } from 'telegraf';", "flows/x.flow.ts:1: 'telegraf' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import type { App } from '@slack/bolt';", "flows/x.flow.ts:1: '@slack/bolt' (flows import no platform SDK or store)"],

@@ -7,9 +7,11 @@ export function toBoltLogger(logger: Logger): BoltLogger {
   let level = LogLevel.INFO;
   const rank: Record<LogLevel, number> = { [LogLevel.DEBUG]: 0, [LogLevel.INFO]: 1, [LogLevel.WARN]: 2, [LogLevel.ERROR]: 3 };
   const line = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
-  const at = (l: LogLevel, write: (text: string) => void) => (...msg: unknown[]) => {
-    if (rank[l] >= rank[level]) write(line(msg));
-  };
+  const at =
+    (l: LogLevel, write: (text: string) => void) =>
+    (...msg: unknown[]) => {
+      if (rank[l] >= rank[level]) write(line(msg));
+    };
   return {
     debug: at(LogLevel.DEBUG, (t) => logger.debug(`bolt: ${t}`)),
     info: at(LogLevel.INFO, (t) => logger.info(`bolt: ${t}`)),

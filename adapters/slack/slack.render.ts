@@ -68,10 +68,7 @@ function counterLines(ctx: RenderContext, s: FilingSummary, facts: Record<string
  * warnings, what pending verifiers reported (resends, wrong entries) and the team's buttons.
  */
 export function renderSummary(ctx: RenderContext, filing: Filing, s: FilingSummary, facts: Record<string, CycleFacts> = {}, note?: string): SlackMessage {
-  const about = [
-    text(ctx, 'summary.typeStatus', { type: msg(ctx, s.type), status: msg(ctx, s.status) }),
-    text(ctx, 'summary.subject', { name: escapeMrkdwn(s.subjectName) }),
-  ];
+  const about = [text(ctx, 'summary.typeStatus', { type: msg(ctx, s.type), status: msg(ctx, s.status) }), text(ctx, 'summary.subject', { name: escapeMrkdwn(s.subjectName) })];
   if (filing.type === 'access' && filing.currentAccessProvider) about.push(text(ctx, 'summary.provider', { provider: escapeMrkdwn(filing.currentAccessProvider) }));
   if (s.returnReason) about.push(text(ctx, 'summary.returned', { reason: msg(ctx, s.returnReason) }));
 
@@ -134,7 +131,7 @@ export function recoveryLines(ctx: RenderContext, path: RecoveryPath): string[] 
     const node = tree.nodes[nodeId];
     if (!node || depth > 8) return;
     if (node.kind === 'end') {
-      node.steps.forEach((key, i) => lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key } } }))));
+      for (const [i, key] of node.steps.entries()) lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key } } })));
       return;
     }
     lines.push(indent(depth, text(ctx, 'recovery.question', { text: msg(ctx, { key: node.text }) })));
@@ -240,10 +237,7 @@ export function renderAlert(ctx: RenderContext, kind: AlertKind, filing: Filing,
   } else if (kind === 'window_closed') {
     lines = [text(ctx, 'alert.windowClosed', { id: s.id, deadline: c?.deadline ?? '', pending: pendingLines.length }), ...pendingLines];
   } else {
-    lines = [
-      text(ctx, 'alert.returned', { id: s.id, type: msg(ctx, s.type), reason: msg(ctx, s.returnReason ?? { key: 'reason.other' }) }),
-      ...recoveryLines(ctx, path),
-    ];
+    lines = [text(ctx, 'alert.returned', { id: s.id, type: msg(ctx, s.type), reason: msg(ctx, s.returnReason ?? { key: 'reason.other' }) }), ...recoveryLines(ctx, path)];
   }
   return { text: lines[0]!, blocks: [...sections(lines), { type: 'actions', block_id: `beian_alert_${kind}`, elements: buttons }] };
 }

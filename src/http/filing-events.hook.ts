@@ -1,4 +1,8 @@
-/** `POST /hooks/filing-events` (CONTRACT §2): verify the signature, parse, dedupe on eventId, apply. */
+/**
+ * `POST /hooks/filing-events` (CONTRACT §2): verify the signature, parse, dedupe on eventId, apply.
+ * (`filingEventsHandler` is a little over 80 lines: its checks answer in the order the guide documents,
+ * 413, 401, 400, duplicate, 404, 503, so they stay together in one readable sequence.)
+ */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../clock.js';

@@ -29,7 +29,11 @@ export interface HttpRoutesDeps extends FilingEventsDeps {
 
 /** Mounts /healthz, /metrics and, when a secret is set, POST /hooks/filing-events. */
 export function mountHttpRoutes(server: HttpServer, deps: HttpRoutesDeps): void {
-  server.route('GET', '/healthz', healthHandler(deps.store, deps.components, () => calendarStatus(deps.calendar, deps.clock.now()), deps.outbox));
+  server.route(
+    'GET',
+    '/healthz',
+    healthHandler(deps.store, deps.components, () => calendarStatus(deps.calendar, deps.clock.now()), deps.outbox),
+  );
   server.route('GET', '/metrics', metricsHandler(deps.metrics, deps.config?.metricsToken));
   if (deps.eventsSecret) {
     const handle = filingEventsHandler(deps, deps.eventsSecret);

@@ -38,7 +38,12 @@ export function t(locale: Locale, key: string, params: Record<string, string | n
     if (!(name in params)) return whole;
     const value = params[name]!;
     if (!forms) return String(value);
-    const byCategory = new Map(forms.slice(1).split('|').map((f) => [f.slice(0, f.indexOf(':')), f.slice(f.indexOf(':') + 1)] as const));
+    const byCategory = new Map(
+      forms
+        .slice(1)
+        .split('|')
+        .map((f) => [f.slice(0, f.indexOf(':')), f.slice(f.indexOf(':') + 1)] as const),
+    );
     return byCategory.get(pluralCategory(locale, value)) ?? byCategory.get('other') ?? whole;
   });
 }

@@ -79,7 +79,8 @@ export const en = {
   'btn.next': 'Next',
 
   'verify.step1': 'Verify on the MIIT ICP filing management system (工信部备案管理系统): open the tab “短信核验”, then the section “短信核验”.',
-  'verify.step2': 'Enter three things, and check each before you submit:\n1. the 6-digit code from the SMS;\n2. the principal’s phone number as written in the filing ({phone}), not the emergency contact phone;\n3. the last 6 characters of the principal’s ID document number (ID card, passport, Hong Kong/Macau travel permit…; it may end in a letter such as X).',
+  'verify.step2':
+    'Enter three things, and check each before you submit:\n1. the 6-digit code from the SMS;\n2. the principal’s phone number as written in the filing ({phone}), not the emergency contact phone;\n3. the last 6 characters of the principal’s ID document number (ID card, passport, Hong Kong/Macau travel permit…; it may end in a letter such as X).',
   'verify.step2b': 'Never send the code or the ID characters to anyone, me included. They go only into the MIIT system.',
   'verify.permit': 'Hong Kong/Macau travel permit: use the last 6 characters of the number on the front; in Zhejiang, of the Hong Kong/Macau ID number on the back (a hint from other providers).',
   'verify.ask': 'Submit, then tell me what the MIIT system said:',
@@ -99,10 +100,12 @@ export const en = {
   'verify.wrongOut': 'That is 5 wrong entries: the filing will be returned. Once it is, I will walk you through the recovery.',
   'verify.wrongCheck': 'Check: the phone number as written in the filing ({phone}), the latest code (a resend replaces the old code), and the last 6 characters of the ID document.',
 
-  'resend.where': 'Resend on the MIIT system: tab “短信核验”, section “短信重发”; enter the principal’s phone number as written in the filing ({phone}) and the last 6 characters of the ID number, then submit. A new code is sent.',
+  'resend.where':
+    'Resend on the MIIT system: tab “短信核验”, section “短信重发”; enter the principal’s phone number as written in the filing ({phone}) and the last 6 characters of the ID number, then submit. A new code is sent.',
   'resend.budget': 'Resends used in this cycle: {used} of 2; {remaining} left. A third request has no effect.',
   'resend.noDeadlineChange': 'A resend does not extend the deadline: {deadline} (China time), {left}.',
-  'resend.exhausted': 'You have used both resends in this cycle: another resend will not work. What still helps: finish with the latest code you received before {deadline} (China time). If the SMS never arrives and the window closes, the filing is returned; then follow the recovery steps.',
+  'resend.exhausted':
+    'You have used both resends in this cycle: another resend will not work. What still helps: finish with the latest code you received before {deadline} (China time). If the SMS never arrives and the window closes, the filing is returned; then follow the recovery steps.',
   'resend.noonHint': 'If a principal has not verified, the MIIT may send the SMS once more around noon the next day (a hint from other providers).',
   'resend.ask': 'What did the system say?',
   'resend.btnOk': '“已重发成功” (resent)',
@@ -111,7 +114,8 @@ export const en = {
   'resend.notFound': '“该条验证库里找不到记录” means the phone number or ID number you entered was never used in a filing submission. Check:',
   'resend.nfPhone': '• the phone is the principal’s number as written in the filing ({phone}), not the emergency contact phone;',
   'resend.nfId': '• the last 6 characters are from that principal’s ID document (a trailing X counts);',
-  'resend.nfStatus': '• other providers report it can also appear when the filing is already with the bureau or the data was right (a system fault): check the filing’s status before changing anything. Its status now: {status}.',
+  'resend.nfStatus':
+    '• other providers report it can also appear when the filing is already with the bureau or the data was right (a system fault): check the filing’s status before changing anything. Its status now: {status}.',
   'resend.nfHandset': 'If the phone moved to another handset or the SMS link does not open, go straight to the MIIT system.',
 
   'recovery.intro': 'Filing {id} ({type}) was returned: {reason}. Let us find your path.',
@@ -194,7 +198,8 @@ export const en = {
   'cmd.stop': 'Switch reminders off',
   'cmd.forget': 'Delete what is stored about me',
   // Telegram's bot profile: the description (up to 512 characters) shows on an empty chat, the short one (up to 120) on the profile.
-  'tg.description': 'I help with the SMS verification step of a Chinese ICP filing (ICP 备案): who must verify, by when, and what to do if the SMS does not arrive or the filing is returned. I remind you before the 24-hour window closes. I never ask for the SMS code or ID numbers.',
+  'tg.description':
+    'I help with the SMS verification step of a Chinese ICP filing (ICP 备案): who must verify, by when, and what to do if the SMS does not arrive or the filing is returned. I remind you before the 24-hour window closes. I never ask for the SMS code or ID numbers.',
   'tg.shortDescription': 'ICP filing SMS verification: who must verify, by when, with reminders before the deadline.',
   'error.sorry': 'Sorry, something went wrong on my side. Nothing was changed; please try again.',
   'error.expired': 'This button has expired. Here is a fresh menu.',
@@ -250,7 +255,8 @@ export const en = {
   'slack.pending.item': '*{id}* · {type} · {pending} of {total} pending · by {deadline}, *{left}*',
   'slack.pending.none': 'No filing is in an open verification window.',
   'slack.notFound': 'There is no filing “{id}”. Check the id (4–40 of A–Z a–z 0–9 - _).',
-  'slack.helpEstimating': 'Re-report dates after {officialThrough} are *estimated* from the national holiday regulation, without the make-up working days, and say so. Add the State Council’s holiday notice for the next year to `data/cn-calendar.json`.',
+  'slack.helpEstimating':
+    'Re-report dates after {officialThrough} are *estimated* from the national holiday regulation, without the make-up working days, and say so. Add the State Council’s holiday notice for the next year to `data/cn-calendar.json`.',
   'slack.help':
     '*/beian <filing id>*: the filing’s verifiers (masked), deadline and warnings, with buttons to nudge applicants, see the recovery path or record a confirmation you got by phone.\n*/beian pending*: filings in an open verification window, most urgent first.\n*/beian help*: this help.\nThe *Home* tab shows filings at risk, returns of the last 7 days and counts by status.',
   'slack.denied': 'Sorry, you are not authorized to use this app.',

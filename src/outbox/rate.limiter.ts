@@ -28,7 +28,7 @@ export const DEFAULT_CHANNEL_LIMITS: Record<OutboxChannel, ChannelLimits> = {
 };
 
 /** Whether a send may start now (with a ticket to hand back when it finished), and if not, which limit said no and when to ask again. */
-export type Grant = { ok: true; ticket?: unknown } | { ok: false; scope: 'global' | 'chat'; retryAt: number; /** The chat is held back by `block`, not by its pace. */ blocked?: boolean };
+export type Grant = { ok: true; ticket?: unknown } | { ok: false; scope: 'global' | 'chat'; retryAt: number /** The chat is held back by `block`, not by its pace. */; blocked?: boolean };
 
 /** Decides when a send may start. */
 export interface RateLimiter {

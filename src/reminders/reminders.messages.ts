@@ -27,10 +27,7 @@ export function deadlineText(deadline: Dayjs): string {
 
 /** The buttons every reminder carries: verify guide, resend guide, "I have verified". */
 export function reminderButtons(filingId: string): Button[][] {
-  return [
-    [btn('btn.verifyGuide', encodeButton('vg', filingId)), btn('btn.resendGuide', encodeButton('rg', filingId))],
-    [btn('btn.iVerified', encodeButton('iv', filingId))],
-  ];
+  return [[btn('btn.verifyGuide', encodeButton('vg', filingId)), btn('btn.resendGuide', encodeButton('rg', filingId))], [btn('btn.iVerified', encodeButton('iv', filingId))]];
 }
 
 /** R5: the start notice (`notice`) or a stage reminder, with the exact deadline in China time and the time left (R3). */

@@ -79,8 +79,7 @@ export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs):
   }
 
   const alert = deps.hasTeam ? teamAlertDue(reportedAt, now) : undefined;
-  if (alert && cycleState(filing, now, await confirmations())!.pending.length > 0)
-    work.push({ kind: 'alert', key: alertMarker(filing.id, cycle.number, alert), filingId: filing.id, alert, priority: deadline.valueOf() });
+  if (alert && cycleState(filing, now, await confirmations())!.pending.length > 0) work.push({ kind: 'alert', key: alertMarker(filing.id, cycle.number, alert), filingId: filing.id, alert, priority: deadline.valueOf() });
   return { work, next };
 }
 

@@ -193,10 +193,16 @@ export class ReminderScheduler {
     const cycle = filing.cycle;
     // A returned filing is indexed only while its notices are pending; that entry is the tick's to manage.
     if (filing.status === 'returned') return;
-    if (filing.status !== 'verifying' || !cycle) return this.index.delete(filing.id);
+    if (filing.status !== 'verifying' || !cycle) {
+      this.index.delete(filing.id);
+      return;
+    }
     const reportedAt = instant(cycle.reportedAt);
     const pending = requiredVerifiers(filing).verifiers.some((v) => !cycle.verified[v.phone]);
-    if (!pending || !isSchedulable(reportedAt, now)) return this.index.delete(filing.id);
+    if (!pending || !isSchedulable(reportedAt, now)) {
+      this.index.delete(filing.id);
+      return;
+    }
     this.index.set(filing.id, Math.max(now.valueOf(), reportedAt.valueOf()));
   }
 
@@ -253,7 +259,10 @@ export class ReminderScheduler {
     }
     const returned = work.filter((w) => (w.kind === 'person' ? w.stage === 'returned' : w.alert === 'returned'));
     if (returned.length > 0 || returnedIds.size > 0)
-      this.track(this.inFlight, Promise.allSettled(deliveries).then(() => this.endReturnedJobs(ids, returned)));
+      this.track(
+        this.inFlight,
+        Promise.allSettled(deliveries).then(() => this.endReturnedJobs(ids, returned)),
+      );
     this.lastTickAt = now;
     return { due: ids.length, planned: work.length, dispatched };
   }
@@ -279,7 +288,9 @@ export class ReminderScheduler {
     let failed = 0;
     if (item.kind === 'person') {
       const targets = item.users.filter((u) => !done.includes(userKey(u.ref.channel, u.ref.userId)));
-      const results = await Promise.allSettled(targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority, { filingId: item.filingId, kind: `reminder:${item.stage}`, id: `${item.key}:${userKey(u.ref.channel, u.ref.userId)}` })));
+      const results = await Promise.allSettled(
+        targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority, { filingId: item.filingId, kind: `reminder:${item.stage}`, id: `${item.key}:${userKey(u.ref.channel, u.ref.userId)}` })),
+      );
       results.forEach((r, i) => {
         const u = targets[i]!;
         if (r.status === 'fulfilled') {

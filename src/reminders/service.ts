@@ -1,5 +1,11 @@
-/** The reminder service (issue 6): runs the scheduler on a timer, kicked early by filing changes and newly reachable people. */
+/**
+ * The reminder service (issue 6): runs the scheduler on a timer, kicked early by filing changes and newly reachable people.
+ * (`startReminders` is a little over 80 lines: the timer, the kick, the lease and `begin` share a few flags of one closure.)
+ */
 import type { RunningAdapter } from '../adapter.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Dayjs } from '../time.js';
 import type { LeaderLease } from './leader.lease.js';
 import { ReminderScheduler, type SchedulerDeps, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
 
@@ -35,16 +41,7 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
   const { lease } = opts;
   const idle: TickReport = { due: 0, planned: 0, dispatched: 0 };
   // Renewed (or tried) before every tick, and on its own timer below, so a tick never runs on a lapsed lease's word.
-  const leads = async () => {
-    if (!lease) return true;
-    const was = lease.held;
-    const holds = await lease.hold().catch((error) => {
-      deps.logger.error('reminder lease check failed', { error });
-      return false;
-    });
-    if (holds !== was) deps.logger.info(holds ? 'reminders: this instance is the dispatcher now' : 'reminders: standing by', {});
-    return holds;
-  };
+  const leads = leaseGate(lease, deps.logger);
 
   let timer: NodeJS.Timeout | undefined;
   let begun = false;
@@ -106,14 +103,7 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
       // Catch up at once after a start: only the latest due stage per person (R5).
       schedule(0);
     },
-    async health() {
-      const last = scheduler.lastTickAt;
-      if (lease && !lease.held) return { ok: true, detail: 'standing by: another instance dispatches reminders' };
-      if (intervalMs <= 0) return { ok: true, detail: `${scheduler.indexed} filings indexed` };
-      // Two missed intervals plus a slow tick: the scheduler is stuck. A fresh start (its catch-up tick still running) is not.
-      const stale = deps.clock.now().valueOf() - (last ?? startedAt).valueOf() > 4 * intervalMs + 60_000;
-      return { ok: !stale, detail: `${scheduler.indexed} filings indexed; last tick ${last ? last.toISOString() : 'never'}` };
-    },
+    health: () => reminderHealth({ scheduler, lease, intervalMs, clock: deps.clock, startedAt }),
     async stop() {
       stopped = true;
       clearTimeout(timer);
@@ -126,4 +116,28 @@ export async function startReminders(deps: SchedulerDeps, opts: RemindersOptions
 
   if (!opts.deferred) await self.begin();
   return self;
+}
+
+/** Whether this instance may tick now: always without a lease; with one, after renewing or trying to take it (logged when it changes). */
+function leaseGate(lease: LeaderLease | undefined, logger: Logger): () => Promise<boolean> {
+  return async () => {
+    if (!lease) return true;
+    const was = lease.held;
+    const holds = await lease.hold().catch((error) => {
+      logger.error('reminder lease check failed', { error });
+      return false;
+    });
+    if (holds !== was) logger.info(holds ? 'reminders: this instance is the dispatcher now' : 'reminders: standing by', {});
+    return holds;
+  };
+}
+
+/** The service's /healthz answer: standing by, or how many filings are indexed and whether the ticks keep coming. */
+async function reminderHealth(o: { scheduler: ReminderScheduler; lease?: LeaderLease; intervalMs: number; clock: Clock; startedAt: Dayjs }): Promise<{ ok: boolean; detail: string }> {
+  const last = o.scheduler.lastTickAt;
+  if (o.lease && !o.lease.held) return { ok: true, detail: 'standing by: another instance dispatches reminders' };
+  if (o.intervalMs <= 0) return { ok: true, detail: `${o.scheduler.indexed} filings indexed` };
+  // Two missed intervals plus a slow tick: the scheduler is stuck. A fresh start (its catch-up tick still running) is not.
+  const stale = o.clock.now().valueOf() - (last ?? o.startedAt).valueOf() > 4 * o.intervalMs + 60_000;
+  return { ok: !stale, detail: `${o.scheduler.indexed} filings indexed; last tick ${last ? last.toISOString() : 'never'}` };
 }

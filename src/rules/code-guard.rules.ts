@@ -28,7 +28,9 @@ const AFTER_NOT_CODE = /^号/;
 
 /** The text the guard reads: full-width digits, spaces and dashes folded to ASCII, invisible characters dropped. */
 export function normalizeForGuard(text: string): string {
-  return echoable(text.normalize('NFKC')).replace(DASHES, '-').replace(/[\t\u00A0\u3000]/g, ' ');
+  return echoable(text.normalize('NFKC'))
+    .replace(DASHES, '-')
+    .replace(/[\t\u00A0\u3000]/g, ' ');
 }
 
 // Two-digit groups joined by dashes that read as a date (yy-mm-dd or dd-mm-yy) are not a code.

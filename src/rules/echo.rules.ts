@@ -21,7 +21,9 @@ export function echoable(text: string): string {
  * the cleaned input cut to ECHO_MAX characters (code points, so no emoji is split) with an ellipsis.
  */
 export function echoId(input: string): string {
-  const clean = echoable(input).replace(/[\t\n\u2028\u2029]+/g, ' ').trim();
+  const clean = echoable(input)
+    .replace(/[\t\n\u2028\u2029]+/g, ' ')
+    .trim();
   if (FILING_ID.test(clean)) return clean;
   const chars = Array.from(clean);
   return chars.length <= ECHO_MAX ? clean : `${chars.slice(0, ECHO_MAX - 1).join('')}…`;

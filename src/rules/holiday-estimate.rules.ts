@@ -18,7 +18,7 @@ export function statutoryHolidays(year: number): Map<string, string> {
   days.set(fixed(year, 1, 1), '元旦');
   // Spring Festival eve is the last day of the twelfth lunar month, which may be its 29th or 30th.
   for (let i = -1; i <= 2; i += 1) days.set(ymd(springFestival.next(i)), '春节');
-  days.set(ymd(Lunar.fromYmd(year, 1, 1).getJieQiTable()['清明']!), '清明节');
+  days.set(ymd(Lunar.fromYmd(year, 1, 1).getJieQiTable().清明!), '清明节');
   days.set(fixed(year, 5, 1), '劳动节');
   days.set(fixed(year, 5, 2), '劳动节');
   days.set(ymd(Lunar.fromYmd(year, 5, 5).getSolar()), '端午节');

@@ -10,9 +10,7 @@ export interface RecoveryAnswer {
 }
 
 /** A node of the tree: a question with answers, or an end with concrete steps (message keys). */
-export type RecoveryNode =
-  | { kind: 'question'; id: string; text: string; answers: RecoveryAnswer[] }
-  | { kind: 'end'; id: string; steps: string[] };
+export type RecoveryNode = { kind: 'question'; id: string; text: string; answers: RecoveryAnswer[] } | { kind: 'end'; id: string; steps: string[] };
 
 /** A decision tree: its first node and every node by id. */
 export interface RecoveryTree {

@@ -27,7 +27,10 @@ export const MERGE_WINDOW_MS = 5 * 60_000;
 
 /** Parses `REMINDER_OFFSETS` (`12h,4h,1h`; `m` and `h` units) into offsets, longest first; throws a clear error otherwise. */
 export function parseReminderOffsets(text: string): ReminderOffset[] {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new Error('needs at least one offset, like 12h,4h,1h');
   const offsets = parts.map((part) => {
     const m = /^(\d{1,4})([mh])$/.exec(part);
@@ -44,10 +47,7 @@ export function parseReminderOffsets(text: string): ReminderOffset[] {
 /** R5: every stage of a cycle in time order: the notice at the report, then each offset before the deadline. */
 export function reminderStages(reportedAt: Dayjs, offsets: ReminderOffset[]): ReminderStage[] {
   const deadline = deadlineOf(reportedAt);
-  return [
-    { id: 'notice', dueAt: reportedAt, offsetMs: 0 },
-    ...offsets.map((o) => ({ id: o.label, dueAt: deadline.subtract(o.ms, 'ms'), offsetMs: o.ms })),
-  ].sort((a, b) => a.dueAt.valueOf() - b.dueAt.valueOf());
+  return [{ id: 'notice', dueAt: reportedAt, offsetMs: 0 }, ...offsets.map((o) => ({ id: o.label, dueAt: deadline.subtract(o.ms, 'ms'), offsetMs: o.ms }))].sort((a, b) => a.dueAt.valueOf() - b.dueAt.valueOf());
 }
 
 /**

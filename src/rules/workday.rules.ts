@@ -18,10 +18,8 @@ export const WorkCalendarSchema = z
     workdays: z.record(z.string().regex(DATE), z.string()),
   })
   .superRefine((cal, ctx) => {
-    for (const d of [...Object.keys(cal.holidays), ...Object.keys(cal.workdays)])
-      if (!cal.years.includes(Number(d.slice(0, 4)))) ctx.addIssue({ code: 'custom', message: `${d} is outside the listed years` });
-    for (const d of Object.keys(cal.holidays))
-      if (d in cal.workdays) ctx.addIssue({ code: 'custom', message: `${d} is both a holiday and a working day` });
+    for (const d of [...Object.keys(cal.holidays), ...Object.keys(cal.workdays)]) if (!cal.years.includes(Number(d.slice(0, 4)))) ctx.addIssue({ code: 'custom', message: `${d} is outside the listed years` });
+    for (const d of Object.keys(cal.holidays)) if (d in cal.workdays) ctx.addIssue({ code: 'custom', message: `${d} is both a holiday and a working day` });
   });
 
 /** A validated official calendar. */

@@ -65,9 +65,7 @@ export function summarizeFiling(filing: Filing, now: Dayjs, extra: ExtraConfirma
     key: keyOf(v.phone),
     rawPhone: v.phone,
   }));
-  const warnings: Msg[] = required.verifiers
-    .filter((v) => isVirtualOperator(v.phone))
-    .map((v) => ({ key: 'warn.virtual', params: { phone: maskPhone(v.phone) } }));
+  const warnings: Msg[] = required.verifiers.filter((v) => isVirtualOperator(v.phone)).map((v) => ({ key: 'warn.virtual', params: { phone: maskPhone(v.phone) } }));
   return {
     id: filing.id,
     subjectName: withoutPeople(filing.subject.name, filing),

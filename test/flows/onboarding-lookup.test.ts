@@ -158,13 +158,7 @@ describe('lookup: what it says about me', () => {
 
   it('R3 after a return while I was pending: my window has closed, and the recovery button is offered', async () => {
     w = await world();
-    await w
-      .chat({ locale: 'en' })
-      .send('/link 13900139000')
-      .send('/lookup VE-2026-000112')
-      .expect('Your verification window for this report has closed')
-      .expectNot('You must verify')
-      .expectButton('What to do now');
+    await w.chat({ locale: 'en' }).send('/link 13900139000').send('/lookup VE-2026-000112').expect('Your verification window for this report has closed').expectNot('You must verify').expectButton('What to do now');
   });
 
   it('the reason a phone is refused is in the person’s language', async () => {

@@ -134,8 +134,20 @@ describe('R6 recovery details', () => {
   // Past the official table the date is estimated from the holiday regulation and says so (issue 14).
   it.each<[string, string, string, string, boolean]>([
     ['2026-12-30T10:00:00+08:00', 'official', '如今天提交，预计 2026-12-31 前上报。', 'if you resubmit today, by 2026-12-31. A new SMS', false],
-    ['2026-12-31T10:00:00+08:00', 'New Year, then a weekend', '如今天提交，预计 2027-01-04 前上报（估算：2027 年放假安排尚未公布）。', 'if you resubmit today, by 2027-01-04 (estimated: the official 2027 arrangement is not yet published). A new SMS', true],
-    ['2027-02-04T10:00:00+08:00', 'the day before Spring Festival eve', '如今天提交，预计 2027-02-11 前上报（估算：2027 年放假安排尚未公布）。', 'if you resubmit today, by 2027-02-11 (estimated: the official 2027 arrangement is not yet published). A new SMS', true],
+    [
+      '2026-12-31T10:00:00+08:00',
+      'New Year, then a weekend',
+      '如今天提交，预计 2027-01-04 前上报（估算：2027 年放假安排尚未公布）。',
+      'if you resubmit today, by 2027-01-04 (estimated: the official 2027 arrangement is not yet published). A new SMS',
+      true,
+    ],
+    [
+      '2027-02-04T10:00:00+08:00',
+      'the day before Spring Festival eve',
+      '如今天提交，预计 2027-02-11 前上报（估算：2027 年放假安排尚未公布）。',
+      'if you resubmit today, by 2027-02-11 (estimated: the official 2027 arrangement is not yet published). A new SMS',
+      true,
+    ],
   ])('R6 a return on %s (%s): the re-reported-by date in both languages', async (now, _why, zh, en, marked) => {
     w = await world({ now });
     const zhChat = w.chat({ locale: 'zh' }).send('/link 13800138000').send('/lookup VE-2026-000112').tap('现在该怎么办').tap('号码正确').expect(zh);

@@ -60,8 +60,7 @@ describe('retention of people', () => {
     const key = w.core.people.keyOf('13800138000');
     await w.core.people.count(key, 'VE-TEST-0001', 1, 'resends');
     await w.core.people.teamConfirm('VE-TEST-0001', 1, w.core.people.keyOf('13900139000'), { at: NOW, by: 'U1' });
-    const close = (id: string, eventId: string) =>
-      w!.core.filings.apply(FilingEventSchema.parse({ eventId, type: 'filing.status', filingId: id, status: 'approved', at: w!.clock.now().toISOString() }));
+    const close = (id: string, eventId: string) => w!.core.filings.apply(FilingEventSchema.parse({ eventId, type: 'filing.status', filingId: id, status: 'approved', at: w!.clock.now().toISOString() }));
     await close('VE-TEST-0001', 's1');
     expect(await w.core.store.namespace('filings').get('filing:VE-TEST-0001')).toBeDefined();
     // One of her filings is still open: she stays, the closed filing goes after 30 days.

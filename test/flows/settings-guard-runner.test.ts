@@ -148,7 +148,11 @@ describe('R8 group chats', () => {
     await w.chat({ locale: 'en', user: 'g', conversation: 'private-g' }).send('/link 13800138000');
     const inGroup = async (input: import('../../src/activity.js').Activity['input']) =>
       w.core.runner.handle({ channel: 'telegram', userId: 'g', conversationId: '-1001', shared: true, locale: 'en', input }, TELEGRAM_CAPABILITIES);
-    for (const input of [{ type: 'text', text: '/lookup VE-2026-000101' }, { type: 'action', data: 'my' }, { type: 'text', text: '/start' }] as const) {
+    for (const input of [
+      { type: 'text', text: '/lookup VE-2026-000101' },
+      { type: 'action', data: 'my' },
+      { type: 'text', text: '/start' },
+    ] as const) {
       const [reply] = await inGroup(input);
       expect(reply!.text).toBe('For your privacy I only talk about filings in a private chat with you. Please message me directly.');
     }

@@ -285,7 +285,10 @@ describe('Dispatcher: idempotence and a clean stop', () => {
     await timers.advance(0);
     expect(platform.received).toHaveLength(2);
     let stopped = false;
-    const stopping = dispatcher.stop(0).then((s) => ((stopped = true), s));
+    const stopping = dispatcher.stop(0).then((s) => {
+      stopped = true;
+      return s;
+    });
     await timers.advance(0);
     expect(stopped).toBe(false);
     platform.releaseHeld();

@@ -60,7 +60,10 @@ describe('R8 the store at rest', () => {
     // Events: a new filing naming a person in its website's name, its report, confirmations, a status change.
     expect((await event({ eventId: 'u1', type: 'filing.upserted', filing: individual })).ok).toBe(true);
     expect((await event({ eventId: 'r1', type: 'filing.reported', filingId: 'VE-TEST-0002' })).ok).toBe(true);
-    expect((await event({ eventId: 'u2', type: 'filing.upserted', filing: rawFiling({ id: 'VE-TEST-0003', subject: { name: '赵六', principal: { name: '赵六', phone: '17012345678' } }, status: 'draft', cycle: undefined }) })).ok).toBe(true);
+    expect(
+      (await event({ eventId: 'u2', type: 'filing.upserted', filing: rawFiling({ id: 'VE-TEST-0003', subject: { name: '赵六', principal: { name: '赵六', phone: '17012345678' } }, status: 'draft', cycle: undefined }) }))
+        .ok,
+    ).toBe(true);
     // Reminders through the day, a self-report, a resend counted, a team confirmation, a system confirmation.
     await w.at(at(0));
     await handle(2001, { text: '/lookup VE-TEST-0001' });

@@ -43,7 +43,6 @@ const HOUR = 3_600_000;
 const dir = mkdtempSync(join(tmpdir(), 'beian-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 /** A fake Slack Web API: answers every method ok, records chat.postMessage. */
 class FakeSlackApi {
   readonly posts: Array<{ channel: string; text: string }> = [];
@@ -110,7 +109,13 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   const outbox = testOutbox(core);
-  if (opts.emu) adapters.push(await startTelegram({ config: core.config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels }, server, { pollIdleMs: 20, pollTimeoutSec: 0 }));
+  if (opts.emu)
+    adapters.push(
+      await startTelegram({ config: core.config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels }, server, {
+        pollIdleMs: 20,
+        pollTimeoutSec: 0,
+      }),
+    );
   const slackDeps: SlackDeps = { config: core.config, clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
   const alerts = opts.slack ? startSlackAlerts(slackDeps, outbox) : undefined;
   outbox.start();

@@ -169,9 +169,7 @@ describe('CONTRACT §2 effects through the scheduler', () => {
     w.channel.clear();
     await post(reported('new-cycle'));
     await w.reminders.tick();
-    expect(w.channel.to('alice').map((m) => m.text)).toEqual([
-      'The MIIT has sent the verification SMS for filing VE-TEST-0001 to 138****8000. Verify before 2026-11-30 10:00 (China time), 24 h 0 min left.',
-    ]);
+    expect(w.channel.to('alice').map((m) => m.text)).toEqual(['The MIIT has sent the verification SMS for filing VE-TEST-0001 to 138****8000. Verify before 2026-11-30 10:00 (China time), 24 h 0 min left.']);
     expect(await w.core.people.facts(key, 'VE-TEST-0001', 2)).toEqual({});
   });
 

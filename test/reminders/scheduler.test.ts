@@ -8,7 +8,7 @@ import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { personMarker } from '../../src/reminders/sent.markers.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
-import { PacedChannel, RecordingChannel, reminderWorld, type ReminderWorld } from './fakes.js';
+import { PacedChannel, type RecordingChannel, reminderWorld, type ReminderWorld } from './fakes.js';
 
 const REPORTED = '2026-11-29T09:00:00+08:00';
 const HOUR = 3_600_000;
@@ -291,9 +291,7 @@ describe('R5 earliest deadline first', () => {
   });
 
   it('R5 a 1h reminder due in a later tick overtakes 12h-away notices still queued in a priority outbox', async () => {
-    const early = Array.from({ length: 10 }, (_, i) =>
-      makeFiling({ id: `VE-NEW-${i}`, type: 'new_website', websites: [{ name: 'W', domains: [], principal: { name: '甲', phone: `1370000${1000 + i}` } }] }),
-    );
+    const early = Array.from({ length: 10 }, (_, i) => makeFiling({ id: `VE-NEW-${i}`, type: 'new_website', websites: [{ name: 'W', domains: [], principal: { name: '甲', phone: `1370000${1000 + i}` } }] }));
     const paced = new PacedChannel(20, 'priority');
     const w = await world({ now: REPORTED, filings: early, channel: paced as unknown as RecordingChannel });
     for (const [i, f] of early.entries()) await w.link(`n${i}`, f.websites[0]!.principal.phone);
@@ -328,7 +326,12 @@ describe('R5 the time index', () => {
   it('R5 after the catch-up, a tick takes only the filings with something due, not every open filing', async () => {
     // 960 filings reported a minute apart over 16 h.
     const filings = Array.from({ length: 960 }, (_, i) =>
-      makeFiling({ id: `VE-IDX-${i}`, type: 'new_website', websites: [{ name: 'W', domains: [], principal: { name: '甲', phone: `137${String(i).padStart(8, '0')}` } }], cycle: { number: 1, reportedAt: at(-i * MIN), verified: {} } }),
+      makeFiling({
+        id: `VE-IDX-${i}`,
+        type: 'new_website',
+        websites: [{ name: 'W', domains: [], principal: { name: '甲', phone: `137${String(i).padStart(8, '0')}` } }],
+        cycle: { number: 1, reportedAt: at(-i * MIN), verified: {} },
+      }),
     );
     const w = await world({ now: REPORTED, filings, alerts: false });
     expect(w.reminders.scheduler.indexed).toBe(960);
@@ -384,7 +387,12 @@ describe('R5 new cycles and returns', () => {
   });
 
   it.each<[string, string, string, string]>([
-    ['2026-12-30T09:00:00+08:00', '2026-12-31T10:00:00+08:00', '(by 2027-01-04 if resubmitted today) (estimated: the official 2027 arrangement is not yet published); a new', '（如今天提交，预计 2027-01-04 前）（估算：2027 年放假安排尚未公布），之后'],
+    [
+      '2026-12-30T09:00:00+08:00',
+      '2026-12-31T10:00:00+08:00',
+      '(by 2027-01-04 if resubmitted today) (estimated: the official 2027 arrangement is not yet published); a new',
+      '（如今天提交，预计 2027-01-04 前）（估算：2027 年放假安排尚未公布），之后',
+    ],
     ['2026-12-29T09:00:00+08:00', '2026-12-30T10:00:00+08:00', '(by 2026-12-31 if resubmitted today); a new', '（如今天提交，预计 2026-12-31 前），之后'],
   ])('R6 a return notice past the official calendar marks the date as estimated (cycle %s, returned %s)', async (reportedAt, returnedAt, en, zh) => {
     const w = await world({ now: returnedAt, filings: [makeFiling({ cycle: { number: 1, reportedAt, verified: {} } })] });
@@ -428,9 +436,7 @@ describe('core.nudge', () => {
     await w.link('bob', BOB_PHONE);
     const reached = await w.core.nudge!(filing, { excludeKey: w.core.people.keyOf(ALICE_PHONE), kind: 'other' });
     expect(reached).toBe(1);
-    expect(w.channel.to('bob').map((m) => m.text)).toEqual([
-      'Another verifier of filing VE-TEST-0001 asks you to complete your SMS verification before 2026-11-30 09:00 (China time), 22 h 0 min left.',
-    ]);
+    expect(w.channel.to('bob').map((m) => m.text)).toEqual(['Another verifier of filing VE-TEST-0001 asks you to complete your SMS verification before 2026-11-30 09:00 (China time), 22 h 0 min left.']);
     expect(await w.core.nudge!(filing, { kind: 'team' })).toBe(2);
     expect(w.channel.to('alice')[0]!.text).toMatch(/^Our team asks you/);
   });

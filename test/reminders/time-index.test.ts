@@ -39,7 +39,7 @@ describe('TimeIndex', () => {
     const index = new TimeIndex();
     const model = new Map<string, number>();
     let seed = 42;
-    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const rand = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
     let now = 0;
     for (let step = 0; step < 20_000; step++) {
       const id = `f${rand(500)}`;

@@ -68,9 +68,7 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
     const alerts = h.teamAlerts!;
     expect(await alerts.alert('at_risk', filing('VE-2026-000102'))).toBe(true);
     expect(await alerts.alert('at_risk', filing('VE-2026-000102'))).toBe(false);
-    expect(await Promise.all([alerts.alert('window_closed', filing('VE-2026-000102')), alerts.alert('window_closed', filing('VE-2026-000102'))])).toEqual(
-      expect.arrayContaining([true, false]),
-    );
+    expect(await Promise.all([alerts.alert('window_closed', filing('VE-2026-000102')), alerts.alert('window_closed', filing('VE-2026-000102'))])).toEqual(expect.arrayContaining([true, false]));
     expect(await alerts.alert('at_risk', filing('VE-2026-000101'))).toBe(true);
     await posted(3);
     expect(posts()).toHaveLength(3);

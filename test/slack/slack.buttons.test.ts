@@ -146,7 +146,7 @@ describe('Record confirmation', () => {
   async function chooser(id = 'VE-2026-000101') {
     const summary = await h.command(id);
     const pick = await h.press('beian_confirm_pick', id, { responseUrl: summary.responseUrl });
-    const choices = (pick.reply?.body.blocks as any[]).flatMap((b) => b.elements ?? []).filter((e: any) => e.action_id.startsWith('beian_confirm_'));
+    const choices = ((pick.reply?.body.blocks ?? []) as any[]).flatMap((b) => b.elements ?? []).filter((e: any) => e.action_id.startsWith('beian_confirm_'));
     return { summary, pick, choices: choices as Array<{ action_id: string; value: string; text: { text: string } }> };
   }
 

@@ -36,7 +36,7 @@ describe('/beian <filingId>', () => {
     expect(text).toContain('李* 139****9000 · 网站“示例商城”的网站负责人：*待核验*');
     expect(text).toContain('（2 人中 2 人待核验）');
     expect(text).toContain('*截止：*2026-11-30 09:00（北京时间），*还剩 21 小时 0 分*');
-    expect(text).not.toContain('13700137000'.slice(0, 3) + '****7000'); // the emergency phone never verifies
+    expect(text).not.toContain(`${'13700137000'.slice(0, 3)}****7000`); // the emergency phone never verifies
     expect(buttons(reply?.body).map((b) => b.action_id)).toEqual(['beian_nudge', 'beian_recovery', 'beian_confirm_pick']);
   });
 
@@ -126,12 +126,7 @@ describe('/beian pending', () => {
       '*VE-2026-000104* · 变更备案 · 2 人中 1 人待核验 · 2026-11-30 10:00 截止，*还剩 22 小时 0 分*',
       '*VE-2026-000113* · 接入备案 · 1 人中 1 人待核验 · 2026-11-30 11:00 截止，*还剩 23 小时 0 分*',
     ]);
-    expect(buttons(reply?.body).map((b) => `${b.action_id}=${b.value}`)).toEqual([
-      'beian_open=VE-2026-000102',
-      'beian_open=VE-2026-000101',
-      'beian_open=VE-2026-000104',
-      'beian_open=VE-2026-000113',
-    ]);
+    expect(buttons(reply?.body).map((b) => `${b.action_id}=${b.value}`)).toEqual(['beian_open=VE-2026-000102', 'beian_open=VE-2026-000101', 'beian_open=VE-2026-000104', 'beian_open=VE-2026-000113']);
   });
 
   it('puts filings where everyone verified last, and leaves closed windows out', async () => {

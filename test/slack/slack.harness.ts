@@ -221,7 +221,7 @@ const FULL_MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/;
 
 /** RULES R8: nothing the fake Slack received and no log line holds a full phone number. */
 export function expectOnlyMaskedPhones(h: Harness): void {
-  const all = h.fake.everything() + '\n' + h.logs.join('\n');
+  const all = `${h.fake.everything()}\n${h.logs.join('\n')}`;
   expect(all).not.toContain('13800138000');
   expect(all.match(FULL_MOBILE)?.[0]).toBeUndefined();
 }

@@ -48,10 +48,14 @@ export class Refusals {
 export function postJson(url: string, body: unknown, secret: string | undefined): Promise<string | undefined> {
   const raw = JSON.stringify(body);
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(raw), ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) }, timeout: 60_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `Wrong response from the webhook: ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(raw), ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) }, timeout: 60_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `Wrong response from the webhook: ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('Timeout')));
     req.on('error', (error) => resolve(`Connection failed: ${error.message}`));
     req.end(raw);

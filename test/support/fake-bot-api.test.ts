@@ -18,14 +18,16 @@ async function start(opts: { webhookRetryMs?: number } = {}) {
   const api = await FakeBotApi.start({ token: TOKEN, ...opts });
   cleanup.push(() => api.stop());
   const bot = new Telegraf(TOKEN, { telegram: { apiRoot: api.apiRoot } });
-  const getUpdates = (payload: { offset?: number; timeout?: number; limit?: number }, signal?: AbortSignal) =>
-    bot.telegram.callApi('getUpdates', payload, signal ? { signal: signal as never } : {}) as Promise<Update[]>;
+  const getUpdates = (payload: { offset?: number; timeout?: number; limit?: number }, signal?: AbortSignal) => bot.telegram.callApi('getUpdates', payload, signal ? { signal: signal as never } : {}) as Promise<Update[]>;
   return { api, telegram: bot.telegram, getUpdates };
 }
 
 /** The error a rejected call gave, as telegraf raises it. */
 async function refusal(call: Promise<unknown>): Promise<TelegramError> {
-  const error = await call.then(() => undefined, (e: unknown) => e);
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(TelegramError);
   return error as TelegramError;
 }
@@ -92,7 +94,10 @@ describe('fake Bot API: getUpdates keeps an update until a later offset confirms
 
   it('ends an older long poll with 409 when a newer one arrives, as Telegram does', async () => {
     const { api, getUpdates } = await start();
-    const older = getUpdates({ timeout: 30 }).then(() => undefined, (e: unknown) => e as TelegramError);
+    const older = getUpdates({ timeout: 30 }).then(
+      () => undefined,
+      (e: unknown) => e as TelegramError,
+    );
     await waitFor('the first poll to wait', () => api.polling);
     const newer = getUpdates({ timeout: 30 });
     expect((await older)?.code).toBe(409);

@@ -170,8 +170,7 @@ export class FakeBotApi {
       res.end(JSON.stringify(body));
     };
     const ok = (result: unknown) => reply(200, { ok: true, result });
-    const fail = (status: number, description: string, parameters?: Record<string, unknown>) =>
-      reply(status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) });
+    const fail = (status: number, description: string, parameters?: Record<string, unknown>) => reply(status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) });
     if (!match || match[1] !== this.token) return fail(match ? 401 : 404, match ? 'Unauthorized' : 'Not Found');
     const refusal = this.refusals.next(method, String(params.chat_id ?? ''));
     if (refusal) return fail(refusal.status, refusal.description, refusal.parameters);
@@ -189,7 +188,14 @@ export class FakeBotApi {
       case 'getWebhookInfo': {
         const h = this.webhook;
         // Undefined fields drop out of the JSON, as Telegram omits them.
-        return ok({ url: h?.url ?? '', has_custom_certificate: false, pending_update_count: this.pending.length, max_connections: h?.maxConnections, last_error_date: h?.lastErrorDate, last_error_message: h?.lastErrorMessage });
+        return ok({
+          url: h?.url ?? '',
+          has_custom_certificate: false,
+          pending_update_count: this.pending.length,
+          max_connections: h?.maxConnections,
+          last_error_date: h?.lastErrorDate,
+          last_error_message: h?.lastErrorMessage,
+        });
       }
       case 'sendMessage':
       case 'editMessageText': {
@@ -199,7 +205,13 @@ export class FakeBotApi {
         const chatId = String(params.chat_id ?? '');
         this.sent.push({ chatId, text, method, at: Date.now() });
         const messageId = method === 'sendMessage' ? this.nextMessageId(chatId) : Number(params.message_id);
-        return ok({ message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: Number(chatId) > 0 ? 'private' : 'group' }, from: { id: this.botId, is_bot: true, first_name: 'Fake Bot', username: 'fake_bot' }, text });
+        return ok({
+          message_id: messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: Number(chatId), type: Number(chatId) > 0 ? 'private' : 'group' },
+          from: { id: this.botId, is_bot: true, first_name: 'Fake Bot', username: 'fake_bot' },
+          text,
+        });
       }
       case 'deleteMessage':
         this.sent.push({ chatId: String(params.chat_id ?? ''), text: '', method, at: Date.now() });
@@ -211,7 +223,10 @@ export class FakeBotApi {
   }
 
   private getUpdates(params: Record<string, unknown>, res: ServerResponse, answer: Pick<Waiter, 'ok' | 'fail'>): void {
-    if (this.webhook) return answer.fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+    if (this.webhook) {
+      answer.fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+      return;
+    }
     const offset = Number(params.offset ?? 0);
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
     const timeoutS = Math.max(0, Number(params.timeout ?? 0));
@@ -220,7 +235,10 @@ export class FakeBotApi {
     else if (offset < 0) this.pending = this.pending.slice(offset);
     // Telegram ends an older long poll when a newer one arrives (two instances polling one bot).
     this.answerPoll((w) => w.fail(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'));
-    if (this.pending.length > 0 || timeoutS === 0) return answer.ok(this.handOut(limit));
+    if (this.pending.length > 0 || timeoutS === 0) {
+      answer.ok(this.handOut(limit));
+      return;
+    }
     const waiter: Waiter = { ...answer, limit, timer: setTimeout(() => this.answerPoll((w) => w.ok([])), timeoutS * 1000) };
     this.waiter = waiter;
     // A poller that went away (killed) is no longer waiting; what it was handed stays pending.

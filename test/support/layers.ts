@@ -40,7 +40,10 @@ export function importsOf(text: string): ImportLine[] {
     }
   }
   const seen = new Set<number>();
-  return found.filter((f) => !seen.has(f.at) && seen.add(f.at)).sort((a, b) => a.at - b.at).map(({ line, specifier }) => ({ line, specifier }));
+  return found
+    .filter((f) => !seen.has(f.at) && seen.add(f.at))
+    .sort((a, b) => a.at - b.at)
+    .map(({ line, specifier }) => ({ line, specifier }));
 }
 
 /** The layer a path belongs to: `root` (src/main.ts), `src`, `flows`, `adapters/<name>`, `test`, `bench`, or `other`. */

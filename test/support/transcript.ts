@@ -139,7 +139,10 @@ export class Chat implements PromiseLike<void> {
   expectButton(label: string | RegExp): this {
     return this.step(() => {
       const labels = this.last.flatMap((m) => m.buttons.flat().map((b) => b.label));
-      vexpect(labels.some((l) => (typeof label === 'string' ? l.includes(label) : label.test(l))), `buttons: ${labels.join(' | ')}`).toBe(true);
+      vexpect(
+        labels.some((l) => (typeof label === 'string' ? l.includes(label) : label.test(l))),
+        `buttons: ${labels.join(' | ')}`,
+      ).toBe(true);
     });
   }
 

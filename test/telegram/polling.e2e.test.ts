@@ -183,7 +183,7 @@ describe('Telegram, long polling against the emulator', () => {
 
   it('proactive Channel.send: a 5,000-character message arrives in two parts with the buttons on the last', async () => {
     const user = await linked(1011, '8613800138000');
-    const text = 'a'.repeat(3000) + '\n\n' + 'b'.repeat(1998);
+    const text = `${'a'.repeat(3000)}\n\n${'b'.repeat(1998)}`;
     await rig.core.channels.get('telegram')!.send({ channel: 'telegram', userId: '1011', conversationId: '1011' }, [{ text, buttons: [[{ label: 'Help', data: 'hp' }]] }], { priority: 5 });
     const first = await user.next();
     const second = await user.next();

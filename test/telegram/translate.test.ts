@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Update } from 'telegraf/types';
-import {
-  escapeHtml,
-  isPrivateChatId,
-  renderMessages,
-  renderTelegram,
-  sanitizeText,
-  splitText,
-  toActivity,
-  toLocale,
-  TELEGRAM_TEXT_LIMIT,
-} from '../../adapters/telegram/telegram.translate.js';
+import { escapeHtml, isPrivateChatId, renderMessages, renderTelegram, sanitizeText, splitText, toActivity, toLocale, TELEGRAM_TEXT_LIMIT } from '../../adapters/telegram/telegram.translate.js';
 import { encodeButton } from '../../src/buttons.codec.js';
 
 const from = (id: number, language_code?: string) => ({ id, is_bot: false, first_name: 'A', ...(language_code ? { language_code } : {}) });
@@ -36,7 +26,9 @@ describe('toActivity: updates in', () => {
   it('a group message keeps the group as the conversation and the sender as the user, and is marked shared (R8)', () => {
     const a = toActivity(update({ update_id: 1, message: { message_id: 3, date: 0, from: from(42), chat: { id: -100123, type: 'supergroup', title: 'g' }, text: '/help' } }));
     expect(a).toMatchObject({ userId: '42', conversationId: '-100123', shared: true });
-    const b = toActivity(update({ update_id: 2, callback_query: { id: 'q', from: from(42), chat_instance: 'c', data: 'my', message: { message_id: 9, date: 0, chat: { id: -100123, type: 'group', title: 'g' }, text: 'x' } } }));
+    const b = toActivity(
+      update({ update_id: 2, callback_query: { id: 'q', from: from(42), chat_instance: 'c', data: 'my', message: { message_id: 9, date: 0, chat: { id: -100123, type: 'group', title: 'g' }, text: 'x' } } }),
+    );
     expect(b).toMatchObject({ shared: true, input: { type: 'action', data: 'my' } });
     expect(isPrivateChatId(-100123)).toBe(false);
     expect(isPrivateChatId('42')).toBe(true);
@@ -81,7 +73,19 @@ describe('renderTelegram: replies out', () => {
   });
 
   it('buttons become an inline keyboard with rows kept and data passed through', () => {
-    const { sends } = renderTelegram({ text: 'x', buttons: [[{ label: 'Open', data: encodeButton('lk', 'VE-2026-000101') }, { label: 'Help', data: 'hp' }], [{ label: '中文', data: 'lg:zh' }]] }, { privateChat: true });
+    const { sends } = renderTelegram(
+      {
+        text: 'x',
+        buttons: [
+          [
+            { label: 'Open', data: encodeButton('lk', 'VE-2026-000101') },
+            { label: 'Help', data: 'hp' },
+          ],
+          [{ label: '中文', data: 'lg:zh' }],
+        ],
+      },
+      { privateChat: true },
+    );
     expect(sends[0]!.extra.reply_markup).toEqual({
       inline_keyboard: [
         [
@@ -94,11 +98,22 @@ describe('renderTelegram: replies out', () => {
   });
 
   it('re-checks callback_data against 64 bytes: a button over it is dropped and counted, never sent', () => {
-    const long = 'lk:' + '备'.repeat(21); // 3 + 63 bytes
-    const { sends, dropped } = renderTelegram({ text: 'x', buttons: [[{ label: 'bad', data: long }, { label: 'ok', data: 'hp' }]] }, { privateChat: true });
+    const long = `lk:${'备'.repeat(21)}`; // 3 + 63 bytes
+    const { sends, dropped } = renderTelegram(
+      {
+        text: 'x',
+        buttons: [
+          [
+            { label: 'bad', data: long },
+            { label: 'ok', data: 'hp' },
+          ],
+        ],
+      },
+      { privateChat: true },
+    );
     expect(dropped).toBe(1);
     expect(sends[0]!.extra.reply_markup).toEqual({ inline_keyboard: [[{ text: 'ok', callback_data: 'hp' }]] });
-    const exactly64 = 'lk:' + 'a'.repeat(61);
+    const exactly64 = `lk:${'a'.repeat(61)}`;
     expect(renderTelegram({ text: 'x', buttons: [[{ label: 'ok', data: exactly64 }]] }, { privateChat: true }).dropped).toBe(0);
   });
 
@@ -125,7 +140,7 @@ describe('renderTelegram: replies out', () => {
   });
 
   it('a 5,000-character message goes out in two parts at a paragraph break, the keyboard on the last', () => {
-    const text = 'a'.repeat(3000) + '\n\n' + 'b'.repeat(1998);
+    const text = `${'a'.repeat(3000)}\n\n${'b'.repeat(1998)}`;
     expect(text.length).toBe(5000);
     const { sends } = renderTelegram({ text, buttons: [[{ label: 'Help', data: 'hp' }]] }, { privateChat: true });
     expect(sends.map((s) => s.text)).toEqual(['a'.repeat(3000), 'b'.repeat(1998)]);
@@ -169,8 +184,8 @@ describe('splitText', () => {
 
   it('cuts hard when there is no boundary, never inside a surrogate pair', () => {
     expect(splitText('x'.repeat(25), 10)).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
-    const parts = splitText('a' + '😀'.repeat(10), 10);
-    expect(parts.join('')).toBe('a' + '😀'.repeat(10));
+    const parts = splitText(`a${'😀'.repeat(10)}`, 10);
+    expect(parts.join('')).toBe(`a${'😀'.repeat(10)}`);
     for (const p of parts) {
       expect(p.length).toBeLessThanOrEqual(10);
       expect(sanitizeText(p)).toBe(p);

@@ -33,7 +33,7 @@ describe('Telegram, webhook mode', () => {
   it('a wrong or missing secret gets 401 and never reaches the runner', async () => {
     rig = await startRig({ webhookPath: PATH, secret: SECRET });
     const handle = vi.spyOn(rig.core.runner, 'run');
-    for (const secret of ['wrong-secret', '', undefined, SECRET + 'x']) {
+    for (const secret of ['wrong-secret', '', undefined, `${SECRET}x`]) {
       const res = await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(10, 2002, '/start'), secret);
       expect(res.status).toBe(401);
     }
@@ -148,7 +148,11 @@ describe('Telegram, webhook mode', () => {
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(200);
     expect((await nth(2011, 2)).plain).toMatch(/What I can do/);
     expect((await postUpdate(`${rig.baseUrl}${PATH}`, update, SECRET)).status).toBe(200);
-    expect(botMessages(rig.emu, 2011).map((m) => m.plain).filter((t) => /try again in a minute/.test(t))).toHaveLength(1);
+    expect(
+      botMessages(rig.emu, 2011)
+        .map((m) => m.plain)
+        .filter((t) => /try again in a minute/.test(t)),
+    ).toHaveLength(1);
     expect(botMessages(rig.emu, 2011)).toHaveLength(2);
   });
 

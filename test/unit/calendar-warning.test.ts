@@ -22,7 +22,7 @@ describe('R6 start-up warning about the end of the official calendar', () => {
     expect(more).toEqual([]);
     expect(warning).toMatchObject({ officialThrough: '2026-12-31', estimating: false, warn: true });
     expect(warning!.msg).toContain('runs through 2026-12-31');
-    expect(warning!.msg).toContain('Add the State Council\'s 2027 holiday notice to data/cn-calendar.json');
+    expect(warning!.msg).toContain("Add the State Council's 2027 holiday notice to data/cn-calendar.json");
   });
 
   it('R6 past the end: the warning says dates are already estimated', async () => {

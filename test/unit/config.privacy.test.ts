@@ -13,7 +13,7 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('CONTRACT §3 the variables of issue 11', () => {
-  it('§3 defaults: all IPv4 interfaces, no key configured (the key file default is phoneKeySource\'s), 180 days, no metrics token', () => {
+  it("§3 defaults: all IPv4 interfaces, no key configured (the key file default is phoneKeySource's), 180 days, no metrics token", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ host: '0.0.0.0', retentionDays: 180 });
     expect(config.phoneKeySecret).toBeUndefined();

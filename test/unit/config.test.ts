@@ -150,7 +150,11 @@ describe('CONTRACT §3 each bad variable gives a ConfigError naming it', () => {
     ['bad offsets do not hide a missing webhook secret', { REMINDER_OFFSETS: '0h', TELEGRAM_BOT_TOKEN: '1:a', TELEGRAM_WEBHOOK_URL: 'https://x.example/tg' }, ['REMINDER_OFFSETS', 'TELEGRAM_WEBHOOK_SECRET']],
     ['a webhook URL alone lacks both token and secret', { TELEGRAM_WEBHOOK_URL: 'https://x.example/tg' }, ['TELEGRAM_WEBHOOK_SECRET', 'TELEGRAM_WEBHOOK_URL']],
   ])('§3 cross-variable checks still run: %s', (_name, env, variables) => {
-    expect(problemsOf(env).map((p) => p.split(':')[0]).sort()).toEqual(variables);
+    expect(
+      problemsOf(env)
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(variables);
   });
 
   it('§3 the ConfigError message lists every problem', () => {

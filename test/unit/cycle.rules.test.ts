@@ -44,11 +44,21 @@ describe('R2/R3 verified vs pending, overdue only past the deadline with someone
   it.each<[string, Record<string, string>, string, { open: boolean; overdue: boolean; allVerified: boolean; pending: string[] }]>([
     ['nobody verified, inside the window', {}, '2026-11-29T10:00:00+08:00', { open: true, overdue: false, allVerified: false, pending: ['13800138000', '13900139000'] }],
     ['one verified, inside the window', { '13800138000': '2026-11-29T09:30:00+08:00' }, '2026-11-29T10:00:00+08:00', { open: true, overdue: false, allVerified: false, pending: ['13900139000'] }],
-    ['all verified, inside the window', { '13800138000': '2026-11-29T09:30:00+08:00', '13900139000': '2026-11-29T09:40:00+08:00' }, '2026-11-29T10:00:00+08:00', { open: true, overdue: false, allVerified: true, pending: [] }],
+    [
+      'all verified, inside the window',
+      { '13800138000': '2026-11-29T09:30:00+08:00', '13900139000': '2026-11-29T09:40:00+08:00' },
+      '2026-11-29T10:00:00+08:00',
+      { open: true, overdue: false, allVerified: true, pending: [] },
+    ],
     ['one pending, 1 minute before the deadline', { '13800138000': '2026-11-29T09:30:00+08:00' }, '2026-11-30T08:59:00+08:00', { open: true, overdue: false, allVerified: false, pending: ['13900139000'] }],
     ['one pending, at the deadline', { '13800138000': '2026-11-29T09:30:00+08:00' }, '2026-11-30T09:00:00+08:00', { open: false, overdue: true, allVerified: false, pending: ['13900139000'] }],
     ['one pending, past the deadline', { '13800138000': '2026-11-29T09:30:00+08:00' }, '2026-11-30T12:00:00+08:00', { open: false, overdue: true, allVerified: false, pending: ['13900139000'] }],
-    ['all verified, past the deadline', { '13800138000': '2026-11-29T09:30:00+08:00', '13900139000': '2026-11-30T08:00:00+08:00' }, '2026-11-30T12:00:00+08:00', { open: false, overdue: false, allVerified: true, pending: [] }],
+    [
+      'all verified, past the deadline',
+      { '13800138000': '2026-11-29T09:30:00+08:00', '13900139000': '2026-11-30T08:00:00+08:00' },
+      '2026-11-30T12:00:00+08:00',
+      { open: false, overdue: false, allVerified: true, pending: [] },
+    ],
   ])('R3 %s', (_name, verified, now, expected) => {
     const state = cycleState(filing(verified), at(now))!;
     expect({ open: state.open, overdue: state.overdue, allVerified: state.allVerified, pending: state.pending.map((v) => v.phone).sort() }).toEqual(expected);
@@ -72,10 +82,7 @@ describe('R2/R3 verified vs pending, overdue only past the deadline with someone
   });
 
   it('R3 a verification of the emergency phone does not count', () => {
-    const state = cycleState(
-      filing({ '13700137000': '2026-11-29T09:30:00+08:00' }, { emergencyPhone: '13700137000' }),
-      at('2026-11-29T10:00:00+08:00'),
-    )!;
+    const state = cycleState(filing({ '13700137000': '2026-11-29T09:30:00+08:00' }, { emergencyPhone: '13700137000' }), at('2026-11-29T10:00:00+08:00'))!;
     expect(state.pending).toHaveLength(2);
   });
 

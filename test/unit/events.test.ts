@@ -11,10 +11,22 @@ describe('CONTRACT §2 FilingEventSchema accepts each event type', () => {
   });
 
   it.each([
-    [{ type: 'filing.reported', filingId: 'VE-2026-000101' }, { type: 'filing.reported', filingId: 'VE-2026-000101' }],
-    [{ type: 'verification.confirmed', filingId: 'VE-2026-000101', phone: '+86 138-0013-8000' }, { type: 'verification.confirmed', phone: '13800138000' }],
-    [{ type: 'filing.returned', filingId: 'VE-2026-000101', reason: 'sms_timeout' }, { type: 'filing.returned', reason: 'sms_timeout' }],
-    [{ type: 'filing.status', filingId: 'VE-2026-000101', status: 'bureau_review' }, { type: 'filing.status', status: 'bureau_review' }],
+    [
+      { type: 'filing.reported', filingId: 'VE-2026-000101' },
+      { type: 'filing.reported', filingId: 'VE-2026-000101' },
+    ],
+    [
+      { type: 'verification.confirmed', filingId: 'VE-2026-000101', phone: '+86 138-0013-8000' },
+      { type: 'verification.confirmed', phone: '13800138000' },
+    ],
+    [
+      { type: 'filing.returned', filingId: 'VE-2026-000101', reason: 'sms_timeout' },
+      { type: 'filing.returned', reason: 'sms_timeout' },
+    ],
+    [
+      { type: 'filing.status', filingId: 'VE-2026-000101', status: 'bureau_review' },
+      { type: 'filing.status', status: 'bureau_review' },
+    ],
   ])('§2 %j', (body, expected) => {
     expect(FilingEventSchema.parse({ ...base, ...body })).toMatchObject({ ...base, ...expected });
   });

@@ -232,11 +232,21 @@ describe('FilingSource lookups', () => {
     ['a website principal', '13900139000', ['VE-2026-000101', 'VE-2026-000112']],
     ['a number in no filing', '19900199000', []],
   ])('R8 byPhone: %s', (_name, phone, ids) => {
-    expect(source.byPhone(phone).map((f) => f.id).sort()).toEqual(ids);
+    expect(
+      source
+        .byPhone(phone)
+        .map((f) => f.id)
+        .sort(),
+    ).toEqual(ids);
   });
 
   it('R5 openWindows lists exactly the verifying filings', () => {
-    expect([...source.openWindows()].map((f) => f.id).sort()).toEqual(demo.filter((f) => f.status === 'verifying').map((f) => f.id).sort());
+    expect([...source.openWindows()].map((f) => f.id).sort()).toEqual(
+      demo
+        .filter((f) => f.status === 'verifying')
+        .map((f) => f.id)
+        .sort(),
+    );
   });
 });
 
@@ -294,7 +304,11 @@ describe('CONTRACT §2 FilingSource.apply', () => {
 
   it.each<[string, Record<string, unknown>, object]>([
     ['verification.confirmed for the emergency phone → not_a_verifier', { type: 'verification.confirmed', filingId: 'VE-2026-000101', phone: '13700137000' }, { ok: false, error: 'not_a_verifier', field: 'phone' }],
-    ['verification.confirmed for the subject principal of a new_website filing → not_a_verifier', { type: 'verification.confirmed', filingId: 'VE-2026-000102', phone: '13800138000' }, { ok: false, error: 'not_a_verifier', field: 'phone' }],
+    [
+      'verification.confirmed for the subject principal of a new_website filing → not_a_verifier',
+      { type: 'verification.confirmed', filingId: 'VE-2026-000102', phone: '13800138000' },
+      { ok: false, error: 'not_a_verifier', field: 'phone' },
+    ],
     ['verification.confirmed for a filing with no cycle (a draft) → no_cycle', { type: 'verification.confirmed', filingId: 'VE-2026-000108', phone: '13800138000' }, { ok: false, error: 'no_cycle', field: 'filingId' }],
     ['verification.confirmed for an unknown filing → unknown_filing', { type: 'verification.confirmed', filingId: 'VE-NOPE', phone: '13800138000' }, { ok: false, error: 'unknown_filing', field: 'filingId' }],
     ['filing.reported for an unknown filing → unknown_filing', { type: 'filing.reported', filingId: 'VE-NOPE' }, { ok: false, error: 'unknown_filing', field: 'filingId' }],

@@ -46,7 +46,7 @@ describe('Heap', () => {
 
   it('breaks ties by the comparator it is given (priority, then arrival)', () => {
     const h = new Heap<{ p: number; seq: number }>((x, y) => x.p < y.p || (x.p === y.p && x.seq < y.seq));
-    [2, 1, 2, 1, 2].forEach((p, seq) => h.push({ p, seq }));
+    for (const [seq, p] of [2, 1, 2, 1, 2].entries()) h.push({ p, seq });
     expect(drain(h).map((e) => `${e.p}.${e.seq}`)).toEqual(['1.1', '1.3', '2.0', '2.2', '2.4']);
   });
 

@@ -75,7 +75,10 @@ describe('issue 15 the embedded store when another connection holds the write lo
     const other = new Database(file);
     other.exec('BEGIN EXCLUSIVE');
     try {
-      const error = await store.set('filing:VE-1', { status: 'verifying' }).then(() => undefined, (e: unknown) => e);
+      const error = await store.set('filing:VE-1', { status: 'verifying' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect(((error as Error).cause as { code?: string }).code).toBe('SQLITE_BUSY');
       // In WAL mode readers are not blocked, which is why ping must write to notice.

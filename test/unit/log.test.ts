@@ -53,9 +53,14 @@ describe('R8 redact log fields', () => {
   });
 
   it('R8 other fields keep their value with strings masked, nested too', () => {
-    expect(
-      redact({ filingId: 'VE-1', count: 3, ok: true, none: null, note: 'to 13800138000', nested: { list: ['123456', 'x'], deeper: { phone: '13800138000', msg: 'id 110101199003071234' } } }),
-    ).toEqual({ filingId: 'VE-1', count: 3, ok: true, none: null, note: 'to 138****8000', nested: { list: ['[digits]', 'x'], deeper: { phone: '[redacted]', msg: 'id [id]' } } });
+    expect(redact({ filingId: 'VE-1', count: 3, ok: true, none: null, note: 'to 13800138000', nested: { list: ['123456', 'x'], deeper: { phone: '13800138000', msg: 'id 110101199003071234' } } })).toEqual({
+      filingId: 'VE-1',
+      count: 3,
+      ok: true,
+      none: null,
+      note: 'to 138****8000',
+      nested: { list: ['[digits]', 'x'], deeper: { phone: '[redacted]', msg: 'id [id]' } },
+    });
   });
 
   it('R8 an Error becomes its name and masked message', () => {

@@ -10,11 +10,39 @@ const DEFAULT = parseReminderOffsets('12h,4h,1h');
 
 describe('R5 parseReminderOffsets', () => {
   it.each([
-    ['12h,4h,1h', [['12h', 12 * HOUR], ['4h', 4 * HOUR], ['1h', HOUR]]],
-    ['1h,12h,4h', [['12h', 12 * HOUR], ['4h', 4 * HOUR], ['1h', HOUR]]],
-    [' 12h , 4h ,1h ', [['12h', 12 * HOUR], ['4h', 4 * HOUR], ['1h', HOUR]]],
+    [
+      '12h,4h,1h',
+      [
+        ['12h', 12 * HOUR],
+        ['4h', 4 * HOUR],
+        ['1h', HOUR],
+      ],
+    ],
+    [
+      '1h,12h,4h',
+      [
+        ['12h', 12 * HOUR],
+        ['4h', 4 * HOUR],
+        ['1h', HOUR],
+      ],
+    ],
+    [
+      ' 12h , 4h ,1h ',
+      [
+        ['12h', 12 * HOUR],
+        ['4h', 4 * HOUR],
+        ['1h', HOUR],
+      ],
+    ],
     ['30m', [['30m', 30 * MIN]]],
-    ['6h,90m,15m', [['6h', 6 * HOUR], ['90m', 90 * MIN], ['15m', 15 * MIN]]],
+    [
+      '6h,90m,15m',
+      [
+        ['6h', 6 * HOUR],
+        ['90m', 90 * MIN],
+        ['15m', 15 * MIN],
+      ],
+    ],
     ['04h', [['4h', 4 * HOUR]]],
     ['23h', [['23h', 23 * HOUR]]],
     ['1439m', [['1439m', 1439 * MIN]]],

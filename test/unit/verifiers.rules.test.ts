@@ -21,46 +21,14 @@ describe('R1 who must verify, by filing type', () => {
       { type: 'first_filing', websites: [SITE_A, SITE_B] },
       { '13800138000': [subjectRole], '13900139000': [siteRole('官网')], '13600136000': [siteRole('商城')] },
     ],
-    [
-      'first_filing with no website → the subject principal only',
-      { type: 'first_filing', websites: [] },
-      { '13800138000': [subjectRole] },
-    ],
-    [
-      'new_website → the website principal of each new website, not the subject principal',
-      { type: 'new_website', websites: [SITE_A, SITE_B] },
-      { '13900139000': [siteRole('官网')], '13600136000': [siteRole('商城')] },
-    ],
-    [
-      'access → the website principal of each website being transferred',
-      { type: 'access', websites: [SITE_A], currentAccessProvider: '某云' },
-      { '13900139000': [siteRole('官网')] },
-    ],
-    [
-      'change ["subject"] → the subject principal',
-      { type: 'change', changes: ['subject'], websites: [SITE_A] },
-      { '13800138000': [subjectRole] },
-    ],
-    [
-      'change ["website"] → that website principal',
-      { type: 'change', changes: ['website'], websites: [SITE_A] },
-      { '13900139000': [siteRole('官网')] },
-    ],
-    [
-      'change ["subject","website"] → both',
-      { type: 'change', changes: ['subject', 'website'], websites: [SITE_A] },
-      { '13800138000': [subjectRole], '13900139000': [siteRole('官网')] },
-    ],
-    [
-      'deregister target subject → the subject principal',
-      { type: 'deregister', target: 'subject', websites: [SITE_A] },
-      { '13800138000': [subjectRole] },
-    ],
-    [
-      'deregister target website → that website principal',
-      { type: 'deregister', target: 'website', websites: [SITE_A] },
-      { '13900139000': [siteRole('官网')] },
-    ],
+    ['first_filing with no website → the subject principal only', { type: 'first_filing', websites: [] }, { '13800138000': [subjectRole] }],
+    ['new_website → the website principal of each new website, not the subject principal', { type: 'new_website', websites: [SITE_A, SITE_B] }, { '13900139000': [siteRole('官网')], '13600136000': [siteRole('商城')] }],
+    ['access → the website principal of each website being transferred', { type: 'access', websites: [SITE_A], currentAccessProvider: '某云' }, { '13900139000': [siteRole('官网')] }],
+    ['change ["subject"] → the subject principal', { type: 'change', changes: ['subject'], websites: [SITE_A] }, { '13800138000': [subjectRole] }],
+    ['change ["website"] → that website principal', { type: 'change', changes: ['website'], websites: [SITE_A] }, { '13900139000': [siteRole('官网')] }],
+    ['change ["subject","website"] → both', { type: 'change', changes: ['subject', 'website'], websites: [SITE_A] }, { '13800138000': [subjectRole], '13900139000': [siteRole('官网')] }],
+    ['deregister target subject → the subject principal', { type: 'deregister', target: 'subject', websites: [SITE_A] }, { '13800138000': [subjectRole] }],
+    ['deregister target website → that website principal', { type: 'deregister', target: 'website', websites: [SITE_A] }, { '13900139000': [siteRole('官网')] }],
   ])('R1 %s', (_name, overrides, expected) => {
     const result = requiredVerifiers(makeFiling({ subject: { name: '测试公司', principal: SUBJECT }, ...overrides }));
     expect(result.required).toBe(true);

@@ -90,7 +90,16 @@ export async function startRig(opts: { webhookPath?: string; secret?: string; te
   made.logs.push(...logs.splice(0));
   const { core } = made;
   const outbox = testOutbox(core, { tuning: opts.outbox });
-  const deps: TelegramDeps = { config: core.config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger: core.logger, metrics: core.metrics, channels: core.channels };
+  const deps: TelegramDeps = {
+    config: core.config,
+    turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES),
+    people: core.people,
+    store: core.store,
+    outbox,
+    logger: core.logger,
+    metrics: core.metrics,
+    channels: core.channels,
+  };
   const bot = await startTelegram(deps, server, { ...FAST, ...opts.telegram });
   outbox.start();
   return {
@@ -222,13 +231,10 @@ export async function startProxy(
       res.end(text);
       return;
     }
-    const upstream = request(
-      { host: targetUrl.hostname, port: targetUrl.port, path: req.url, method: req.method, headers: { ...req.headers, host: targetUrl.host } },
-      (up: IncomingMessage) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const upstream = request({ host: targetUrl.hostname, port: targetUrl.port, path: req.url, method: req.method, headers: { ...req.headers, host: targetUrl.host } }, (up: IncomingMessage) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     upstream.on('error', () => {
       res.writeHead(502);
       res.end();
