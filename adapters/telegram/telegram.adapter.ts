@@ -34,8 +34,8 @@ export interface TelegramDeps {
   turn(activity: Activity): Promise<TurnOutcome>;
   /** Whether a person turned reminders off (proactive sends skip them). */
   people: Pick<People, 'user'>;
-  /** Remembers each handled update_id. */
-  store: Pick<StateStore, 'get' | 'set'>;
+  /** Remembers each handled update_id, and claims it while this instance handles it. */
+  store: Pick<StateStore, 'get' | 'set' | 'setIfAbsent' | 'delete'>;
   /** The durable outbox: every reply is stored there before the update counts as handled. */
   outbox: Pick<Outbox, 'enqueue' | 'register'>;
   logger: Logger;

@@ -16,6 +16,11 @@ import { toOutboxMessages } from './telegram.sender.js';
 import { toActivity } from './telegram.translate.js';
 
 const UPDATE_TTL_MS = 24 * 3_600_000;
+/**
+ * How long one instance's claim on an update holds: longer than any turn, short enough that an
+ * update whose instance died mid-turn is taken by another at Telegram's next retry.
+ */
+export const HANDLING_TTL_MS = 30_000;
 
 /**
  * What became of one update. `retry`: its replies (or its turn's writes) could not be stored, so it
@@ -28,8 +33,8 @@ export type UpdateOutcome = { status: 'handled' | 'ignored' | 'duplicate' | 'fai
 export interface TurnDeps {
   /** Runs one turn; calls for one conversation run one at a time, in the order they were made. */
   turn(activity: Activity): Promise<TurnOutcome>;
-  /** Where each handled update_id is remembered. */
-  store: Pick<StateStore, 'get' | 'set'>;
+  /** Where each handled update_id is remembered, and claimed while one instance handles it. */
+  store: Pick<StateStore, 'get' | 'set' | 'setIfAbsent' | 'delete'>;
   outbox: Pick<Outbox, 'enqueue'>;
   telegram: Pick<Telegram, 'answerCbQuery' | 'sendChatAction'>;
   botId: number;
@@ -93,22 +98,33 @@ async function handleOnce(update: Update, deps: TurnDeps): Promise<UpdateOutcome
 /**
  * Returns the update handler. Delivery is at least once (a webhook retry, a poll after a crash), so
  * each update_id is handled once: its marker is written only after its replies are stored, and a
- * replay before that stores the same outbox ids again, which is a no-op.
+ * replay before that stores the same outbox ids again, which is a no-op. Across instances (a retry
+ * reaching another one while the first still works on it) the update is claimed with one atomic
+ * `setIfAbsent` first; the other instance answers `retry`, so Telegram delivers it again later and
+ * finds it handled, or handles it then if the first gave it back (a `retry` releases the claim).
  */
 export function updateHandler(deps: TurnDeps): (update: Update) => Promise<UpdateOutcome> {
   const handling = new Set<number>();
   return async (update) => {
     const id = update.update_id;
     const marker = `tg:update:${deps.botId}:${id}`;
+    const claim = `tg:handling:${deps.botId}:${id}`;
     if (handling.has(id)) {
       deps.log.info('telegram duplicate update ignored', { updateId: id });
       return { status: 'duplicate' };
     }
     handling.add(id);
+    let claimed = false;
     try {
+      claimed = await deps.store.setIfAbsent(claim, 1, HANDLING_TTL_MS);
+      // The marker is read after the claim: an instance that finished a moment ago wrote it before releasing its claim.
       if ((await deps.store.get(marker)) !== undefined) {
         deps.log.info('telegram duplicate update ignored', { updateId: id });
         return { status: 'duplicate' };
+      }
+      if (!claimed) {
+        deps.log.info('telegram update is being handled by another instance; asked for it again', { updateId: id });
+        return { status: 'retry', reason: 'another instance is handling it' };
       }
       const outcome = await handleOnce(update, deps);
       if (outcome.status === 'retry') deps.log.warn('telegram update not handled; it will be delivered again', { updateId: id, reason: outcome.reason });
@@ -119,6 +135,8 @@ export function updateHandler(deps: TurnDeps): (update: Update) => Promise<Updat
       return { status: 'retry', reason: 'the store failed' };
     } finally {
       handling.delete(id);
+      // Released after the marker is written (or not, on a retry), so the next delivery finds one or the other.
+      if (claimed) await deps.store.delete(claim).catch(() => undefined);
     }
   };
 }

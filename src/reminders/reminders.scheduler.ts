@@ -214,6 +214,10 @@ export class ReminderScheduler {
     // A catch-up tick after a start plans and claims for every open filing; requests must get in meanwhile.
     const pause = loopYielder();
     const returnedIds = new Set<string>();
+    // A filing with work keeps its place (its bump, in a shared index) until that work is stored: moved on to its next stage
+    // first, a leader that died in between would leave the claimed but unsent reminder for no one to find until then.
+    const settleLater = new Map<string, number | undefined>();
+    const soon = new Set<string>();
     for (const id of ids) {
       // Fresh: a filing changed on another instance a moment ago must not be planned from an older copy.
       const filing = await this.deps.filings.load(id, { fresh: true });
@@ -226,7 +230,8 @@ export class ReminderScheduler {
       try {
         const planned = await planFiling(this.planner, filing, now);
         work.push(...planned.work);
-        this.index.reschedule(id, planned.next);
+        if (planned.work.length > 0) settleLater.set(id, planned.next);
+        else this.index.reschedule(id, planned.next);
       } catch (error) {
         this.deps.logger.error('reminder planning failed', { filingId: id, error });
         this.index.reschedule(id, now.valueOf() + this.retryMs);
@@ -246,17 +251,21 @@ export class ReminderScheduler {
         claim = await this.markers.claim(item.key);
       } catch (error) {
         this.deps.logger.error('marker claim failed', { filingId: item.filingId, error });
-        this.index.setEarlier(item.filingId, now.valueOf() + this.retryMs);
+        soon.add(item.filingId);
         continue;
       }
       // `busy`: another live instance is sending it; look again later (then `sent`, or in doubt once that instance is gone).
-      if (claim === 'busy') this.index.setEarlier(item.filingId, now.valueOf() + this.retryMs);
+      if (claim === 'busy') soon.add(item.filingId);
       if (!claim || claim === 'busy') continue;
       dispatched += 1;
-      const delivery = this.deliver(item, claim);
+      const delivery = this.deliver(item, claim).then((finished) => {
+        if (!finished) soon.add(item.filingId);
+        return finished;
+      });
       deliveries.push(delivery);
       this.track(this.inFlight, delivery);
     }
+    this.track(this.inFlight, Promise.allSettled(deliveries).then(() => this.settle(settleLater, soon)));
     const returned = work.filter((w) => (w.kind === 'person' ? w.stage === 'returned' : w.alert === 'returned'));
     if (returned.length > 0 || returnedIds.size > 0)
       this.track(
@@ -265,6 +274,12 @@ export class ReminderScheduler {
       );
     this.lastTickAt = now;
     return { due: ids.length, planned: work.length, dispatched };
+  }
+
+  /** After a tick's work is stored: each filing that had work to its next due time, or a retry's time if sooner. */
+  private settle(settleLater: Map<string, number | undefined>, soon: Set<string>): void {
+    const retryAt = this.deps.clock.now().valueOf() + this.retryMs;
+    for (const [id, next] of settleLater) this.index.reschedule(id, soon.has(id) ? Math.min(next ?? retryAt, retryAt) : next);
   }
 
   /** Deletes the pending returned notice of each returned filing whose notices are all sent (or given up); any retry keeps it. */
@@ -317,10 +332,7 @@ export class ReminderScheduler {
         await this.markers.sent(claim, done);
         return true;
       }
-      if (await this.markers.retry(claim, done)) {
-        this.index.setEarlier(item.filingId, this.deps.clock.now().valueOf() + this.retryMs);
-        return false;
-      }
+      if (await this.markers.retry(claim, done)) return false;
       this.deps.logger.error('reminder given up', { filingId: item.filingId, marker: item.kind === 'person' ? item.stage : item.alert, attempts: claim.n });
       return true;
     } catch (error) {

@@ -116,7 +116,7 @@ describe('Sent markers across instances (issue 10 item 3)', () => {
 
 describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
   /** An instance: its own store connection on the shared prefix, the shared index, a lease on its own connection (so a test can cut it). */
-  async function instance(keyPrefix: string, leaseMs: number): Promise<{ w: ReminderWorld; lease: LeaderLease; leaseConnection: RedisConnection }> {
+  async function instance(keyPrefix: string, leaseMs: number): Promise<{ w: ReminderWorld; lease: LeaderLease; leaseConnection: RedisConnection; store: RedisStateStore }> {
     const store = RedisStateStore.open(redis.url, { keyPrefix });
     const leaseConnection = connection();
     const lease = new LeaderLease(leaseConnection, 'reminders', { root: keyPrefix, leaseMs });
@@ -127,7 +127,7 @@ describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
       reminders: { lease, index: new RedisTimeIndex(store.connection, { root: keyPrefix }), heartbeatMs: 2_000 },
     });
     closers.push(() => w.close());
-    return { w, lease, leaseConnection };
+    return { w, lease, leaseConnection, store };
   }
 
   it('two instances: one dispatches, each person gets each stage once; the leader dies and the other takes over within the lease, with nothing repeated or lost', async () => {
@@ -160,6 +160,37 @@ describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
     expect([a.w.channel.sent.length, b.w.channel.sent.length]).toEqual([4, 4]);
     expect(await b.w.reminders.health()).toMatchObject({ ok: true });
     expect(await a.w.reminders.health()).toEqual({ ok: true, detail: 'standing by: another instance dispatches reminders' });
+  });
+
+  it('the leader dies after claiming a notice but before storing it: the next leader finds the filing after the bump and sends it, once', async () => {
+    const keyPrefix = `t-${randomUUID()}`;
+    const a = await instance(keyPrefix, 600);
+    const b = await instance(keyPrefix, 600);
+    // A's send does not complete before it dies: the notice is claimed and stored nowhere.
+    const hung: Array<() => void> = [];
+    a.w.channel.send = () =>
+      new Promise<void>((resolve) => {
+        hung.push(resolve);
+      });
+    closers.push(async () => {
+      for (const resolve of hung) resolve();
+    });
+    await a.w.link('alice', ALICE_PHONE);
+    for (const x of [a, b]) x.w.clock.set(at(MIN));
+    expect((await a.w.reminders.scheduler.dispatch()).dispatched).toBe(1);
+    await sleep(50);
+    a.leaseConnection.client.disconnect();
+    a.store.connection.client.disconnect();
+    // Past the popped filing's bump (60 s): had the tick moved it on to its 12 h stage before the send was stored, nobody would look before then.
+    // Until A's heartbeat lapses the claim is `busy` and looked at a minute later, so the clock moves on a minute a try.
+    for (let t = 3 * MIN; b.w.channel.sent.length === 0 && t < 60 * MIN; t += MIN) {
+      b.w.clock.set(at(t));
+      await b.w.reminders.tick();
+      await sleep(100);
+    }
+    expect(b.w.channel.to('alice').map((m) => label(m.text).split(' ')[0])).toEqual(['notice']);
+    await b.w.reminders.tick();
+    expect(b.w.channel.sent).toHaveLength(1);
   });
 
   it('a new cycle reported through the standby instance is announced by the leader: the filing and the time index are shared', async () => {
