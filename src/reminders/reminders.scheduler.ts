@@ -265,7 +265,10 @@ export class ReminderScheduler {
       deliveries.push(delivery);
       this.track(this.inFlight, delivery);
     }
-    this.track(this.inFlight, Promise.allSettled(deliveries).then(() => this.settle(settleLater, soon)));
+    this.track(
+      this.inFlight,
+      Promise.allSettled(deliveries).then(() => this.settle(settleLater, soon)),
+    );
     const returned = work.filter((w) => (w.kind === 'person' ? w.stage === 'returned' : w.alert === 'returned'));
     if (returned.length > 0 || returnedIds.size > 0)
       this.track(
