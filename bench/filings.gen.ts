@@ -3,6 +3,7 @@
  * writings people use, a share in open verification windows around `now`, the rest older.
  */
 import { writeFileSync } from 'node:fs';
+import { seededRandom } from '../test/support/random.js';
 
 const HOUR = 3_600_000;
 const SURNAMES = ['张', '李', '王', '赵', '钱', '孙', '周', '吴', '郑', '陈', '欧阳'];
@@ -10,18 +11,6 @@ const GIVEN = ['三', '四', '伟', '芳', '敏', '静', '丽', '强', '磊', '�
 const CITIES = ['杭州', '上海', '北京', '深圳', '成都', '南京'];
 const TRADES = ['科技', '文化传媒', '信息技术', '网络', '电子商务'];
 const STATUSES_CLOSED = ['approved', 'bureau_review', 'returned', 'draft', 'provider_review', 'withdrawn'] as const;
-
-/** A deterministic pseudo-random stream (mulberry32), so two runs write the same file. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The phone of person `n`, normalized (11 digits). */
 function phoneOf(n: number): string {
@@ -43,7 +32,7 @@ function iso(ms: number): string {
 
 /** `count` filing records; `openShare` of them in a 24 h window reported before `now`. */
 export function generateFilings(count: number, now: number, openShare = 0.1, seed = 12): Record<string, unknown>[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const name = () => pick(SURNAMES) + pick(GIVEN);
   const out: Record<string, unknown>[] = [];

@@ -7,23 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { FilingSchema, FILING_STATUSES, FILING_TYPES } from '../../src/filing.js';
 import { fastFiling } from '../../src/filing.fastparse.js';
 import { FilingsFileError, parseFilings, type FilingProblem } from '../../src/filings.js';
+import { seededRandom } from '../support/random.js';
 
 type Raw = Record<string, unknown>;
 
-/** mulberry32: the same records on every run, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generator(seed: number) {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const chance = (p: number) => rnd() < p;
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');

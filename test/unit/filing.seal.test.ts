@@ -7,20 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { FilingSchema, type Filing } from '../../src/filing.js';
 import { sealFilingInPlace } from '../../src/filing.seal.js';
 import { sealFiling } from '../../src/rules/privacy.rules.js';
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 function filings(seed: number, count: number): Filing[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const phone = () => `1${pick(['3', '5', '8'])}${String(Math.floor(rnd() * 1e9)).padStart(9, '0')}`;
   const names = ['张三', '张三丰', '李四', '欧阳晓明', '王', '𠀋𠀋', '𠀋', 'Zhang San', '赵\u200b六', '陈\u202e七'];
