@@ -1,5 +1,5 @@
 /** The Slack adapter (issue 5): the internal team's view of every filing, on Bolt, in HTTP or Socket Mode. It translates Bolt payloads into team-flow calls and renders their results. */
-import { App, LogLevel, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, LogLevel, webApi, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { Locale } from '../../src/activity.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
@@ -17,6 +17,9 @@ import { registerSlackSender, slackClientOptions } from './slack.sender.js';
 import { teamDeps, type SlackDeps } from './slack.team.js';
 
 type SlackConfig = NonNullable<SlackDeps['config']['slack']>;
+
+/** How long a member's users.info may take before they are answered in the default locale. */
+const LOCALE_LOOKUP_TIMEOUT_MS = 1_000;
 
 export type { SlackDeps } from './slack.team.js';
 
@@ -105,9 +108,12 @@ function accessOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackAccess {
   return new SlackAccess(cfg, slack, deps.clock, deps.logger);
 }
 
-/** Members' own locales, asking Slack's users.info through the Bolt app's client at first contact. */
-function localesOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackLocales {
-  const lookup = async (user: string) => (await app.client.users.info({ token: cfg.botToken, user, include_locale: true })).user?.locale;
+/** Members' own locales, asking Slack's users.info at first contact. */
+function localesOf(cfg: SlackConfig, deps: SlackDeps): SlackLocales {
+  // Its own client: the lookup sits before the 3 s ack, so a 429 or a slow Slack falls back to the
+  // default at once instead of waiting out Retry-After or retrying.
+  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: LOCALE_LOOKUP_TIMEOUT_MS, logger: toBoltLogger(deps.logger) });
+  const lookup = async (user: string) => (await client.users.info({ user, include_locale: true })).user?.locale;
   return new SlackLocales(deps.store.namespace('slack'), lookup, deps.config.defaultLocale, deps.logger);
 }
 
@@ -131,7 +137,7 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
   const reply = answerer(outbox, options.now ?? Date.now, cfg.apiUrl);
 
   const access = accessOf(app, cfg, deps);
-  const locales = localesOf(app, cfg, deps);
+  const locales = localesOf(cfg, deps);
 
   const guarded =
     <A extends ReplyArgs>(name: string, fn: (args: A) => Promise<void>) =>

@@ -53,6 +53,17 @@ describe('a member’s own language', () => {
     expect(h.fake.api('users.info').filter((c) => c.body.user === ALICE)).toHaveLength(2);
   });
 
+  it('answers at once in the default when users.info is rate limited, without waiting out Retry-After', async () => {
+    h = await startHarness({ env: { DEFAULT_LOCALE: 'en' } });
+    h.fake.locales[ALICE] = 'zh-CN';
+    h.fake.rateLimit('users.info', 1, 600);
+    const { answer, reply } = await h.command('help');
+    expect(answer.status).toBe(200);
+    expect(textOf(reply)).toContain('*/beian <filing id>*');
+    expect(textOf((await h.command('help')).reply)).toContain('*/beian <备案编号>*');
+    expect(h.fake.api('users.info').map((c) => c.status)).toEqual([429, 200]);
+  });
+
   it('looks a member up once across commands, buttons and App Home', async () => {
     h = await startHarness({ env: { DEFAULT_LOCALE: 'zh' } });
     h.fake.locales[ALICE] = 'en-GB';
