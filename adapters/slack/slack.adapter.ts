@@ -1,11 +1,13 @@
 /** The Slack adapter (issue 5): the internal team's view of every filing, on Bolt, in HTTP or Socket Mode. It translates Bolt payloads into team-flow calls and renders their results. */
-import { App, LogLevel, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, LogLevel, webApi, type AllMiddlewareArgs, type SlackCommandMiddlewareArgs, type SlackEventMiddlewareArgs, type BlockAction, type ButtonAction } from '@slack/bolt';
+import type { Locale } from '../../src/activity.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
 import type { HttpServer } from '../../src/server.js';
 import { homeData, trackReturns } from '../../flows/team.views.js';
-import { actionTable, SlackViews } from './slack.actions.js';
+import { actionTable, SlackViews, type ActionEntry } from './slack.actions.js';
 import { SlackAccess } from './slack.access.js';
+import { SlackLocales } from './slack.locale.js';
 import { renderLine, type SlackMessage } from './slack.blocks.js';
 import { toBoltLogger } from './slack.logger.js';
 import { SharedServerReceiver } from './slack.receiver.js';
@@ -15,6 +17,9 @@ import { registerSlackSender, slackClientOptions } from './slack.sender.js';
 import { teamDeps, type SlackDeps } from './slack.team.js';
 
 type SlackConfig = NonNullable<SlackDeps['config']['slack']>;
+
+/** How long a member's users.info may take before they are answered in the default locale. */
+const LOCALE_LOOKUP_TIMEOUT_MS = 1_000;
 
 export type { SlackDeps } from './slack.team.js';
 
@@ -33,6 +38,8 @@ export type SlackOutbox = Pick<Outbox, 'enqueue' | 'register'>;
 interface ReplyArgs {
   body: unknown;
   ack?: (response?: never) => Promise<void>;
+  /** Bolt's context, where the access middleware put the member's locale. */
+  context?: Record<string, unknown>;
 }
 
 /** Stores a reply in the outbox, then acknowledges the request: never the other way round. */
@@ -101,6 +108,15 @@ function accessOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackAccess {
   return new SlackAccess(cfg, slack, deps.clock, deps.logger);
 }
 
+/** Members' own locales, asking Slack's users.info at first contact. */
+function localesOf(cfg: SlackConfig, deps: SlackDeps): SlackLocales {
+  // Its own client: the lookup sits before the 3 s ack, so a 429 or a slow Slack falls back to the
+  // default at once instead of waiting out Retry-After or retrying.
+  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: LOCALE_LOOKUP_TIMEOUT_MS, logger: toBoltLogger(deps.logger) });
+  const lookup = async (user: string) => (await client.users.info({ user, include_locale: true })).user?.locale;
+  return new SlackLocales(deps.store.namespace('slack'), lookup, deps.config.defaultLocale, deps.logger);
+}
+
 /** Builds the Bolt app, its receiver and listeners, without any call to Slack; replies go through `outbox`. */
 export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: SlackOutbox, options: SlackOptions = {}): SlackApp {
   const cfg = deps.config.slack;
@@ -108,12 +124,20 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
   const { logger } = deps;
   const ctx: RenderContext = { locale: deps.config.defaultLocale };
   const team = teamDeps(deps);
-  const views = new SlackViews(team, ctx, options.pageSize ?? 10);
+  const pageSize = options.pageSize ?? 10;
+  // One set of views and buttons per locale; a request picks its member's (set by the middleware below).
+  const viewsIn: Record<Locale, SlackViews> = { zh: new SlackViews(team, { locale: 'zh' }, pageSize), en: new SlackViews(team, { locale: 'en' }, pageSize) };
+  const tableIn: Record<Locale, ActionEntry[]> = { zh: actionTable(viewsIn.zh), en: actionTable(viewsIn.en) };
+  const localeOf = (args: ReplyArgs): Locale => {
+    const locale = args.context?.locale;
+    return locale === 'zh' || locale === 'en' ? locale : ctx.locale;
+  };
   const { app, receiver, socket } = createApp(deps, cfg, server);
   registerSlackSender(outbox, cfg, logger);
   const reply = answerer(outbox, options.now ?? Date.now, cfg.apiUrl);
 
   const access = accessOf(app, cfg, deps);
+  const locales = localesOf(cfg, deps);
 
   const guarded =
     <A extends ReplyArgs>(name: string, fn: (args: A) => Promise<void>) =>
@@ -124,7 +148,7 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
         if (isReplyNotStored(error)) throw error;
         logger.error('slack: handler failed', { handler: name, error });
         // The apology is stored under the request's id like any reply; if even it cannot be stored, the request gets a 5xx.
-        await reply(args, renderLine(views.say('error')));
+        await reply(args, renderLine(viewsIn[localeOf(args)].say('error')));
       }
     };
 
@@ -133,38 +157,43 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
   // user group for 5 minutes), so Slack's 3 s is spent on rendering and one outbox write.
   app.use(async (args) => {
     const { context } = args;
-    if (await access.isAllowed(context.teamId, context.userId)) return args.next();
+    if (await access.isAllowed(context.teamId, context.userId)) {
+      // Only members are looked up: someone refused is answered in the default locale, with no call to Slack.
+      context.locale = await locales.of(context.teamId, context.userId);
+      return args.next();
+    }
     logger.warn('slack: not authorized', { slackUser: context.userId, team: context.teamId });
     const denied = args as typeof args & { ack?: ReplyArgs['ack']; event?: { type?: string; user?: string } };
     if (denied.event?.type === 'app_home_opened' && denied.event.user) {
       await args.client.views.publish({ user_id: denied.event.user, view: renderDeniedHome(ctx) }).catch((error: unknown) => logger.warn('slack: could not publish the denied home', { error }));
       return;
     }
-    await reply({ body: args.body, ack: denied.ack }, renderLine(views.say('denied')));
+    await reply({ body: args.body, ack: denied.ack }, renderLine(viewsIn[ctx.locale].say('denied')));
   });
 
   app.command(
     '/beian',
     guarded<SlackCommandMiddlewareArgs & AllMiddlewareArgs>('command', async (args) => {
-      await reply(args, await views.command(args.command.text));
+      await reply(args, await viewsIn[localeOf(args)].command(args.command.text));
     }),
   );
 
-  for (const entry of actionTable(views)) {
+  tableIn[ctx.locale].forEach((entry, index) => {
     app.action<BlockAction<ButtonAction>>(
       entry.id,
       guarded(entry.name, async (args) => {
-        const answer = await entry.run(args.action.value, args.body.user.id);
+        const answer = await tableIn[localeOf(args)][index]!.run(args.action.value, args.body.user.id);
         await reply(args, answer.message, answer.replace ?? false);
       }),
     );
-  }
+  });
 
   app.event(
     'app_home_opened',
-    guarded<SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs>('app_home_opened', async ({ event, client }) => {
+    guarded<SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs>('app_home_opened', async (args) => {
+      const { event, client } = args;
       if (event.tab && event.tab !== 'home') return;
-      await client.views.publish({ user_id: event.user, view: renderHome(ctx, await homeData(team)) });
+      await client.views.publish({ user_id: event.user, view: renderHome({ locale: localeOf(args) }, await homeData(team)) });
     }),
   );
 

@@ -34,6 +34,8 @@ export class FakeSlack {
   usergroups: Record<string, string[]> = {};
   /** The workspace auth.test reports. */
   teamId = 'T0TEAM0001';
+  /** Each user's locale as users.info reports it with include_locale (a user not listed has none). */
+  locales: Record<string, string> = {};
   /** Methods that answer `ok: false` this many more times. */
   failures = new Map<string, number>();
   /** Methods (or `response` for response_url posts) that answer 429 with Retry-After this many more times. */
@@ -166,6 +168,10 @@ export class FakeSlack {
         return json(200, { ok: true, message_ts: '1700000000.000001' });
       case 'views.publish':
         return json(200, { ok: true, view: { id: 'V0VIEW0001' } });
+      case 'users.info': {
+        const locale = body.include_locale === 'true' || body.include_locale === true ? this.locales[body.user as string] : undefined;
+        return json(200, { ok: true, user: { id: body.user, team_id: this.teamId, ...(locale ? { locale } : {}) } });
+      }
       case 'usergroups.users.list':
         return json(200, { ok: true, users: this.usergroups[body.usergroup as string] ?? [] });
       default:
