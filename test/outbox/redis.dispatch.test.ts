@@ -1,30 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/outbox/outbox.dispatcher.js';
 import { realTimers, type NewOutboxMessage } from '../../src/outbox/outbox.types.js';
 import { RedisRateLimiter } from '../../src/outbox/redis.limiter.js';
 import { RedisOutboxStore } from '../../src/outbox/redis.store.js';
-import { RedisConnection } from '../../src/store/redis.connection.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
 import { FakePlatform } from './support.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-const connections: RedisConnection[] = [];
-afterEach(async () => {
-  for (const c of connections.splice(0)) await c.close();
-});
+const redis = useRedisServer();
 
 /** One instance: its own connection, the shared outbox and limiter, a platform that records what it got. */
 function instance(root: string, leaseMs: number) {
-  const connection = RedisConnection.open(redis.url);
-  connections.push(connection);
+  const connection = redis.connection();
   const store = new RedisOutboxStore(connection, { root });
   const platform = new FakePlatform(realTimers);
   const dispatcher = new Dispatcher({ store, senders: { telegram: platform }, limiter: new RedisRateLimiter(connection, { root }), leaseMs, pollMs: 50, concurrency: 4 });

@@ -1,27 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisLimiterOptions } from '../../src/outbox/redis.limiter.js';
-import { RedisConnection } from '../../src/store/redis.connection.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 import { T0 } from './support.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-const connections: RedisConnection[] = [];
-afterEach(async () => {
-  for (const c of connections.splice(0)) await c.close();
-});
+const redis = useRedisServer();
 
 /** Two instances' limiters: two connections, one key root. */
 function twoInstances(opts: RedisLimiterOptions = {}): [RedisRateLimiter, RedisRateLimiter] {
   const root = `t-${randomUUID()}`;
-  const [a, b] = [RedisConnection.open(redis.url), RedisConnection.open(redis.url)];
-  connections.push(a, b);
+  const [a, b] = [redis.connection(), redis.connection()];
   return [new RedisRateLimiter(a, { root, ...opts }), new RedisRateLimiter(b, { root, ...opts })];
 }
 

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signEvent } from '../../src/http/filing-events.hook.js';
 import { startApp, type AppProcess } from '../support/app-process.js';
 import { contactUpdate, FakeBotApi } from '../support/fake-bot-api.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { startRoundRobin, type RoundRobin } from '../support/round-robin.js';
 import { waitFor } from '../support/wait.js';
 
@@ -45,6 +45,17 @@ interface Person {
   phone: string;
   filingId: string;
   group: 'notice' | 'late12h' | 'dueMidRun' | 'byEvent';
+}
+
+/** A temp folder, a redis-server and the fake Bot API, each stopped after the test. */
+async function startParts(): Promise<{ dir: string; redis: RedisServer; api: FakeBotApi }> {
+  const dir = mkdtempSync(join(tmpdir(), 'beian-multi-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const redis = await startRedisServer();
+  cleanup.push(() => redis.stop());
+  const api = await FakeBotApi.start();
+  cleanup.push(() => api.stop());
+  return { dir, redis, api };
 }
 
 /** The filings file: one website principal per filing, so each person is the one verifier of their filing. */
@@ -136,12 +147,7 @@ async function deliver(app: AppProcess, update: object): Promise<number> {
 
 describe('three instances on one Redis, the dispatcher killed mid-run', () => {
   it('30 people linked round-robin get every notice and reminder exactly once, within 25/s and 1/s per chat; a cycle reported after the kill is announced', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'beian-multi-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const redis = await startRedisServer();
-    cleanup.push(() => redis.stop());
-    const api = await FakeBotApi.start();
-    cleanup.push(() => api.stop());
+    const { dir, redis, api } = await startParts();
     const apps: AppProcess[] = [];
     const balancer: RoundRobin = await startRoundRobin(() => apps.map((a) => a.base));
     cleanup.push(() => balancer.stop());
@@ -235,12 +241,7 @@ describe('three instances on one Redis, the dispatcher killed mid-run', () => {
   }, 180_000);
 
   it('the same update reaching two instances at the same moment runs one turn; the other asks for it again, and the redelivery is a duplicate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'beian-multi-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const redis = await startRedisServer();
-    cleanup.push(() => redis.stop());
-    const api = await FakeBotApi.start();
-    cleanup.push(() => api.stop());
+    const { dir, redis, api } = await startParts();
     const people: Person[] = Array.from({ length: 12 }, (_, i) => ({ chat: 80_001 + i, phone: String(13_920_000_000 + i), filingId: `MD-${String(i).padStart(4, '0')}`, group: 'byEvent' }));
     const env = {
       STORE_URL: `${redis.url}/0`,

@@ -6,6 +6,8 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { RedisConnection } from '../../src/store/redis.connection.js';
 
 /** A running test Redis. */
 export interface RedisServer {
@@ -121,4 +123,33 @@ export async function startRedisServer(): Promise<RedisServer> {
       },
     };
   }
+}
+
+/**
+ * One redis-server for a test file: started before its tests and stopped after them, with
+ * `connection()` opening connections that are closed after each test.
+ */
+export function useRedisServer(): { readonly url: string; connection(): RedisConnection } {
+  let server: RedisServer | undefined;
+  const open: RedisConnection[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0).reverse()) await c.close().catch(() => undefined);
+  });
+  return {
+    get url() {
+      if (!server) throw new Error('useRedisServer: the server starts in beforeAll');
+      return server.url;
+    },
+    connection() {
+      const c = RedisConnection.open(this.url);
+      open.push(c);
+      return c;
+    },
+  };
 }

@@ -1,16 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-}
+import { loadConfig } from '../../src/config.js';
+import { problemsOf } from '../support/config.js';
 
 describe('CONTRACT §3 the variables of issue 11', () => {
   it("§3 defaults: all IPv4 interfaces, no key configured (the key file default is phoneKeySource's), 180 days, no metrics token", () => {

@@ -4,17 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEMO_FILINGS_FILE, loadConfig } from '../../src/config.js';
-
-/** The problems loadConfig reports for an environment, or [] when it loads. */
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-}
+import { problemsOf } from '../support/config.js';
 
 describe('CONTRACT §3 configuration defaults', () => {
   it('R5/§3 an empty environment gives every default', () => {
