@@ -29,6 +29,8 @@ const ANNOUNCE_SLACK_MS = 10_000;
  */
 const RECOVERY_BOUND_MS = 60_000 + 15_000 + 10_000;
 const HOUR = 3_600_000;
+// The dispatcher's sends in flight at once (its concurrency): what a SIGKILL can make repeat.
+const IN_FLIGHT_BOUND = 8;
 const HOOK_PATH = '/telegram/hook';
 const HOOK_SECRET = 'multi-instance-hook-secret';
 const EVENTS_SECRET = 'multi-instance-events-secret-0123';
@@ -227,12 +229,15 @@ describe('three instances on one Redis, the dispatcher killed mid-run', () => {
     const first = (p: Person) => [...remindersByCycle(api, p.chat).values()][0]![0]!;
     expect(people.filter((p) => p.group === 'late12h').every((p) => STAGE.test(first(p)))).toBe(true);
     expect(people.filter((p) => p.group === 'notice' || p.group === 'byEvent').every((p) => NOTICE.test(first(p)))).toBe(true);
-    // No message at all went to anyone twice (link confirmations included).
+    // Other messages (link confirmations) are delivered at least once: one the killed instance had
+    // handed to Telegram but not yet removed from the outbox is sent again by a survivor. At most the
+    // dispatcher's sends in flight at the kill (its concurrency) can repeat, each once.
     const repeats = people.flatMap((p) => {
       const texts = api.messagesTo(p.chat);
       return texts.filter((t, i) => texts.indexOf(t) !== i).map((t) => ({ chat: p.chat, text: t }));
     });
-    expect(repeats).toEqual([]);
+    expect(repeats.length).toBeLessThanOrEqual(IN_FLIGHT_BOUND);
+    expect(new Set(repeats.map((r) => `${r.chat}\n${r.text}`)).size).toBe(repeats.length);
     const peak = api.maxInWindow(1000);
     const peakPerChat = Math.max(...people.map((p) => api.maxInWindow(1000, p.chat)));
     expect(peak).toBeLessThanOrEqual(25);
