@@ -1,15 +1,15 @@
 /** Configuration from the environment (CONTRACT §3), validated with zod, one clear error per variable. */
 import { isIP } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
 import { parseRedisUrl } from './store/redis.url.js';
+import { projectFile } from './paths.js';
 
 /** Where the phone-hash key file lives when PHONE_KEY_FILE is unset: beside the default store, never inside it. */
 export const DEFAULT_PHONE_KEY_FILE = './data/phone-key';
 
 /** The shipped demo filings. */
-export const DEMO_FILINGS_FILE = fileURLToPath(new URL('../data/demo-filings.json', import.meta.url));
+export const DEMO_FILINGS_FILE = projectFile('data', 'demo-filings.json');
 
 /** How long a stop may spend sending what is queued, by default (issue 15: exit within 15 s). */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;

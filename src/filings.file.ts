@@ -4,6 +4,7 @@ import type { Dayjs } from './time.js';
 import { dayjs } from './time.js';
 import { FilingSchema, FilingsFileSchema, type Filing } from './filing.js';
 import { fastFiling } from './filing.fastparse.js';
+import { splitFilingsFile } from './filings.split.js';
 
 /** A problem found in a filings file: which record, which id, which field, what is wrong. */
 export interface FilingProblem {
@@ -26,37 +27,52 @@ export class FilingsFileError extends Error {
 /** The instant the demo file's times are written around; the demo is shifted so that this is "now". */
 export const DEMO_ANCHOR = '2026-11-29T12:00:00+08:00';
 
+/** Checks records one at a time (of a parsed file, or as the file is read): every problem with its record index, id and field. */
+class FilingsCheck {
+  private readonly problems: FilingProblem[] = [];
+  private readonly filings: Filing[] = [];
+  private readonly seen = new Map<string, number>();
+  private index = 0;
+
+  constructor(private readonly owned: boolean) {}
+
+  /** Records of the common valid shape take the fast path; the rest go through zod, whose messages they get. */
+  add(raw: unknown): void {
+    const index = this.index++;
+    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+    let filing = fastFiling(raw, this.owned);
+    if (!filing) {
+      const parsed = FilingSchema.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) this.problems.push({ index, id, field: issue.path.join('.') || '(record)', message: issue.message });
+        return;
+      }
+      filing = parsed.data;
+    }
+    const earlier = this.seen.get(filing.id);
+    if (earlier !== undefined) this.problems.push({ index, id, field: 'id', message: `duplicates record ${earlier}` });
+    this.seen.set(filing.id, index);
+    this.filings.push(filing);
+  }
+
+  /** Every filing, or FilingsFileError with every problem. */
+  done(file: string): Filing[] {
+    if (this.problems.length > 0) throw new FilingsFileError(file, this.problems);
+    return this.filings;
+  }
+}
+
 /**
- * Validates every record; returns all filings or every problem (record index, id, field). Records
- * of the common valid shape take the fast path; the rest go through zod, whose messages they get.
+ * Validates every record; returns all filings or every problem (record index, id, field).
  * `owned`: the caller gives the JSON away (a freshly read file), so records are settled in place.
  */
 export function parseFilings(json: unknown, file = 'filings', opts: { owned?: boolean } = {}): Filing[] {
   const records = isPlainObject(json) && Array.isArray(json.filings) ? json.filings : undefined;
   if (!records && !FilingsFileSchema.safeParse(json).success) throw new FilingsFileError(file, [{ index: -1, field: 'filings', message: 'the file must be {"filings": [ … ]}' }]);
   const list: unknown[] = records ?? FilingsFileSchema.parse(json).filings;
-  const problems: FilingProblem[] = [];
-  const filings: Filing[] = [];
-  const seen = new Map<string, number>();
-  for (let index = 0; index < list.length; index++) {
-    const raw = list[index];
-    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
-    let filing = fastFiling(raw, opts.owned);
-    if (!filing) {
-      const parsed = FilingSchema.safeParse(raw);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) problems.push({ index, id, field: issue.path.join('.') || '(record)', message: issue.message });
-        continue;
-      }
-      filing = parsed.data;
-    }
-    const earlier = seen.get(filing.id);
-    if (earlier !== undefined) problems.push({ index, id, field: 'id', message: `duplicates record ${earlier}` });
-    seen.set(filing.id, index);
-    filings.push(filing);
-  }
-  if (problems.length > 0) throw new FilingsFileError(file, problems);
-  return filings;
+  const check = new FilingsCheck(opts.owned === true);
+  for (let index = 0; index < list.length; index++) check.add(list[index]);
+  return check.done(file);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -67,8 +83,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function readFilingsFile(file: string): Filing[] {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    const bytes = readFileSync(file);
+    // Record by record, each checked as it is parsed, when the file has the usual shape (filings.split.ts).
+    const check = new FilingsCheck(true);
+    if (splitFilingsFile(bytes, (record) => check.add(record))) return check.done(file);
+    // Anything else as a whole, for JSON.parse's own message.
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
+    if (error instanceof FilingsFileError) throw error;
     throw new FilingsFileError(file, [{ index: -1, field: '(file)', message: (error as Error).message }]);
   }
   return parseFilings(json, file, { owned: true });

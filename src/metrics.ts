@@ -1,7 +1,7 @@
 /** Prometheus metrics (prom-client): one registry per app instance, so tests can run several side by side. */
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { APP_VERSION } from './paths.js';
 
 /** The app's metrics. */
 export interface Metrics {
@@ -28,15 +28,6 @@ export interface Metrics {
   /** Gives `beian_open_windows` its source, read at each scrape (the count changes with events, not with ticks). */
   watchOpenWindows(count: () => number | Promise<number>): void;
 }
-
-/** The version in package.json, for `beian_build_info`. */
-export const APP_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
 
 // Sampling every 10 ms costs nothing measurable and resolves the 50 ms goal of issue 12.
 const LOOP_RESOLUTION_MS = 10;

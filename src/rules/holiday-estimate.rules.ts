@@ -5,8 +5,16 @@
  * make-up working days (调休) and the bridge days they pay for are only in each year's State
  * Council notice, so an estimate can be wrong around a holiday.
  */
-import { Lunar, type Solar } from 'lunar-typescript';
+import { createRequire } from 'node:module';
+import type { Solar } from 'lunar-typescript';
 import { dayjs } from '../time.js';
+
+// Loaded on the first estimate, not at start-up: most starts never estimate (issue 12).
+const requireLazily = createRequire(import.meta.url);
+let lunarModule: typeof import('lunar-typescript') | undefined;
+const Lunar = {
+  fromYmd: (year: number, month: number, day: number) => (lunarModule ??= requireLazily('lunar-typescript') as typeof import('lunar-typescript')).Lunar.fromYmd(year, month, day),
+};
 
 const ymd = (solar: Solar): string => solar.toYmd();
 const fixed = (year: number, month: number, day: number): string => `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;

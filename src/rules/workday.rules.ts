@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { MsgParam } from '../activity.js';
 import { chinaDate, dayjs, type Dayjs } from '../time.js';
 import { isEstimatedWorkday } from './holiday-estimate.rules.js';
+import { projectFile } from '../paths.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -26,7 +27,7 @@ export const WorkCalendarSchema = z
 export type WorkCalendar = z.output<typeof WorkCalendarSchema>;
 
 /** The calendar shipped in `data/cn-calendar.json`. */
-export const DEFAULT_CALENDAR_FILE = new URL('../../data/cn-calendar.json', import.meta.url);
+export const DEFAULT_CALENDAR_FILE = projectFile('data', 'cn-calendar.json');
 
 /** Loads and validates a calendar file; throws an error naming the problem. */
 export function loadWorkCalendar(file: string | URL = DEFAULT_CALENDAR_FILE): WorkCalendar {

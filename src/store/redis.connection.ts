@@ -3,9 +3,17 @@
  * an instance (the StateStore, the outbox, the rate limiter, the time index, the filings): no offline
  * queue, no resent commands, reconnect with backoff, and every failure a StoreError.
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from './redis.url.js';
 import { guarded, type StoreOperation } from './store.errors.js';
+
+// ioredis is loaded with the first connection: an instance on the embedded store never loads it (issue 12).
+const requireLazily = createRequire(import.meta.url);
+function newClient(options: RedisOptions): Redis {
+  const { Redis: Client } = requireLazily('ioredis') as typeof import('ioredis');
+  return new Client(options);
+}
 
 /** Connection tuning; the defaults suit production, tests shorten them. */
 export interface RedisConnectionOptions {
@@ -45,12 +53,12 @@ export class RedisConnection {
   static open(url: string, options: RedisConnectionOptions = {}): RedisConnection {
     const target = parseRedisUrl(url);
     const commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
-    return new RedisConnection(new Redis(toIoredisOptions(target, commandTimeoutMs)), `redis ${describeRedisTarget(target)}`, options, target, commandTimeoutMs);
+    return new RedisConnection(newClient(toIoredisOptions(target, commandTimeoutMs)), `redis ${describeRedisTarget(target)}`, options, target, commandTimeoutMs);
   }
 
   /** A second connection to the same Redis with the same settings (pub/sub takes a connection for itself). */
   duplicate(): RedisConnection {
-    return new RedisConnection(new Redis(toIoredisOptions(this.target, this.commandTimeoutMs)), this.name, { connectWaitMs: this.connectWaitMs }, this.target, this.commandTimeoutMs);
+    return new RedisConnection(newClient(toIoredisOptions(this.target, this.commandTimeoutMs)), this.name, { connectWaitMs: this.connectWaitMs }, this.target, this.commandTimeoutMs);
   }
 
   /** ioredis's state: `ready` when commands can be sent; `connect`, `reconnecting`, `end` otherwise. */

@@ -14,7 +14,7 @@ import { waitFor } from './wait.js';
 /** The repository root, where `npm start` runs. */
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
-/** How the app is started: through npm as a user would, or node on the entry point with no npm between. */
+/** How the app is started: through npm as a user would, or node on what `npm start` execs (scripts/start.mjs) with no npm between. */
 export type LaunchMode = 'npm' | 'node';
 
 /** How a child process ended. */
@@ -91,7 +91,7 @@ export function processGroup(pgid: number): number[] {
 export async function startApp(opts: { env: Record<string, string>; mode?: LaunchMode; port?: number }): Promise<AppProcess> {
   const port = opts.port ?? (await freePort());
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env, PORT: String(port) };
-  const [command, args] = opts.mode === 'node' ? [process.execPath, ['--import', 'tsx', 'src/main.ts']] : ['npm', ['start', '--silent']];
+  const [command, args] = opts.mode === 'node' ? [process.execPath, ['scripts/start.mjs']] : ['npm', ['start', '--silent']];
   // detached: a process group of its own, so killTree reaches npm's children and nothing else.
   const child = spawn(command, args as string[], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;

@@ -288,9 +288,16 @@ export class FakeBotApi {
   private pump(): void {
     const hook = this.webhook;
     if (!hook) return;
+    // A timer may fire a millisecond before Date.now() reaches the retry time: one still waiting gets a timer of its own.
+    let waiting = Number.POSITIVE_INFINITY;
     for (const update of this.pending) {
       if (this.inFlight.size >= hook.maxConnections) return;
-      if (this.inFlight.has(update.update_id) || (this.notBefore.get(update.update_id) ?? 0) > Date.now()) continue;
+      const notBefore = this.notBefore.get(update.update_id) ?? 0;
+      if (this.inFlight.has(update.update_id)) continue;
+      if (notBefore > Date.now()) {
+        waiting = Math.min(waiting, notBefore);
+        continue;
+      }
       this.inFlight.add(update.update_id);
       this.deliveries.set(update.update_id, (this.deliveries.get(update.update_id) ?? 0) + 1);
       void postJson(hook.url, update, hook.secret).then((error) => {
@@ -307,6 +314,10 @@ export class FakeBotApi {
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.pump(), this.webhookRetryMs);
       });
+    }
+    if (waiting !== Number.POSITIVE_INFINITY) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.pump(), Math.max(1, waiting - Date.now() + 1));
     }
   }
 

@@ -31,6 +31,7 @@ describe('CONTRACT §3 configuration defaults', () => {
     try {
       cpSync(join(repo, 'src'), join(root, 'src'), { recursive: true });
       cpSync(join(repo, 'data'), join(root, 'data'), { recursive: true });
+      cpSync(join(repo, 'package.json'), join(root, 'package.json'));
       symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
       const moved = (await import(pathToFileURL(join(root, 'src', 'config.ts')).href)) as typeof import('../../src/config.js');
       expect(moved.DEMO_FILINGS_FILE).toBe(join(root, 'data', 'demo-filings.json'));

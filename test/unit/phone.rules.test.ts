@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maskName, maskPhone, normalizePhone, type PhoneRejection } from '../../src/rules/phone.rules.js';
+import { seededRandom } from '../support/random.js';
 
 describe('R1 normalizePhone: one person is one phone number', () => {
   it.each([
@@ -78,5 +79,42 @@ describe('R8 masking', () => {
 
   it('R8 maskName counts characters, not UTF-16 code units', () => {
     expect(maskName('𠮷野家')).toBe('𠮷**');
+  });
+});
+
+describe('R1 normalizePhone: the one-pass path gives the rules answer', () => {
+  // The rules as written before the one-pass path (issue 12), kept here as the reference.
+  function reference(input: string): string | undefined {
+    const trimmed = input.trim();
+    if (trimmed === '' || !/^\+?[0-9 ()\-.]+$/.test(trimmed)) return undefined;
+    let digits = trimmed.replace(/[^0-9]/g, '');
+    if (trimmed.startsWith('+')) {
+      if (!digits.startsWith('86')) return undefined;
+      digits = digits.slice(2);
+    } else if (digits.length === 15 && digits.startsWith('0086')) digits = digits.slice(4);
+    else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2);
+    return digits.length === 11 && /^1[3-9]\d{9}$/.test(digits) ? digits : undefined;
+  }
+
+  it('R1 20,000 generated writings (separators, prefixes, stray characters and whitespace) get the same answer', () => {
+    const random = seededRandom(1212);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const prefixes = ['', '', '+86', '+86 ', '86', '86-', '0086', '0086 ', '+', '+85', '0', ' ', '\t', '(', '-'];
+    const separators = ['', '', '', ' ', '-', '.', '(', ')', '  ', '+', 'x', '\u00a0', '１'];
+    let accepted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const mobile = random() < 0.7;
+      const length = mobile ? 11 : 9 + Math.floor(random() * 6);
+      const digits = Array.from({ length }, (_, i) => (i === 0 && mobile ? '1' : i === 1 && mobile ? pick(['3', '5', '8', '9', '2']) : String(Math.floor(random() * 10)))).join('');
+      let written = pick(prefixes);
+      for (const d of digits) written += random() < 0.1 ? `${pick(separators)}${d}` : d;
+      written += pick(['', '', '', ' ', '-', ')', '.', '\n']);
+      const expected = reference(written);
+      if (expected) accepted++;
+      expect(normalizePhone(written), JSON.stringify(written)).toEqual(expected ? { ok: true, phone: expected } : expect.objectContaining({ ok: false }));
+    }
+    // The generator reaches both sides of the rules.
+    expect(accepted).toBeGreaterThan(2_000);
+    expect(accepted).toBeLessThan(18_000);
   });
 });

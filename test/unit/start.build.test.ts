@@ -1,0 +1,118 @@
+/**
+ * The start-up build `npm start` runs (scripts/build.mjs, issue 12): built from the sources as they
+ * are, rebuilt after any change, never half-written when starts race, older builds pruned. Each test
+ * builds a copy of the project's sources in a directory of its own.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { build, currentBuild, ensureBuild, ROOT } from '../../scripts/build.mjs';
+
+let root: string;
+let cacheDir: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'beian-build-'));
+  for (const part of ['src', 'flows', 'adapters', 'data', 'tsconfig.json', 'package.json']) cpSync(join(ROOT, part), join(root, part), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  cacheDir = join(root, 'cache');
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const builds = () => readdirSync(cacheDir).filter((name) => !name.startsWith('.') && name !== 'manifest.json');
+// Every chunk of a build, as one text.
+const codeOf = (entry: string) =>
+  readdirSync(dirname(entry))
+    .filter((name) => name.endsWith('.js'))
+    .map((name) => readFileSync(join(dirname(entry), name), 'utf8'))
+    .join('\n');
+const edit = (file: string, text: string) => writeFileSync(join(root, file), `${readFileSync(join(root, file), 'utf8')}\n${text}\n`);
+
+describe('the start-up build', () => {
+  it('has no build before the first; builds one whose manifest names every source file it holds', async () => {
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+    const entry = await build({ root, cacheDir });
+    expect(existsSync(entry)).toBe(true);
+    expect(currentBuild({ root, cacheDir })).toBe(entry);
+    const manifest = JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
+    expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining(['src/main.ts', 'src/runner.ts', 'flows/router.ts', 'adapters/telegram/telegram.adapter.ts', 'adapters/slack/slack.adapter.ts', 'tsconfig.json']));
+    // Test files and benchmarks are not part of the app.
+    expect(Object.keys(manifest.inputs).filter((file) => !/^(src|flows|adapters)\/|^tsconfig\.json$/.test(file))).toEqual([]);
+    // The Slack adapter is a chunk of its own, loaded only when Slack is configured.
+    expect(readdirSync(dirname(entry)).some((name) => name.startsWith('slack.adapter-') && name.endsWith('.js'))).toBe(true);
+    expect(readFileSync(entry, 'utf8')).not.toMatch(/from "@slack\/bolt"/);
+  });
+
+  it('is stale after any source file changes, and the next build holds the change', async () => {
+    const first = await build({ root, cacheDir });
+    edit('flows/router.ts', '// an edit');
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+    const second = await ensureBuild({ root, cacheDir });
+    expect(second).not.toBe(first);
+    expect(currentBuild({ root, cacheDir })).toBe(second);
+    // A change to a string the app prints is in the new build, not in the old.
+    edit('src/paths.ts', "export const BUILD_MARK = 'mark-7f3a';");
+    edit('src/main.ts', "import { BUILD_MARK } from './paths.js';\nconsole.log(BUILD_MARK);");
+    const third = await ensureBuild({ root, cacheDir });
+    expect(codeOf(third)).toContain('mark-7f3a');
+    expect(codeOf(first)).not.toContain('mark-7f3a');
+  });
+
+  it('is stale when a file it was built from is gone, or when the build directory is', async () => {
+    const entry = await build({ root, cacheDir });
+    rmSync(dirname(entry), { recursive: true });
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+    await build({ root, cacheDir });
+    rmSync(join(root, 'src', 'paths.ts'));
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+  });
+
+  it('is stale when the manifest is not one this version wrote', async () => {
+    await build({ root, cacheDir });
+    writeFileSync(join(cacheDir, 'manifest.json'), '{ not json');
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+    await build({ root, cacheDir });
+    const manifest = JSON.parse(readFileSync(join(cacheDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(cacheDir, 'manifest.json'), JSON.stringify({ ...manifest, esbuild: '0.0.1' }));
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+  });
+
+  it('gives starts that race one complete build, and leaves no temporary directory', async () => {
+    const entries = await Promise.all(Array.from({ length: 4 }, () => build({ root, cacheDir })));
+    expect(new Set(entries).size).toBe(1);
+    expect(builds()).toHaveLength(1);
+    expect(readdirSync(cacheDir).filter((name) => name.startsWith('.'))).toEqual([]);
+    expect(currentBuild({ root, cacheDir })).toBe(entries[0]);
+  });
+
+  it('keeps the current build and the two before it (an instance still running one may load its Slack chunk)', async () => {
+    const entries: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      edit('src/paths.ts', `// edit ${n}`);
+      entries.push(await build({ root, cacheDir }));
+    }
+    expect(builds().sort()).toEqual(
+      entries
+        .slice(-3)
+        .map((entry) => dirname(entry).split('/').pop())
+        .sort(),
+    );
+  });
+
+  it('removes a temporary directory a build that died left, once it is old', async () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const abandoned = join(cacheDir, '.tmp-dead');
+    mkdirSync(abandoned);
+    const fresh = join(cacheDir, '.tmp-fresh');
+    mkdirSync(fresh);
+    const { utimesSync } = await import('node:fs');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(abandoned, hourAgo, hourAgo);
+    await build({ root, cacheDir });
+    expect(existsSync(abandoned)).toBe(false);
+    // A build still running elsewhere keeps its directory.
+    expect(existsSync(fresh)).toBe(true);
+  });
+});
