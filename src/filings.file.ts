@@ -81,17 +81,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Reads and validates a filings file; throws FilingsFileError with every problem. */
 export function readFilingsFile(file: string): Filing[] {
+  // Only reading the file and parsing its JSON are the file's problems; anything else is a bug, and stays one.
+  const unreadable = (error: unknown) => new FilingsFileError(file, [{ index: -1, field: '(file)', message: (error as Error).message }]);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw unreadable(error);
+  }
+  // Record by record, each checked as it is parsed, when the file has the usual shape (filings.split.ts).
+  const check = new FilingsCheck(true);
+  if (splitFilingsFile(bytes, (record) => check.add(record))) return check.done(file);
+  // Anything else as a whole, for JSON.parse's own message.
   let json: unknown;
   try {
-    const bytes = readFileSync(file);
-    // Record by record, each checked as it is parsed, when the file has the usual shape (filings.split.ts).
-    const check = new FilingsCheck(true);
-    if (splitFilingsFile(bytes, (record) => check.add(record))) return check.done(file);
-    // Anything else as a whole, for JSON.parse's own message.
     json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    if (error instanceof FilingsFileError) throw error;
-    throw new FilingsFileError(file, [{ index: -1, field: '(file)', message: (error as Error).message }]);
+    throw unreadable(error);
   }
   return parseFilings(json, file, { owned: true });
 }

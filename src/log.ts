@@ -50,15 +50,27 @@ export function redact(value: unknown, key = '', depth = 0): unknown {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** A JSON-lines logger writing to a sink (stderr by default), redacting every field. */
-export function createLogger(opts: { level?: LogLevel | 'silent'; sink?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
+/** How a log line is written: one JSON object (for log collectors), or plain text for a person at a terminal (the console demo). */
+export type LogFormat = 'json' | 'text';
+
+// `warn: <message> (field=value …)`, the same redacted record as the JSON line.
+function textLine(record: Record<string, unknown>): string {
+  const { t: _t, level, msg, ...fields } = record;
+  // One record, one line: a line break inside a value is written as \n, so no value can forge a line.
+  const oneLine = (text: string) => text.replace(/\r?\n|\r|\u2028|\u2029/g, '\\n');
+  const extra = Object.entries(fields).map(([k, v]) => `${k}=${oneLine(typeof v === 'string' ? v : JSON.stringify(v))}`);
+  return `${String(level)}: ${oneLine(String(msg))}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`;
+}
+
+/** A JSON-lines (or plain text) logger writing to a sink (stderr by default), redacting every field. */
+export function createLogger(opts: { level?: LogLevel | 'silent'; sink?: (line: string) => void; base?: Record<string, unknown>; format?: LogFormat } = {}): Logger {
   const min = opts.level === 'silent' ? Infinity : ORDER[opts.level ?? 'info'];
   const sink = opts.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
   const base = opts.base ?? {};
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     const record = { t: new Date().toISOString(), level, msg: redactText(msg), ...(redact({ ...base, ...fields }) as object) };
-    sink(JSON.stringify(record));
+    sink(opts.format === 'text' ? textLine(record) : JSON.stringify(record));
   };
   return {
     debug: (m, f) => write('debug', m, f),

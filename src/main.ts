@@ -62,8 +62,8 @@ async function main(): Promise<number> {
   const platforms = Boolean(config.telegram || config.slack);
   // No platform: EVENTS_SECRET alone starts headless (the hook, no chat); otherwise the console demo on its own clock.
   const demo = !platforms && !config.eventsSecret ? demoClock() : undefined;
-  // The console demo keeps stdout for the chat; only warnings reach stderr there.
-  const logger = createLogger({ level: demo ? 'warn' : 'info' });
+  // The console demo keeps stdout for the chat; only warnings reach stderr there, as plain text for the person reading them.
+  const logger = createLogger(demo ? { level: 'warn', format: 'text' } : { level: 'info' });
   let core: Core;
   try {
     // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).

@@ -25,6 +25,12 @@ export class PhoneKeyError extends Error {}
 
 /** Where older versions kept the key: in the store, beside the hashes it protects. */
 export const LEGACY_KEY = 'meta:phone-key-secret';
+/**
+ * A check value of the key the store's phones were hashed with (an HMAC of a fixed text, which
+ * tells nothing of the key or of any phone). A start with another key is refused: it would unlink
+ * everyone without a word.
+ */
+export const KEY_CHECK = 'meta:phone-key-check';
 const MIN_KEY_LENGTH = 32;
 const ROTATE = 'see "Rotating the phone key" in docs/privacy.md';
 
@@ -68,6 +74,8 @@ export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, lo
   const stored = await store.get<string>(LEGACY_KEY);
   const legacy = stored === undefined ? undefined : String(stored);
   let key: string;
+  // A key file this start made (none was there): removed again if the store refuses its key.
+  let madeNow = false;
   if (source.kind === 'secret') {
     key = source.secret;
     if (legacy !== undefined && legacy !== key)
@@ -82,6 +90,7 @@ export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, lo
       // Re-read whatever file won a race with another process starting at the same moment.
       existing = await readKeyFile(source.path);
       if (existing === undefined) throw new PhoneKeyError(`phone key file ${source.path} vanished while it was being created`);
+      madeNow = created;
       if (created && legacy === undefined) logger?.info('phone key: created a new key file', { file: source.path });
     }
     key = existing;
@@ -91,6 +100,13 @@ export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, lo
           `Restore the key file that belongs to this store, or delete the key file so the stored key moves there; to change keys, ${ROTATE}.`,
       );
   }
+  try {
+    await checkKey(store, key, source.kind === 'secret' ? 'PHONE_KEY_SECRET' : `the key file ${source.path}`);
+  } catch (error) {
+    // Left in place it would be "the key file" on the next start too, and could be mistaken for the right one.
+    if (madeNow && source.kind === 'file') await unlink(source.path).catch(() => undefined);
+    throw error;
+  }
   if (legacy !== undefined) {
     await store.delete(LEGACY_KEY);
     logger?.warn('phone key: removed the key an older version kept in the store; it now lives only outside the store', {
@@ -98,6 +114,23 @@ export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, lo
     });
   }
   return key;
+}
+
+/** The check value of a key, as KEY_CHECK holds it. */
+export function keyCheckOf(key: string): string {
+  return createHmac('sha256', key).update('beian-assistant phone key check').digest('base64url').slice(0, 22);
+}
+
+// Records the key's check value in a store that has none; refuses a key whose check value differs.
+async function checkKey(store: StateStore, key: string, where: string): Promise<void> {
+  const check = keyCheckOf(key);
+  if (await store.setIfAbsent(KEY_CHECK, check)) return;
+  const stored = await store.get<string>(KEY_CHECK);
+  if (stored === check) return;
+  throw new PhoneKeyError(
+    `the store's linked phones were hashed with another phone key than ${where} (the check value in ${KEY_CHECK} differs): ` +
+      `starting would unlink everyone. Restore the key that belongs to this store (the key file from its backup, or the PHONE_KEY_SECRET every other instance uses); to start over with this key, ${ROTATE}.`,
+  );
 }
 
 // The key file's text, or undefined when there is none; refuses one others can read.

@@ -53,6 +53,8 @@ describe('the console demo, piped (zh)', () => {
       ].join('\n'),
     );
     expect(run.stdout).not.toMatch(/^> /m);
+    // Warnings (the working-day calendar's, near the end of its table) are plain text for the reader, not JSON lines.
+    expect(run.stderr).not.toMatch(/^\{/m);
   });
 
   it('the notice after linking, then /wait 12h shows the 12 h stage at its own time', () => {

@@ -22,12 +22,13 @@ beforeEach(() => {
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+// Node 20 before 20.19 does not guess a module's type from its syntax: the build must say its chunks are ES modules.
 function start(input: string) {
   return spawnSync(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
     input,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: 'memory://', PHONE_KEY_FILE: join(root, 'phone-key'), DEFAULT_LOCALE: 'en' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: 'memory://', PHONE_KEY_FILE: join(root, 'phone-key'), DEFAULT_LOCALE: 'en', NODE_OPTIONS: '--no-experimental-detect-module' },
     timeout: 60_000,
   });
 }

@@ -119,6 +119,17 @@ describe('R8 createLogger writes redacted JSON lines to its sink', () => {
     expect(records().map((r) => r.level)).toEqual(written);
   });
 
+  it('R8 the text format (the console demo) writes one plain line, redacted like the JSON line', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', format: 'text', sink: (line) => lines.push(line) });
+    logger.info('not shown');
+    logger.warn('calendar ends 2026-12-31 for 13800138000', { officialThrough: '2026-12-31', estimating: false, phone: '13800138000', error: new Error('at 13800138000') });
+    expect(lines).toEqual(['warn: calendar ends 2026-12-31 for 138****8000 (officialThrough=2026-12-31, estimating=false, phone=[redacted], error={"name":"Error","message":"at 138****8000"})']);
+    // A line break inside a value cannot start a line of its own.
+    logger.warn('a\nerror: forged', { file: 'x\r\nwarn: forged too' });
+    expect(lines[1]).toBe('warn: a\\nerror: forged (file=x\\nwarn: forged too)');
+  });
+
   it('silentLogger writes nothing and does not throw', () => {
     expect(() => silentLogger.error('x', { phone: '13800138000' })).not.toThrow();
   });

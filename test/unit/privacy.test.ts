@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { createLogger } from '../../src/log.js';
-import { LEGACY_KEY, loadPhoneKey, openPhoneKeyer, PhoneKeyError, phoneKeySource } from '../../src/privacy.js';
+import { KEY_CHECK, keyCheckOf, LEGACY_KEY, loadPhoneKey, openPhoneKeyer, PhoneKeyError, phoneKeySource } from '../../src/privacy.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { route } from '../../flows/router.js';
@@ -42,8 +42,11 @@ describe('R8 the phone-hash key is kept apart from the store', () => {
     const first = await openPhoneKeyer(store, { kind: 'file', path }, logger());
     expect(modeOf(path)).toBe(0o600);
     expect(modeOf(join(dir, 'keys'))).toBe(0o700);
-    expect(readFileSync(path, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
-    expect(await storeKeys(store)).toEqual([]);
+    const key = readFileSync(path, 'utf8').trim();
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    // The store holds the key's check value only, never the key.
+    expect(await storeKeys(store)).toEqual([KEY_CHECK]);
+    expect(await store.get(KEY_CHECK)).toBe(keyCheckOf(key));
     const second = await openPhoneKeyer(KeyvStateStore.memory(), { kind: 'file', path });
     expect(second(PHONE)).toBe(first(PHONE));
     expect(first(PHONE)).not.toContain(PHONE);
@@ -77,20 +80,50 @@ describe('R8 the phone-hash key is kept apart from the store', () => {
     await expect(loadPhoneKey(KeyvStateStore.memory(), { kind: 'file', path: dir })).rejects.toThrow(/not a regular file/);
   });
 
-  it('R8 PHONE_KEY_SECRET is the key, and nothing is written to the store or the disk', async () => {
+  it('R8 PHONE_KEY_SECRET is the key; the store gets its check value only, and the disk nothing', async () => {
     const store = KeyvStateStore.memory();
     const keyer = await openPhoneKeyer(store, { kind: 'secret', secret: SECRET });
-    const other = await openPhoneKeyer(store, { kind: 'secret', secret: SECRET.replace('0', 'f') });
+    const other = await openPhoneKeyer(KeyvStateStore.memory(), { kind: 'secret', secret: SECRET.replace('0', 'f') });
     expect(keyer(PHONE)).toBe(createHmac('sha256', SECRET).update(PHONE).digest('base64url').slice(0, 22));
     expect(other(PHONE)).not.toBe(keyer(PHONE));
-    expect(await storeKeys(store)).toEqual([]);
+    expect(await storeKeys(store)).toEqual([KEY_CHECK]);
+    expect(await store.get(KEY_CHECK)).toBe(keyCheckOf(SECRET));
+    expect(String(await store.get(KEY_CHECK))).not.toContain(SECRET.slice(0, 8));
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('R8 a start with another key than the store was hashed with is refused, and the store is left as it was', async () => {
+    const store = KeyvStateStore.memory();
+    await openPhoneKeyer(store, { kind: 'secret', secret: SECRET });
+    await store.set('phone:somebody', 'linked');
+    const error = await loadPhoneKey(store, { kind: 'secret', secret: SECRET.replace('0', 'f') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhoneKeyError);
+    expect((error as Error).message).toMatch(/hashed with another phone key than PHONE_KEY_SECRET.*would unlink everyone.*Rotating the phone key/);
+    expect((error as Error).message).not.toContain(SECRET);
+    expect(await store.get(KEY_CHECK)).toBe(keyCheckOf(SECRET));
+    // The right key still starts.
+    expect(await loadPhoneKey(store, { kind: 'secret', secret: SECRET })).toBe(SECRET);
+  });
+
+  it('R8 a key file lost and made anew (a new random key) is refused on the store the old key hashed', async () => {
+    const path = join(dir, 'phone-key');
+    const store = KeyvStateStore.memory();
+    const first = await loadPhoneKey(store, { kind: 'file', path });
+    rmSync(path);
+    await expect(loadPhoneKey(store, { kind: 'file', path })).rejects.toThrow(/hashed with another phone key than the key file .*phone-key/);
+    // The key file that start made is gone again, so nobody takes it for the right one.
+    expect(existsSync(path)).toBe(false);
+    // Restoring the file that belongs to the store starts again.
+    writeFileSync(path, `${first}\n`, { mode: 0o600 });
+    expect(await loadPhoneKey(store, { kind: 'file', path })).toBe(first);
+  });
+
   it('R8 a memory store gets a key for this process only: stable within it, never on disk', async () => {
-    const a = await openPhoneKeyer(KeyvStateStore.memory(), { kind: 'process' });
+    const store = KeyvStateStore.memory();
+    const a = await openPhoneKeyer(store, { kind: 'process' });
     const b = await openPhoneKeyer(KeyvStateStore.memory(), { kind: 'process' });
     expect(a(PHONE)).toBe(b(PHONE));
+    expect(await storeKeys(store)).toEqual([]);
   });
 });
 

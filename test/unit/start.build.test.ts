@@ -69,6 +69,45 @@ describe('the start-up build', () => {
     expect(currentBuild({ root, cacheDir })).toBeUndefined();
   });
 
+  it('is stale when a file is added beside the sources (it may change what an import resolves to)', async () => {
+    await build({ root, cacheDir });
+    writeFileSync(join(root, 'src', 'rules', 'new.rules.ts'), 'export const x = 1;\n');
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+  });
+
+  it('is built again, in place, when the build itself was damaged (a truncated file, a lost chunk)', async () => {
+    const entry = await build({ root, cacheDir });
+    writeFileSync(entry, readFileSync(entry, 'utf8').slice(0, 100));
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+    const repaired = await ensureBuild({ root, cacheDir });
+    expect(repaired).toBe(entry);
+    expect(readFileSync(repaired, 'utf8').length).toBeGreaterThan(1000);
+    expect(currentBuild({ root, cacheDir })).toBe(entry);
+    const chunk = readdirSync(dirname(entry)).find((name) => name.startsWith('chunk-') && name.endsWith('.js'))!;
+    rmSync(join(dirname(entry), chunk));
+    expect(currentBuild({ root, cacheDir })).toBeUndefined();
+    await ensureBuild({ root, cacheDir });
+    expect(readdirSync(dirname(entry))).toContain(chunk);
+  });
+
+  it('marks its chunks as ES modules: under node_modules the nearest package.json is not the project one', async () => {
+    const entry = await build({ root, cacheDir });
+    expect(JSON.parse(readFileSync(join(dirname(entry), 'package.json'), 'utf8'))).toEqual({ type: 'module' });
+  });
+
+  it('hashes the sources of a checkout that lies under a folder named node_modules', async () => {
+    const nested = join(root, 'node_modules_parent', 'node_modules', 'checkout');
+    mkdirSync(nested, { recursive: true });
+    for (const part of ['src', 'flows', 'adapters', 'tsconfig.json', 'package.json']) cpSync(join(root, part), join(nested, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(nested, 'node_modules'));
+    const opts = { root: nested, cacheDir: join(nested, 'cache') };
+    await build(opts);
+    const manifest = JSON.parse(readFileSync(join(opts.cacheDir, 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
+    expect(Object.keys(manifest.inputs)).toContain('src/main.ts');
+    writeFileSync(join(nested, 'src', 'main.ts'), `// an edit\n${readFileSync(join(nested, 'src', 'main.ts'), 'utf8')}`);
+    expect(currentBuild(opts)).toBeUndefined();
+  });
+
   it('is stale when the manifest is not one this version wrote', async () => {
     await build({ root, cacheDir });
     writeFileSync(join(cacheDir, 'manifest.json'), '{ not json');
@@ -99,6 +138,20 @@ describe('the start-up build', () => {
         .map((entry) => dirname(entry).split('/').pop())
         .sort(),
     );
+  });
+
+  it('keeps a build that is current again after a revert, though it was made before the others', async () => {
+    const a = await build({ root, cacheDir });
+    const original = readFileSync(join(root, 'src', 'paths.ts'), 'utf8');
+    for (const n of [1, 2]) {
+      edit('src/paths.ts', `// edit ${n}`);
+      await build({ root, cacheDir });
+    }
+    writeFileSync(join(root, 'src', 'paths.ts'), original);
+    expect(await ensureBuild({ root, cacheDir })).toBe(a);
+    edit('src/paths.ts', '// edit 3');
+    await build({ root, cacheDir });
+    expect(existsSync(a)).toBe(true);
   });
 
   it('removes a temporary directory a build that died left, once it is old', async () => {
