@@ -102,6 +102,9 @@ export class ReminderScheduler {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    // Followed before anything is awaited: main opens the port first, and a filing returned while this
+    // indexes would otherwise never get its return notice. Indexing one twice is harmless.
+    this.deps.filings.onChange((filing, previous) => this.onChange(filing, previous));
     await this.markers.start();
     const now = this.deps.clock.now();
     await this.deps.filings.settle();
@@ -117,7 +120,6 @@ export class ReminderScheduler {
       if (filing?.status === 'returned' && (filing.cycle?.number ?? 0) === Number(m![2])) this.index.set(filing.id, now.valueOf());
       else await this.store.delete(key);
     }
-    this.deps.filings.onChange((filing, previous) => this.onChange(filing, previous));
   }
 
   /**

@@ -357,6 +357,27 @@ describe('R5 the time index', () => {
 });
 
 describe('R5 new cycles and returns', () => {
+  it('R6 a return applied while the reminders are still starting (main opens the port first) is told, not missed', async () => {
+    const w = await world({ now: at(25 * HOUR), filings: [makeFiling()], reminders: { deferred: true } });
+    await w.link('alice', ALICE_PHONE);
+    // The filing event arrives between the port opening and the scheduler following filing changes.
+    const begun = w.reminders.begin();
+    await w.core.filings.apply(FilingEventSchema.parse({ eventId: 'r1', type: 'filing.returned', at: at(25 * HOUR), filingId: 'VE-TEST-0001', reason: 'sms_timeout' }));
+    await begun;
+    await w.at(at(25 * HOUR));
+    expect(labels(w, 'alice')).toContain('returned');
+  });
+
+  it('R5 a new cycle reported while the reminders are still starting gets its notice', async () => {
+    const w = await world({ now: at(48 * HOUR), filings: [makeFiling()], reminders: { deferred: true } });
+    await w.link('alice', ALICE_PHONE);
+    const begun = w.reminders.begin();
+    await w.core.filings.apply(FilingEventSchema.parse({ eventId: 'p2', type: 'filing.reported', at: at(48 * HOUR), filingId: 'VE-TEST-0001' }));
+    await begun;
+    await w.at(at(48 * HOUR));
+    expect(labels(w, 'alice')).toEqual(['notice 24h0m']);
+  });
+
   it('R5/R6 a return tells linked applicants once with the recovery button and the reported-again date; a new report starts a new cycle', async () => {
     const w = await world({ now: at(25 * HOUR), filings: [makeFiling({ emergencyPhone: '13500135000' })] });
     await w.link('alice', ALICE_PHONE);
