@@ -4,20 +4,17 @@
  * tsx, saying why on stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/build.mjs';
+import { APP_PARTS, copyProject } from '../support/project-copy.js';
 
 let root: string;
 
 // A copy of the project (in a path with a space and Chinese characters) whose node_modules holds links to the real packages, so its cache is its own.
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'beian 启动 '));
-  for (const part of ['scripts', 'src', 'flows', 'adapters', 'data', 'tsconfig.json', 'package.json']) cpSync(join(ROOT, part), join(root, part), { recursive: true });
-  mkdirSync(join(root, 'node_modules'));
-  for (const name of readdirSync(join(ROOT, 'node_modules'))) if (name !== '.cache') symlinkSync(join(ROOT, 'node_modules', name), join(root, 'node_modules', name));
+  root = copyProject(mkdtempSync(join(tmpdir(), 'beian 启动 ')), { parts: ['scripts', ...APP_PARTS], packages: 'each' });
 });
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));

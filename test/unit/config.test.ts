@@ -1,10 +1,11 @@
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEMO_FILINGS_FILE, loadConfig } from '../../src/config.js';
 import { problemsOf } from '../support/config.js';
+import { copyProject } from '../support/project-copy.js';
 
 describe('CONTRACT §3 configuration defaults', () => {
   it('R5/§3 an empty environment gives every default', () => {
@@ -26,13 +27,9 @@ describe('CONTRACT §3 configuration defaults', () => {
   });
 
   it('§3 the default filings file is found in a checkout whose path has spaces and Chinese characters', async () => {
-    const repo = fileURLToPath(new URL('../../', import.meta.url));
     const root = mkdtempSync(join(tmpdir(), 'beian 备案 '));
     try {
-      cpSync(join(repo, 'src'), join(root, 'src'), { recursive: true });
-      cpSync(join(repo, 'data'), join(root, 'data'), { recursive: true });
-      cpSync(join(repo, 'package.json'), join(root, 'package.json'));
-      symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
+      copyProject(root, { parts: ['src', 'data', 'package.json'] });
       const moved = (await import(pathToFileURL(join(root, 'src', 'config.ts')).href)) as typeof import('../../src/config.js');
       expect(moved.DEMO_FILINGS_FILE).toBe(join(root, 'data', 'demo-filings.json'));
       expect(existsSync(moved.loadConfig({}).filingsFile)).toBe(true);

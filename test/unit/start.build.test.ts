@@ -3,19 +3,18 @@
  * are, rebuilt after any change, never half-written when starts race, older builds pruned. Each test
  * builds a copy of the project's sources in a directory of its own.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { build, currentBuild, ensureBuild, ROOT } from '../../scripts/build.mjs';
+import { build, currentBuild, ensureBuild } from '../../scripts/build.mjs';
+import { copyProject } from '../support/project-copy.js';
 
 let root: string;
 let cacheDir: string;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'beian-build-'));
-  for (const part of ['src', 'flows', 'adapters', 'data', 'tsconfig.json', 'package.json']) cpSync(join(ROOT, part), join(root, part), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  root = copyProject(mkdtempSync(join(tmpdir(), 'beian-build-')));
   cacheDir = join(root, 'cache');
 });
 
@@ -98,8 +97,7 @@ describe('the start-up build', () => {
   it('hashes the sources of a checkout that lies under a folder named node_modules', async () => {
     const nested = join(root, 'node_modules_parent', 'node_modules', 'checkout');
     mkdirSync(nested, { recursive: true });
-    for (const part of ['src', 'flows', 'adapters', 'tsconfig.json', 'package.json']) cpSync(join(root, part), join(nested, part), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(nested, 'node_modules'));
+    copyProject(nested, { from: root });
     const opts = { root: nested, cacheDir: join(nested, 'cache') };
     await build(opts);
     const manifest = JSON.parse(readFileSync(join(opts.cacheDir, 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
