@@ -53,6 +53,11 @@ export interface CoreOptions {
    * sweep to the caller: main runs them once the port is open (issue 12).
    */
   deferStart?: boolean;
+  /**
+   * The caller shows the person the working-day calendar's warning itself (the console demo's short
+   * line), so the log keeps the operator's detail at info level, below a terminal's warnings.
+   */
+  calendarShown?: boolean;
 }
 
 /** Opens the store, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
@@ -91,7 +96,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
   const calendarNow = calendarStatus(calendar, clock.now());
-  if (calendarNow.warn) logger.warn(calendarWarning(calendarNow), { ...calendarNow });
+  if (calendarNow.warn) logger[opts.calendarShown ? 'info' : 'warn'](calendarWarning(calendarNow), { ...calendarNow });
   const channels = new Channels();
   const nudge = opts.nudge ?? createNudger({ clock, people, channels, defaultLocale: config.defaultLocale });
   const runner = new TurnRunner({

@@ -4,6 +4,8 @@ import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
 import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
+import type { FakeClock } from './clock.js';
+import { openStore } from './store/store.open.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
@@ -61,13 +63,18 @@ async function main(): Promise<number> {
   }
   const platforms = Boolean(config.telegram || config.slack);
   // No platform: EVENTS_SECRET alone starts headless (the hook, no chat); otherwise the console demo on its own clock.
-  const demo = !platforms && !config.eventsSecret ? demoClock() : undefined;
+  const consoleDemo = !platforms && !config.eventsSecret;
   // The console demo keeps stdout for the chat; only warnings reach stderr there, as plain text for the person reading them.
-  const logger = createLogger(demo ? { level: 'warn', format: 'text' } : { level: 'info' });
+  const logger = createLogger(consoleDemo ? { level: 'warn', format: 'text' } : { level: 'info' });
   let core: Core;
+  let demo: FakeClock | undefined;
   try {
+    // The demo clock resumes a saved demo's time, which the store holds: the console opens it first.
+    const store = consoleDemo ? openStore(config.storeUrl) : undefined;
+    demo = store ? await demoClock(store) : undefined;
+    const demoParts = store && demo ? { clock: demo, store, calendarShown: true } : {};
     // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
-    core = await createCore(config, { logger, route, deferStart: platforms, ...(demo ? { clock: demo } : {}) });
+    core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
   } catch (error) {
     // A bad filings file or an unusable store: say what is wrong, without a stack trace.
     process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);

@@ -14,16 +14,36 @@ import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
 import { t } from '../../src/i18n/catalog.js';
 import { startReminders } from '../../src/reminders/service.js';
 import { phonesOf } from '../../src/rules/verifiers.rules.js';
+import { calendarStatus } from '../../src/rules/workday.rules.js';
+import type { StateStore } from '../../src/store/state-store.js';
 import { toChinaTime } from '../../src/time.js';
 import { consoleTeamAlerts } from './console.alerts.js';
-import { CONSOLE_CAPABILITIES, consoleChannel, runConsole } from './console.adapter.js';
+import { CONSOLE_CAPABILITIES, consoleChannel, runConsole, ShownButtons } from './console.adapter.js';
 import { DemoControls } from './console.demo.js';
 
 const USER = 'console-user';
 
-/** The demo clock: it starts at the real now and then moves only when the person moves it. */
-export function demoClock(): FakeClock {
-  return new FakeClock(Date.now());
+// Where the demo's time is kept with the rest of its state, under the console's namespace.
+const DEMO_TIME = 'demo:time';
+
+/** The demo's time as saved with its state (epoch ms): the instant its filings were shifted to, and where its clock stood. */
+interface DemoTime {
+  start: number;
+  now: number;
+}
+
+async function savedTime(store: StateStore): Promise<DemoTime | undefined> {
+  const saved = await store.namespace('console').get<DemoTime>(DEMO_TIME);
+  return saved && Number.isFinite(saved.start) && Number.isFinite(saved.now) && saved.now >= saved.start ? saved : undefined;
+}
+
+/**
+ * The demo clock: it starts at the real now and then moves only when the person moves it. A demo
+ * saved in the store starts again where that demo started, so the demo filings shift to the same
+ * instant as before, and `runConsoleDemo` moves it on to where that demo stopped.
+ */
+export async function demoClock(store: StateStore): Promise<FakeClock> {
+  return new FakeClock((await savedTime(store))?.start ?? Date.now());
 }
 
 /** What the greeting suggests: ids from the loaded filings, and the demo's phone only for the shipped demo file. */
@@ -50,21 +70,26 @@ export function suggestions(filings: Filing[], demo: boolean): Suggestions {
   return { ...(phone ? { phone } : {}), ...(lookup ? { lookup: lookup.id } : {}), ...(event ? { event } : {}) };
 }
 
-/** The banner: what this is, what to try with ids from the loaded file, how to switch language and how to start fresh. */
-export function greeting(locale: Locale, s: Suggestions): string {
+/** The banner: what this is, what to try with ids from the loaded file, how to switch language and how to start fresh, then any notes. */
+export function greeting(locale: Locale, s: Suggestions, notes: string[] = []): string {
   const lines = [t(locale, 'console.banner')];
   const phone = s.phone ?? t(locale, 'console.phone');
   lines.push(t(locale, 'console.try', { phone, lookup: s.lookup ?? '<id>' }));
   lines.push(t(locale, 'console.tryClock', { event: s.event?.kind ?? 'reported', eventId: s.event?.id ?? '<id>' }));
-  lines.push(t(locale, 'console.otherLanguage'), t(locale, 'console.fresh'));
+  lines.push(t(locale, 'console.otherLanguage'), t(locale, 'console.fresh'), ...notes);
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs the console demo over an assembled core (built with `clock`) until the input ends. */
+/** Runs the console demo over an assembled core (built with `clock`, as demoClock made it) until the input ends. */
 export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?: NodeJS.ReadableStream; tty?: boolean } = {}): Promise<void> {
   const { config } = core;
   const write = (text: string) => process.stdout.write(`${text}\n`);
   const locale = async (): Promise<Locale> => (await core.people.user('console', USER))?.locale ?? config.defaultLocale;
+  // What a saved demo stored (filing changes, reminders sent, alerts) happened on its own timeline: the clock resumes there.
+  const saved = await savedTime(core.store);
+  const start = saved?.start ?? clock.now().valueOf();
+  if (saved) clock.set(saved.now);
+  const keepTime = () => core.store.namespace('console').set<DemoTime>(DEMO_TIME, { start, now: clock.now().valueOf() });
   // Pushed output (reminders, alerts) is dated once per instant, so a long /wait reads as a timeline.
   let stamped: number | undefined;
   const pushed = async (text: string) => {
@@ -73,7 +98,7 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
     stamped = now;
     write(text);
   };
-  const buttons = { last: [] as Array<{ label: string; data: string }> };
+  const buttons = new ShownButtons();
   // Channel sends are awaited by the scheduler's tick, so the output keeps the dispatch order.
   let queue = Promise.resolve();
   const serial = (text: string, header?: 'console.toYou') =>
@@ -85,7 +110,9 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   const teamAlerts = consoleTeamAlerts({ ...core, locale, write: (text) => void serial(text) });
   // intervalMs 0: no timer; the demo ticks when its clock moves or a line was handled.
   const reminders = await startReminders({ ...core, reminderOffsets: config.reminderOffsets, defaultLocale: config.defaultLocale, teamAlerts }, { intervalMs: 0 });
+  // Every move of the clock comes with a tick, so the saved time is kept before anything is stored at the new time.
   const tick = async () => {
+    await keepTime();
     await reminders.tick();
     await queue;
   };
@@ -104,7 +131,13 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   // Shared filings (Redis) are read in batches, and a sample is enough for the suggestions.
   const loaded: Filing[] = core.filings.shared ? [] : [...core.filings.all()];
   if (!demo && core.filings.shared) for await (const f of core.filings.scanAll()) if (loaded.push(f) >= 1000) break;
-  write(greeting(config.defaultLocale, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : loaded, demo)));
+  const lang = await locale();
+  const calendar = calendarStatus(core.calendar, clock.now());
+  const notes: string[] = [];
+  if (saved) notes.push(t(lang, 'console.resumed', { time: toChinaTime(clock.now()) }));
+  // The person sees one short line; the log keeps the operator's detail (createCore's `calendarShown`).
+  if (calendar.warn) notes.push(t(lang, 'console.calendar', { date: calendar.officialThrough }));
+  write(greeting(lang, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : loaded, demo), notes));
   // What is due at start (a stage, an at-risk filing) shows at once, as the service's catch-up tick would send it.
   await tick();
   try {
@@ -115,6 +148,7 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
       control: (line) => controls.handle(line),
       afterLine: tick,
       buttons,
+      locale,
       ...(io.tty ? { prompt: (text: string) => process.stdout.write(text) } : {}),
     });
   } finally {

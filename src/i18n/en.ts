@@ -189,6 +189,9 @@ export const en = {
   'console.event.usage':
     'Send a filing event as the filing system would:\n/event reported <filing id>\n/event confirmed <filing id> <phone>\n/event returned <filing id> [sms_timeout|sms_failed|other]\n/event status <filing id> <status>',
   'console.event.result': '[filing system → POST /hooks/filing-events] {type} {id}: HTTP {status} {body}',
+  'console.notOffered': 'Choice {n} is no longer offered. Type the number of a button shown since your last message, or a command such as /help.',
+  'console.resumed': 'The demo resumes where the saved one stopped: demo time {time} (China time). To start over instead, see the line above.',
+  'console.calendar': 'Note: the built-in table of official holidays runs through {date}; working days after it are estimated.',
 
   // Telegram's command menu.
   'cmd.start': 'Start: link my phone, list my filings',

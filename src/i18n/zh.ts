@@ -188,6 +188,9 @@ export const zh: Record<MessageKey, string> = {
   'console.event.usage':
     '像备案系统那样发送备案事件：\n/event reported <备案申请号>\n/event confirmed <备案申请号> <手机号>\n/event returned <备案申请号> [sms_timeout|sms_failed|other]\n/event status <备案申请号> <状态>',
   'console.event.result': '[备案系统 → POST /hooks/filing-events] {type} {id}：HTTP {status} {body}',
+  'console.notOffered': '选项 {n} 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。',
+  'console.resumed': '演示从上次保存处继续：演示时间为 {time}（北京时间）。如需从头开始，请见上一行。',
+  'console.calendar': '注意：内置的法定节假日表只到 {date}，之后的工作日为估算。',
 
   // Telegram's command menu.
   'cmd.start': '开始：绑定手机号，列出我的备案',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { renderMessages, runConsole, toActivity } from '../../adapters/console/console.adapter.js';
+import { runConsole, ShownButtons, toActivity } from '../../adapters/console/console.adapter.js';
 import { world } from '../support/transcript.js';
 import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
 
@@ -22,8 +22,9 @@ function start(input: string, env: Record<string, string> = {}) {
 }
 
 describe('console adapter', () => {
-  it('numbers buttons and presses one by number or label', () => {
-    const { text, buttons } = renderMessages([
+  it('numbers buttons on across the run and presses an offered one by number or label; a number not offered is no chat line', () => {
+    const shown = new ShownButtons();
+    const text = shown.render([
       {
         text: 'a',
         buttons: [
@@ -36,19 +37,42 @@ describe('console adapter', () => {
       { text: 'b', buttons: [[{ label: 'Three', data: 'lg:en' }]] },
     ]);
     expect(text).toBe('a\n[1] One   [2] Two\n\nb\n[3] Three');
-    expect(toActivity('3', buttons).input).toEqual({ type: 'action', data: 'lg:en' });
-    expect(toActivity('Two', buttons).input).toEqual({ type: 'action', data: 'hp' });
-    expect(toActivity('4', buttons).input).toEqual({ type: 'text', text: '4' });
-    expect(toActivity('/help', buttons).input).toEqual({ type: 'text', text: '/help' });
+    expect(toActivity('3', shown)?.input).toEqual({ type: 'action', data: 'lg:en' });
+    expect(toActivity('Two', shown)?.input).toEqual({ type: 'action', data: 'hp' });
+    expect(toActivity('4', shown)).toBeUndefined();
+    expect(toActivity('/help', shown)?.input).toEqual({ type: 'text', text: '/help' });
+    // Four digits and more are text: a filing id typed bare.
+    expect(toActivity('1234', shown)?.input).toEqual({ type: 'text', text: '1234' });
+    // A pushed message (a reminder) numbers on, and its buttons join those offered.
+    expect(shown.render([{ text: 'r', buttons: [[{ label: 'Four', data: 'x' }]] }], true)).toBe('r\n[4] Four');
+    expect(toActivity('1', shown)?.input).toEqual({ type: 'action', data: 'my' });
+    expect(toActivity('4', shown)?.input).toEqual({ type: 'action', data: 'x' });
+    // A reply's buttons replace them all.
+    expect(shown.render([{ text: 'c', buttons: [[{ label: 'Five', data: 'y' }]] }])).toBe('c\n[5] Five');
+    expect(toActivity('1', shown)).toBeUndefined();
+    expect(toActivity('Four', shown)?.input).toEqual({ type: 'text', text: 'Four' });
+    expect(toActivity('5', shown)?.input).toEqual({ type: 'action', data: 'y' });
   });
 
-  it('runs a piped conversation to the end of input', async () => {
+  it('numbers start again at 1 rather than reach four digits', () => {
+    const shown = new ShownButtons();
+    const many = (n: number) => [{ text: 'm', buttons: [Array.from({ length: n }, (_, i) => ({ label: `B${i}`, data: `d${i}` }))] }];
+    expect(shown.render(many(998))).toMatch(/\[998\] B997$/);
+    expect(shown.render(many(2))).toBe('m\n[1] B0   [2] B1');
+    expect(toActivity('2', shown)?.input).toEqual({ type: 'action', data: 'd1' });
+  });
+
+  it('runs a piped conversation to the end of input; numbers run on, and an earlier reply’s number is no longer offered', async () => {
     const w = await world();
     const out: string[] = [];
-    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(['/link 13800138000\n', '\n', '/lookup VE-2026-000101\n', '1\n']), write: (t) => out.push(t) });
-    const text = out.join('\n');
-    expect(text).toContain('已绑定：138****8000');
-    expect(text).toContain('请在工信部备案管理系统完成核验');
+    const lines = ['/link 13800138000', '', '/lookup VE-2026-000101', '7', '1'];
+    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(lines.map((l) => `${l}\n`)), write: (t) => out.push(t), locale: async () => 'zh' });
+    const [linked, lookup, guide, gone] = out;
+    expect(linked).toContain('已绑定：138****8000');
+    expect(linked).toContain('[1] 查看 VE-2026-000101');
+    expect(lookup).toContain('[7] 如何核验   [8] 没收到短信：重发\n[9] 我已完成核验');
+    expect(guide).toContain('请在工信部备案管理系统完成核验');
+    expect(gone).toBe('选项 1 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。\n');
     await w.core.close();
   });
 

@@ -124,6 +124,7 @@ describe('the prompt', () => {
       write: (t) => out.push(`[${t}]`),
       prompt: (t) => out.push(t),
       control: async (line) => line === '/time',
+      locale: async () => 'en',
     });
     expect(out).toEqual(['> ', '[reply\n]', '> ', '> ', '> ']);
   });

@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWorkCalendar } from '../../src/rules/workday.rules.js';
+import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { REPO_ROOT } from '../support/app-process.js';
 
 const dirs: string[] = [];
@@ -16,10 +18,15 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs `npm start` with `input` piped in and a fresh embedded store; returns the finished process. */
-function pipe(input: string, env: Record<string, string> = {}) {
+/** A fresh folder for the embedded store and the phone key, removed after the tests. */
+function storeDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'beian-demo-'));
   dirs.push(dir);
+  return dir;
+}
+
+/** Runs `npm start` with `input` piped in and the embedded store in `dir` (a fresh one by default); returns the finished process. */
+function pipe(input: string, env: Record<string, string> = {}, dir = storeDir()) {
   return spawnSync('npm', ['start', '--silent'], {
     cwd: REPO_ROOT,
     input,
@@ -38,7 +45,7 @@ function timeline(text: string): number[] {
 }
 
 describe('the console demo, piped (zh)', () => {
-  const run = pipe(['/link 13800138000', '/wait 12h', '/time', '/wait 5h', '/event returned VE-2026-000101', '1', ''].join('\n'));
+  const run = pipe(['/link 13800138000', '/wait 12h', '/time', '/wait 5h', '/event returned VE-2026-000101', '16', '7', ''].join('\n'));
   const out = norm(run.stdout);
 
   it('greets with ids from the loaded file, how to switch language and how to start fresh, and shows no prompt', () => {
@@ -58,7 +65,7 @@ describe('the console demo, piped (zh)', () => {
   });
 
   it('the notice after linking, then /wait 12h shows the 12 h stage at its own time', () => {
-    expect(out).toContain('[您的聊天]\n» 工信部已向 138****8000 发送备案 VE-2026-000101 的核验短信。请在 <time>（北京时间）前完成核验，还剩 21 小时 0 分。\n» [1] 如何核验   [2] 没收到短信：重发\n» [3] 我已完成核验');
+    expect(out).toContain('[您的聊天]\n» 工信部已向 138****8000 发送备案 VE-2026-000101 的核验短信。请在 <time>（北京时间）前完成核验，还剩 21 小时 0 分。\n» [7] 如何核验   [8] 没收到短信：重发\n» [9] 我已完成核验');
     expect(out).toContain('⏰ <time>（北京时间）\n[您的聊天]\n» 提醒：备案 VE-2026-000101 仍需要您完成短信核验。截止时间 <time>（北京时间），还剩 12 小时 0 分。');
     expect(out).toContain('演示时钟前进了 12h：现在是 <time>（北京时间）。\n\n演示时间：<time>（北京时间）。');
     // Start; VE-2026-000102's window closes 3 h in; the 12 h stage 9 h in; the 4 h stage and at-risk 17 h in.
@@ -83,11 +90,20 @@ describe('the console demo, piped (zh)', () => {
   it('/event returned goes through the hook and shows the applicant’s return notice and the team’s recovery path', () => {
     expect(out).toContain('[备案系统 → POST /hooks/filing-events] filing.returned VE-2026-000101：HTTP 200 {"ok":true,"duplicate":false}');
     expect(out).toContain(
-      '[您的聊天]\n» 备案 VE-2026-000101 已被管局退回：未在 24 小时内完成短信核验。我可以带您一步步处理。\n» 重新提交后，备案 VE-2026-000101 会在 1 个工作日内再次上报（如今天提交，预计 <date> 前），之后需要重新完成短信核验。\n» [1] 现在该怎么办',
+      '[您的聊天]\n» 备案 VE-2026-000101 已被管局退回：未在 24 小时内完成短信核验。我可以带您一步步处理。\n» 重新提交后，备案 VE-2026-000101 会在 1 个工作日内再次上报（如今天提交，预计 <date> 前），之后需要重新完成短信核验。\n» [16] 现在该怎么办',
     );
     expect(out).toContain('[Slack #alerts]\n↩️ VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。\nVE-2026-000101 的恢复路径（首次备案，规则 R6）\n问：');
-    // "1" presses the notice's button: the applicant's recovery wizard.
+    // "16" presses the notice's button: the applicant's recovery wizard.
     expect(out).toContain('备案 VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。我们来确定您的处理路径。\n请登录接入商备案控制台');
+  });
+
+  it('numbers every button on screen once, and answers a number no longer offered', () => {
+    const numbers = [...run.stdout.matchAll(/\[(\d+)\] /g)].map((m) => Number(m[1]));
+    expect(numbers.length).toBeGreaterThan(16);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    // "7" was the first SMS notice's button, shown before the reply to "16" replaced what can be pressed.
+    expect(out).toContain('选项 7 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。');
+    expect(out).not.toContain('我可以：\n/lookup');
   });
 });
 
@@ -103,6 +119,7 @@ describe('the console demo, piped (en)', () => {
     '/wait 1x',
     '/time',
     '/help',
+    '1',
     '',
   ];
   const run = pipe(lines.join('\n'), { DEFAULT_LOCALE: 'en' });
@@ -137,8 +154,67 @@ describe('the console demo, piped (en)', () => {
     expect(out).toContain('Demo time: <time> (China time).');
   });
 
+  it('a number no longer offered is answered so, in English', () => {
+    expect(out).toContain('/event returned <filing id> [sms_timeout|sms_failed|other] — the bureau returned the filing');
+    expect(out).toContain('Choice 1 is no longer offered. Type the number of a button shown since your last message, or a command such as /help.');
+  });
+
   it('/help lists the demo commands', () => {
     expect(out).toContain('/link <phone> — link a phone (console demo only)\nDemo clock and filing events (console only):\n/time — the demo time\n/wait 12h or /time +11h30m');
     expect(out).toContain('/event returned <filing id> [sms_timeout|sms_failed|other] — the bureau returned the filing');
+  });
+});
+
+describe('the console demo, run again on the same store', () => {
+  const dir = storeDir();
+  // The first run switches to English, then moves the clock 13 h on and starts a new cycle there.
+  const first = pipe(['/lang en', '/link 13800138000', '/wait 13h', '/event reported VE-2026-000112', ''].join('\n'), {}, dir);
+  const second = pipe(['/lookup VE-2026-000112', '/start', '/wait 1h', ''].join('\n'), {}, dir);
+
+  it('resumes the saved demo time, so no window shows more than its 24 h', () => {
+    expect(first.status).toBe(0);
+    expect(second.status).toBe(0);
+    const stopped = /The demo clock moved on 13h: now (\d{4}-\d\d-\d\d \d\d:\d\d)/.exec(first.stdout)?.[1];
+    expect(stopped).toBeDefined();
+    expect(second.stdout).toContain(`The demo resumes where the saved one stopped: demo time ${stopped} (China time). To start over instead, see the line above.`);
+    // The cycle the first run started at its demo time is the cycle the second run shows, with its full window.
+    expect(second.stdout).toContain(`Verification cycle 2, SMS sent ${stopped} (China time).`);
+    expect(second.stdout).toContain('(China time), 24 h 0 min left.');
+    const left = [...second.stdout.matchAll(/(\d+) h (\d+) min left/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    expect(left.length).toBeGreaterThan(3);
+    expect(Math.max(...left)).toBeLessThanOrEqual(24 * 60);
+  });
+
+  it('speaks the saved language throughout: the banner as the chat', () => {
+    expect(second.stdout).toContain('beian-assistant console demo (no tokens needed).');
+    expect(second.stdout).toContain('Verification cycle 2, SMS sent');
+    // None of the Chinese catalog's wording (the filings' own names stay as they are).
+    expect(second.stdout).not.toMatch(/控制台演示|北京时间|您的聊天|还剩|演示时钟/);
+  });
+});
+
+describe('a saved demo near the end of the official holiday table', () => {
+  const dir = storeDir();
+  const end = Math.max(...loadWorkCalendar().years);
+  let run: ReturnType<typeof pipe>;
+  beforeAll(async () => {
+    // A demo saved on 5 December of the table's last year: its clock stood at 12:30 China time.
+    const store = KeyvStateStore.sqlite(join(dir, 'state.sqlite'));
+    await store.namespace('console').set('demo:time', { start: Date.parse(`${end}-12-05T10:00:00+08:00`), now: Date.parse(`${end}-12-05T12:30:00+08:00`) });
+    await store.close();
+    run = pipe('/time\n', {}, dir);
+  }, 90_000);
+
+  it('resumes at its time, and the calendar’s warning is one short line under the banner, in the demo’s language', () => {
+    expect(run.status).toBe(0);
+    expect(run.stdout.split('\n').slice(4, 8)).toEqual([
+      '从头开始：STORE_URL=memory:// npm start（不保存任何内容），或删除 data/ 目录。',
+      `演示从上次保存处继续：演示时间为 ${end}-12-05 12:30（北京时间）。如需从头开始，请见上一行。`,
+      `注意：内置的法定节假日表只到 ${end}-12-31，之后的工作日为估算。`,
+      '',
+    ]);
+    expect(run.stdout).toContain(`演示时间：${end}-12-05 12:30（北京时间）。`);
+    // The operator's detail (what to add to the calendar file) is for the log, not the demo's terminal.
+    expect(run.stderr).not.toContain('working-day calendar');
   });
 });
