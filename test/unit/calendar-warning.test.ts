@@ -1,5 +1,11 @@
 /** Issue 14: the operator is told at start-up, from 60 days before the official holiday table ends. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createCore } from '../../src/core.js';
+import { createLogger } from '../../src/log.js';
+import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { route } from '../../flows/router.js';
 import { world, type World } from '../support/transcript.js';
 
 let w: World | undefined;
@@ -28,5 +34,14 @@ describe('R6 start-up warning about the end of the official calendar', () => {
   it('R6 past the end: the warning says dates are already estimated', async () => {
     w = await world({ now: '2027-01-05T12:00:00+08:00' });
     expect(calendarWarnings(w.logs)).toEqual([expect.objectContaining({ estimating: true, msg: expect.stringContaining('already estimated') })]);
+  });
+
+  it('R6 a caller that shows the person its own short line (the console demo): the detail is logged at info, not as a warning', async () => {
+    const logs: string[] = [];
+    const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
+    const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock('2026-11-01T12:00:00+08:00'), store: KeyvStateStore.memory(), logger, calendarShown: true });
+    await core.close();
+    const records = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => String(r.msg).startsWith('working-day calendar'));
+    expect(records).toEqual([expect.objectContaining({ level: 'info', officialThrough: '2026-12-31', msg: expect.stringContaining("Add the State Council's 2027 holiday notice") })]);
   });
 });
