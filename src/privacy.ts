@@ -85,6 +85,12 @@ export async function loadPhoneKey(store: StateStore, source: PhoneKeySource, lo
       );
   } else {
     let existing = await readKeyFile(source.path);
+    if (existing === undefined && legacy === undefined && (await store.get<string>(KEY_CHECK)) !== undefined)
+      // A new random key could never match the store's check value: refuse before writing anything.
+      throw new PhoneKeyError(
+        `the phone key file ${source.path} is missing, but the store's linked phones were hashed with a key (${KEY_CHECK} is set): ` +
+          `starting with a new key would unlink everyone. Restore the key file from its backup (mode 0600); to start over with a new key, ${ROTATE}.`,
+      );
     if (existing === undefined) {
       const created = await createKeyFile(source.path, legacy ?? randomBytes(32).toString('hex'));
       // Re-read whatever file won a race with another process starting at the same moment.

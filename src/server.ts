@@ -13,27 +13,30 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a request body up to `limit` bytes; rejects with BodyTooLargeError past it (and stops reading). */
+/**
+ * Reads a request body up to `limit` bytes; rejects with BodyTooLargeError past it and reads no
+ * further (the refusal then closes the connection, see `sendJson`).
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
       reject(new BodyTooLargeError(limit));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
+        req.off('data', onData);
+        req.pause();
         reject(new BodyTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -50,17 +53,24 @@ function bodyOver(req: IncomingMessage, limit: number): boolean {
   return !Number.isFinite(declared) || declared > limit;
 }
 
-// Answers and closes the connection: Node would otherwise read and discard the rest of the body to keep it alive.
-function refuse(res: ServerResponse, status: number, error: string): void {
-  res.setHeader('connection', 'close');
-  sendJson(res, status, { ok: false, error });
+// A response sent before its request's body has all arrived (a refusal: unauthorised, too large,
+// stopping) closes the connection, so the server reads no more of it; with the connection kept
+// alive, Node would read the rest of the body, however large, and throw it away.
+function closeIfUnread(res: ServerResponse): { connection?: string } {
+  return res.req !== undefined && !res.req.complete ? { connection: 'close' } : {};
 }
 
-/** Writes a JSON response. */
+/** Writes a JSON response (closing the connection when the request's body is still unread). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...closeIfUnread(res) });
   res.end(text);
+}
+
+/** Writes a response with a status and no body (closing the connection when the request's body is still unread). */
+export function sendStatus(res: ServerResponse, status: number): void {
+  res.writeHead(status, closeIfUnread(res));
+  res.end();
 }
 
 /** The HTTP server with an exact-path route table. */
@@ -84,13 +94,12 @@ export class HttpServer {
     if (!handler) {
       const known = [...this.routes.keys()].some((k) => k.endsWith(` ${path}`));
       const [status, error] = known ? [405, 'method not allowed'] : [404, 'not found'];
-      if (bodyOver(req, 0)) refuse(res, status, error);
-      else sendJson(res, status, { ok: false, error });
+      sendJson(res, status, { ok: false, error });
       return;
     }
     // A chunked body of any size is refused too: its length is unknown until it has all been read.
     if (BODYLESS_METHODS.has(req.method ?? '') && bodyOver(req, NO_BODY_LIMIT)) {
-      refuse(res, 413, `a ${req.method} request takes no body (at most ${NO_BODY_LIMIT} bytes)`);
+      sendJson(res, 413, { ok: false, error: `a ${req.method} request takes no body (at most ${NO_BODY_LIMIT} bytes)` });
       return;
     }
     try {

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { HTTPResponseAck, verifySlackRequest, type App, type BufferedIncomingMessage, type Logger as BoltLogger, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { Clock } from '../../src/clock.js';
 import type { Logger } from '../../src/log.js';
-import { BodyTooLargeError, readBody, sendJson, type HttpServer } from '../../src/server.js';
+import { BodyTooLargeError, readBody, sendJson, sendStatus, type HttpServer } from '../../src/server.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { isReplyNotStored } from './slack.replies.js';
 
@@ -77,11 +77,6 @@ export function deliveryKey(body: Record<string, unknown>, raw: Buffer): string 
   return `body:${createHash('sha256').update(raw).digest('base64url')}`;
 }
 
-function noBody(res: ServerResponse, status: number): void {
-  res.writeHead(status);
-  res.end();
-}
-
 /** Bolt's Receiver over our HttpServer: mounted at construction, answering once started. */
 export class SharedServerReceiver implements Receiver {
   private app?: App;
@@ -136,25 +131,25 @@ export class SharedServerReceiver implements Receiver {
     try {
       raw = await readBody(req, BODY_LIMIT);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return noBody(res, 413);
+      if (error instanceof BodyTooLargeError) return sendStatus(res, 413);
       throw error;
     }
     const text = raw.toString('utf8');
     const contentType = header(req.headers, 'content-type');
     // Slack's SSL check is unsigned; answer it without looking at anything else in the body.
-    if ((contentType ?? '').startsWith('application/x-www-form-urlencoded') && new URLSearchParams(text).get('ssl_check') === '1') return noBody(res, 200);
+    if ((contentType ?? '').startsWith('application/x-www-form-urlencoded') && new URLSearchParams(text).get('ssl_check') === '1') return sendStatus(res, 200);
 
     const verdict = verifyRequest(req.headers, text, this.opts.signingSecret, this.opts.clock.now().valueOf());
     if (!verdict.ok) {
       logger.warn('slack: request refused', { reason: verdict.reason });
-      return noBody(res, 401);
+      return sendStatus(res, 401);
     }
     let body: Record<string, unknown>;
     try {
       body = parseSlackBody(contentType, text);
     } catch {
       logger.warn('slack: malformed body');
-      return noBody(res, 400);
+      return sendStatus(res, 400);
     }
     if (body.type === 'url_verification') return sendJson(res, 200, { challenge: body.challenge });
 
@@ -170,7 +165,7 @@ export class SharedServerReceiver implements Receiver {
       }
       logger.info('slack: duplicate delivery dropped', { retryNum, retryReason });
       answered = true;
-      noBody(res, 200);
+      sendStatus(res, 200);
     } finally {
       leave?.(answered);
     }
@@ -221,7 +216,7 @@ export class SharedServerReceiver implements Receiver {
         const notStored = isReplyNotStored(error);
         logger.error(notStored ? 'slack: reply not stored; answering 503 so Slack retries' : 'slack: processing failed', { error, retryNum: retry.retryNum });
         responseAck.ack();
-        if (!res.headersSent) noBody(res, notStored ? 503 : 500);
+        if (!res.headersSent) sendStatus(res, notStored ? 503 : 500);
         return false;
       }
     }

@@ -53,13 +53,11 @@ export function mountWebhook(server: HttpServer, o: WebhookOptions): void {
     // The secret is checked before anything is read, so a forged request never reaches a handler.
     if (!isSecretMatch(req.headers['x-telegram-bot-api-secret-token'], o.secret)) {
       o.log.warn('telegram webhook refused: secret token mismatch');
-      req.resume();
       sendJson(res, 401, { ok: false, error: 'unauthorized' });
       return;
     }
     if (o.isStopped()) {
       // Telegram retries a failed delivery, so an instance shutting down loses nothing by refusing.
-      req.resume();
       sendJson(res, 503, { ok: false, error: 'stopping' });
       return;
     }

@@ -52,6 +52,8 @@ export interface Harness {
   /** The nudger the adapter calls; a test sets it (the reminder service is not running here). */
   nudger: { current?: Nudger };
   logs: string[];
+  /** The HTTP server the adapter is mounted on. */
+  server: HttpServer;
   url: string;
   /** Posts a raw body with the given headers; waits until the app has finished with it and the outbox sent what it stored. */
   post(body: string, headers: Record<string, string>): Promise<Answer>;
@@ -133,6 +135,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     outbox,
     nudger,
     logs,
+    server,
     url,
     post,
     sign,

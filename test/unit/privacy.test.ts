@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,15 +105,19 @@ describe('R8 the phone-hash key is kept apart from the store', () => {
     expect(await loadPhoneKey(store, { kind: 'secret', secret: SECRET })).toBe(SECRET);
   });
 
-  it('R8 a key file lost and made anew (a new random key) is refused on the store the old key hashed', async () => {
-    const path = join(dir, 'phone-key');
+  it('R8 a lost key file is refused on the store the old key hashed, before anything is written', async () => {
+    const path = join(dir, 'keys', 'phone-key');
     const store = KeyvStateStore.memory();
     const first = await loadPhoneKey(store, { kind: 'file', path });
-    rmSync(path);
-    await expect(loadPhoneKey(store, { kind: 'file', path })).rejects.toThrow(/hashed with another phone key than the key file .*phone-key/);
-    // The key file that start made is gone again, so nobody takes it for the right one.
-    expect(existsSync(path)).toBe(false);
+    rmSync(join(dir, 'keys'), { recursive: true });
+    const error = await loadPhoneKey(store, { kind: 'file', path }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhoneKeyError);
+    expect((error as Error).message).toMatch(/phone key file .*phone-key is missing.*would unlink everyone.*Restore the key file/);
+    // A refused start writes nothing: no new key file, not even its folder, and the store keeps its check value.
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await store.get(KEY_CHECK)).toBe(keyCheckOf(first));
     // Restoring the file that belongs to the store starts again.
+    mkdirSync(join(dir, 'keys'), { mode: 0o700 });
     writeFileSync(path, `${first}\n`, { mode: 0o600 });
     expect(await loadPhoneKey(store, { kind: 'file', path })).toBe(first);
   });
