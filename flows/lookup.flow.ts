@@ -5,20 +5,27 @@ import { hasRecovery } from '../src/rules/recovery.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';
 import { done, notFound } from './step.results.js';
-import { meIn, summaryFor, visibleFiling } from './my.filings.js';
+import { isMine, partLine, summaryFor, visibleFiling } from './my.filings.js';
+import { myPart, type MyPart } from '../src/rules/my-part.rules.js';
 import { menuButtons } from './menu.replies.js';
 import type { FlowDeps, StepResult } from '../src/turn.types.js';
 import type { FilingSummary } from '../src/summary/filing.summary.js';
 
-/** The lines describing a filing for an applicant (shared by lookup and recovery). */
-export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {
+/** The lines describing a filing for an applicant, ending with what this person must do. */
+export function filingCardLines(summary: FilingSummary, part: MyPart, deps: FlowDeps): Msg[] {
   const lines: Msg[] = [m('lookup.header', { id: summary.id, type: summary.type, status: summary.status }), m('lookup.subject', { name: summary.subjectName })];
   if (summary.returnReason) lines.push(m('lookup.returned', { reason: summary.returnReason }));
-  if (summary.noSms) return [...lines, m('lookup.noSms')];
+  if (!summary.noSms) lines.push(...verificationLines(summary));
+  const mine = partLine(part, deps.me.phoneMasked ?? '');
+  if (mine) lines.push(mine);
+  lines.push(...summary.warnings);
+  return lines;
+}
+
+/** The cycle, the verifiers (masked) and where the cycle stands. */
+function verificationLines(summary: FilingSummary): Msg[] {
   const cycle = summary.cycle;
-  if (cycle) lines.push(m('lookup.cycle', { cycle: cycle.number, reportedAt: cycle.reportedAt }));
-  else lines.push(m('lookup.notReported'));
-  lines.push(m('lookup.verifiers'));
+  const lines = [cycle ? m('lookup.cycle', { cycle: cycle.number, reportedAt: cycle.reportedAt }) : m('lookup.notReported'), m('lookup.verifiers')];
   for (const v of summary.verifiers) lines.push(m('lookup.verifier', { name: v.name, phone: v.phone, roles: v.roles, state: cycle ? m(`state.${v.state}`) : m('state.pending') }));
   if (cycle) {
     if (cycle.allVerified) lines.push(m('lookup.allVerified'));
@@ -26,22 +33,13 @@ export function filingCardLines(summary: FilingSummary, deps: FlowDeps): Msg[] {
     else if (cycle.overdue && summary.returnReason === undefined) lines.push(m('lookup.overdue', { deadline: cycle.deadline }));
     else lines.push(m('lookup.closed', { deadline: cycle.deadline }));
   }
-  const mine = meIn(summary, deps);
-  if (!mine) lines.push(m('lookup.youNot'));
-  else if (!cycle) {
-    if (summary.statusId === 'draft' || summary.statusId === 'provider_review') lines.push(m('lookup.youWill', { phone: mine.phone }));
-  } else if (mine.state !== 'pending') lines.push(m('lookup.youDone', { state: m(`state.${mine.state}`) }));
-  else if (cycle.open) lines.push(m('lookup.youMust', { phone: mine.phone }));
-  else if (cycle.overdue || summary.returnReason) lines.push(m('lookup.youClosed'));
-  lines.push(...summary.warnings);
   return lines;
 }
 
 /** The buttons under a filing card: what this person can do next. */
-export function filingButtons(filing: Filing, summary: FilingSummary, deps: FlowDeps): Button[][] {
+export function filingButtons(filing: Filing, part: MyPart, deps: FlowDeps): Button[][] {
   const rows: Button[][] = [];
-  const mine = meIn(summary, deps);
-  if (filing.status === 'verifying' && summary.cycle?.open && mine?.state === 'pending') {
+  if (part.kind === 'verify') {
     rows.push([btn('btn.verifyGuide', encodeButton('vg', filing.id)), btn('btn.resendGuide', encodeButton('rg', filing.id))]);
     rows.push([btn('btn.iVerified', encodeButton('iv', filing.id))]);
   }
@@ -52,7 +50,8 @@ export function filingButtons(filing: Filing, summary: FilingSummary, deps: Flow
 /** The card reply for a visible filing. */
 export async function filingCard(filing: Filing, deps: FlowDeps): Promise<Reply> {
   const summary = await summaryFor(filing, deps);
-  return reply(filingCardLines(summary, deps), filingButtons(filing, summary, deps));
+  const part = myPart(filing, summary.state, isMine(deps));
+  return reply(filingCardLines(summary, part, deps), filingButtons(filing, part, deps));
 }
 
 /** `/lookup <id>` (alias `/status`), or the lookup button. */

@@ -2,30 +2,30 @@
 import type { Reply } from '../src/activity.js';
 import { normalizePhone } from '../src/rules/phone.rules.js';
 import { cycleState } from '../src/rules/cycle.rules.js';
-import { toChinaTime } from '../src/time.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { askToLink, menuButtons } from './menu.replies.js';
 import { btn, m, reply } from '../src/reply.builders.js';
 import { done } from './step.results.js';
-import { myFilingList, visibleFiling } from './my.filings.js';
+import { isMine, myFilingList, partClause, visibleFiling } from './my.filings.js';
+import { myPart } from '../src/rules/my-part.rules.js';
 import { FilingIdSchema } from '../src/filing.js';
 import type { Effect, FlowDeps, SessionState, StepResult } from '../src/turn.types.js';
 import { SESSION_VERSION } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';
-import { timeLeftMsg } from '../src/summary/filing.summary.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 
-/** The list of filings naming my phone, each with a button to open it. */
-export function myFilingsReply(deps: FlowDeps, phoneMasked = deps.me.phoneMasked ?? ''): Reply {
+/** The list of filings naming my phone, each line saying what I must do for it, with a button to open it. */
+export async function myFilingsReply(deps: FlowDeps, phoneMasked = deps.me.phoneMasked ?? ''): Promise<Reply> {
   const filings = myFilingList(deps);
   if (filings.length === 0) return reply([m('mine.none', { phone: phoneMasked })], menuButtons(deps));
   const now = deps.clock.now();
   const lines = [m('mine.title')];
   const buttons = [];
   for (const f of filings) {
-    const state = f.status === 'verifying' ? cycleState(f, now) : undefined;
+    const part = myPart(f, cycleState(f, now, await deps.confirmations(f)), isMine(deps));
     const params = { id: f.id, type: m(`type.${f.type}`), status: m(`status.${f.status}`) };
-    lines.push(state?.open ? m('mine.itemDeadline', { ...params, deadline: toChinaTime(state.deadline), left: timeLeftMsg(state.msLeft) }) : m('mine.item', params));
+    const clause = partClause(part);
+    lines.push(clause ? m('mine.itemPart', { ...params, part: clause }) : m('mine.item', params));
     buttons.push([btn('btn.lookup', encodeButton('lk', f.id), { id: f.id })]);
   }
   return reply(lines, [...buttons.slice(0, 20), [btn('menu.help', encodeButton('hp'))]]);
@@ -43,7 +43,7 @@ export async function start(payload: string | undefined, deps: FlowDeps): Promis
   }
   const replies: Reply[] = [reply([m('start.welcome'), ...resumed, m('start.welcomeBack', { phone: deps.me.phoneMasked ?? '' })])];
   const filing = filingId ? visibleFiling(deps, filingId) : undefined;
-  replies.push(filing ? await filingCard(filing, deps) : myFilingsReply(deps));
+  replies.push(filing ? await filingCard(filing, deps) : await myFilingsReply(deps));
   if (filingId && !filing) replies.push(reply([m('lookup.notFound', { id: filingId })]));
   return { status: 'done', replies, effects };
 }
@@ -61,12 +61,12 @@ export async function link(input: { phone: string; isOwn: boolean }, session: Se
   const linkedDeps: FlowDeps = { ...deps, me: { ...deps.me, phoneKey: deps.keyOf(phone.phone), phoneMasked: masked } };
   const replies: Reply[] = [reply([m('link.done', { phone: masked })])];
   const deepLinked = session?.flow === 'onboarding' && session.data.filingId ? visibleFiling(linkedDeps, session.data.filingId) : undefined;
-  replies.push(deepLinked ? await filingCard(deepLinked, linkedDeps) : myFilingsReply(linkedDeps, masked));
+  replies.push(deepLinked ? await filingCard(deepLinked, linkedDeps) : await myFilingsReply(linkedDeps, masked));
   return { status: 'done', replies, effects: [{ type: 'link', phone: phone.phone }] };
 }
 
 /** The "my filings" button or command. */
-export function myFilings(deps: FlowDeps): StepResult {
+export async function myFilings(deps: FlowDeps): Promise<StepResult> {
   if (!deps.me.phoneKey) return done(askToLink(deps, [m('link.needed')]));
-  return done(myFilingsReply(deps));
+  return done(await myFilingsReply(deps));
 }

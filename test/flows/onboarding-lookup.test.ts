@@ -118,7 +118,7 @@ describe('lookup', () => {
 
   it('R1 cancel_access shows that there is no SMS step', async () => {
     w = await world();
-    await w.chat().send('/link 18600186000').send('/lookup VE-2026-000106').expect('该备案类型无短信核验环节');
+    await w.chat().send('/link 18600186000').send('/lookup VE-2026-000106').expect('您的号码无需核验此备案：取消接入没有短信核验环节');
   });
 
   it('R3 an overdue cycle says plainly that the filing will be returned', async () => {
