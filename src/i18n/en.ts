@@ -189,6 +189,7 @@ export const en = {
   'console.event.usage':
     'Send a filing event as the filing system would:\n/event reported <filing id>\n/event confirmed <filing id> <phone>\n/event returned <filing id> [sms_timeout|sms_failed|other]\n/event status <filing id> <status>',
   'console.event.result': '[filing system → POST /hooks/filing-events] {type} {id}: HTTP {status} {body}',
+  'console.event.refused': '[filing system → POST /hooks/filing-events] {type} {id}: refused (HTTP {status}), {reason}. Correct it and send it again; /event alone shows the forms.',
 
   // Telegram's command menu.
   'cmd.start': 'Start: link my phone, list my filings',

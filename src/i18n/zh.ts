@@ -188,6 +188,7 @@ export const zh: Record<MessageKey, string> = {
   'console.event.usage':
     '像备案系统那样发送备案事件：\n/event reported <备案申请号>\n/event confirmed <备案申请号> <手机号>\n/event returned <备案申请号> [sms_timeout|sms_failed|other]\n/event status <备案申请号> <状态>',
   'console.event.result': '[备案系统 → POST /hooks/filing-events] {type} {id}：HTTP {status} {body}',
+  'console.event.refused': '[备案系统 → POST /hooks/filing-events] {type} {id}：被拒绝（HTTP {status}），{reason}。请改正后重新发送；只输入 /event 可查看格式。',
 
   // Telegram's command menu.
   'cmd.start': '开始：绑定手机号，列出我的备案',

@@ -128,9 +128,15 @@ describe('the console demo, piped (en)', () => {
     expect(run.stdout.split('\n').filter((l) => l.includes('13800138000'))).toEqual(['Try: /start, /link 13800138000, /lookup VE-2026-000101, /help.']);
   });
 
-  it('the hook’s own validation answers bad events; bad demo commands get their usage', () => {
-    expect(out).toContain('filing.status VE-2026-000112: HTTP 400 {"ok":false,"error":"invalid event","field":"status",');
-    expect(out).toContain('filing.reported VE-0000-404: HTTP 404 {"ok":false,"error":"unknown filing","field":"filingId"}');
+  it('the hook’s own validation answers bad events, each in one line saying what is wrong; bad demo commands get their usage', () => {
+    const refused = out.split('\n').filter((l) => l.includes('refused'));
+    expect(refused).toEqual([
+      '[filing system → POST /hooks/filing-events] filing.status VE-2026-000112: refused (HTTP 400), status: Invalid option: expected one of "draft"|"provider_review"|"verifying"|"bureau_review"|"returned"|"approved"|"withdrawn". Correct it and send it again; /event alone shows the forms.',
+      '[filing system → POST /hooks/filing-events] filing.reported VE-0000-404: refused (HTTP 404), unknown filing (filingId). Correct it and send it again; /event alone shows the forms.',
+    ]);
+    expect(out).not.toContain('"issues"');
+    // Said once, in the chat: the hook's refusal log line is not repeated on the terminal.
+    expect(run.stderr).not.toContain('filing event refused');
     expect(out).toContain('Send a filing event as the filing system would:\n/event reported <filing id>');
     expect(out).toContain('Type a duration to move the demo clock on, e.g. /wait 12h, /wait 90m, /wait 1h30m or /time +2d (at most 30 days at a time).');
     expect(out).toContain('The demo clock moved on 13h: now <time> (China time).\n\n[filing system');
