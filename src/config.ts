@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
 import { parseRedisUrl } from './store/redis.url.js';
 import { projectFile } from './paths.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 
 /** Where the phone-hash key file lives when PHONE_KEY_FILE is unset: beside the default store, never inside it. */
 export const DEFAULT_PHONE_KEY_FILE = './data/phone-key';
@@ -22,18 +23,16 @@ const url = (what: string) => optionalText.refine((v) => v === undefined || /^ht
 const EnvSchema = z
   .object({
     FILINGS_FILE: optionalText,
-    STORE_URL: optionalText
-      .refine((v) => v === undefined || v === 'memory://' || v.startsWith('file:') || v.startsWith('redis://') || v.startsWith('rediss://'), {
-        message: 'must be memory://, file:<path> or redis://…',
-      })
-      .superRefine((v, ctx) => {
-        if (!v?.startsWith('redis')) return;
-        try {
-          parseRedisUrl(v);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        }
-      }),
+    // One problem per value: a Redis URL names what is wrong in it; anything else is told the forms there are.
+    STORE_URL: optionalText.superRefine((v, ctx) => {
+      if (v === undefined || v === 'memory://' || v.startsWith('file:')) return;
+      try {
+        if (!/^rediss?:\/\//.test(v)) throw new Error('must be memory://, file:<path>, redis://[user:pass@]host:port[/db] or rediss://…');
+        parseRedisUrl(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
     TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[A-Za-z0-9_-]+$/.test(v), { message: 'must look like 123456:ABC-DEF… (from BotFather)' }),
     TELEGRAM_API_ROOT: url('the Bot API server'),
     TELEGRAM_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be the public https URL Telegram posts to' }),
@@ -60,6 +59,7 @@ const EnvSchema = z
           return z.NEVER;
         }
       }),
+    LOG_LEVEL: optionalText.refine((v) => v === undefined || (LOG_LEVELS as readonly string[]).includes(v), { message: `must be one of ${LOG_LEVELS.join(', ')}` }),
     DEFAULT_LOCALE: z.preprocess((v) => (v === undefined || v === '' ? 'zh' : v), z.enum(['zh', 'en'], { message: 'must be zh or en' })),
     // Used as the HMAC key as written; a short or one-letter secret would let the hashed phones be guessed.
     PHONE_KEY_SECRET: optionalText.refine((v) => v === undefined || (v.length >= 32 && new Set(v).size >= 6), {
@@ -131,14 +131,16 @@ export interface Config {
   metricsToken?: string;
   /** How long a stop (SIGTERM/SIGINT) may spend sending what is queued before the process exits anyway. */
   shutdownGraceMs: number;
+  /** The least severe log lines written (`debug` also writes a failed start's stack trace); unset: info, or warn in the console demo. */
+  logLevel?: LogLevel;
   /** The outbox: the longest retry_after it waits before probing again, and the bot-wide sends per second (25 unless paid broadcast). */
   outbox: { maxRetryAfterMs: number; maxPerSecond: number };
 }
 
-/** A configuration error: one line per bad variable. */
+/** A configuration error: one line per bad variable, naming it and what it must be. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.join('\n'));
   }
 }
 
@@ -177,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionDays: e.RETENTION_DAYS,
     metricsToken: e.METRICS_TOKEN,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL as LogLevel | undefined,
     outbox: { maxRetryAfterMs: e.OUTBOX_MAX_RETRY_AFTER_MS, maxPerSecond: e.OUTBOX_MAX_PER_SECOND },
   };
 }

@@ -16,11 +16,16 @@ export interface FilingProblem {
 
 /** A filings file that cannot be loaded; nothing of it is used. */
 export class FilingsFileError extends Error {
+  /** One line per problem: the file, the record (index and id) and field when it is one record's, and what is wrong. */
+  readonly lines: string[];
+
   constructor(
     readonly file: string,
     readonly problems: FilingProblem[],
   ) {
-    super(`${file}: ${problems.length} problem(s), nothing loaded:\n${problems.map((p) => `  - record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`).join('\n')}`);
+    const lines = problems.map((p) => (p.index < 0 ? `${file}: ${p.message}` : `${file}, record ${p.index}${p.id ? ` (id ${p.id})` : ''}, field ${p.field}: ${p.message}`));
+    super(lines.join('\n'));
+    this.lines = lines;
   }
 }
 
@@ -79,15 +84,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+// A system error's words without its code and the call: `ENOENT: no such file or directory, open 'x'` → `no such file or directory`.
+function systemReason(error: unknown): string {
+  return (error as Error).message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+}
+
 /** Reads and validates a filings file; throws FilingsFileError with every problem. */
 export function readFilingsFile(file: string): Filing[] {
   // Only reading the file and parsing its JSON are the file's problems; anything else is a bug, and stays one.
-  const unreadable = (error: unknown) => new FilingsFileError(file, [{ index: -1, field: '(file)', message: (error as Error).message }]);
+  const unusable = (message: string) => new FilingsFileError(file, [{ index: -1, field: '(file)', message }]);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw unreadable(error);
+    throw unusable(`cannot be read (${systemReason(error)}): set FILINGS_FILE to a readable filings file, or leave it unset for the demo filings`);
   }
   // Record by record, each checked as it is parsed, when the file has the usual shape (filings.split.ts).
   const check = new FilingsCheck(true);
@@ -97,7 +107,7 @@ export function readFilingsFile(file: string): Filing[] {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw unreadable(error);
+    throw unusable(`is not JSON (${(error as Error).message}): fix the file; its format is in docs/filing-events.md`);
   }
   return parseFilings(json, file, { owned: true });
 }

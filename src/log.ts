@@ -2,7 +2,10 @@
 import { normalizeForGuard, withoutSmsCodes } from './rules/code-guard.rules.js';
 
 /** Log levels, lowest first. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** A log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A structured logger: a message and fields, written as one JSON line. */
 export interface Logger {

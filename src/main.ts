@@ -1,11 +1,11 @@
 /** Starts the assistant: configuration, core, then the adapters the configuration enables (the console when none). */
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
-import { FilingsFileError } from './filings.js';
 import { createLogger } from './log.js';
 import type { FakeClock } from './clock.js';
 import { openStore } from './store/store.open.js';
+import { StartError, startFailureText } from './start.errors.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
@@ -49,37 +49,24 @@ async function settleThenCatchUp(core: Core, reminders: RunningReminders, logger
   }
 }
 
+// Whether a failed start also writes its stack trace (LOG_LEVEL=debug); known once the configuration is read.
+let traces = false;
+
 async function main(): Promise<number> {
   loadDotEnv();
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const config = loadConfig();
+  traces = config.logLevel === 'debug';
   const platforms = Boolean(config.telegram || config.slack);
   // No platform: EVENTS_SECRET alone starts headless (the hook, no chat); otherwise the console demo on its own clock.
   const consoleDemo = !platforms && !config.eventsSecret;
   // The console demo keeps stdout for the chat; only warnings reach stderr there, as plain text for the person reading them.
-  const logger = createLogger(consoleDemo ? { level: 'warn', format: 'text' } : { level: 'info' });
-  let core: Core;
-  let demo: FakeClock | undefined;
-  try {
-    // The demo clock resumes a saved demo's time, which the store holds: the console opens it first.
-    const store = consoleDemo ? openStore(config.storeUrl) : undefined;
-    demo = store ? await demoClock(store) : undefined;
-    const demoParts = store && demo ? { clock: demo, store, calendarShown: true } : {};
-    // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
-    core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
-  } catch (error) {
-    // A bad filings file or an unusable store: say what is wrong, without a stack trace.
-    process.stderr.write(`cannot start: ${error instanceof FilingsFileError ? error.message : (error as Error).message}\n`);
-    return 1;
-  }
+  const logger = createLogger(consoleDemo ? { level: config.logLevel ?? 'warn', format: 'text' } : { level: config.logLevel ?? 'info' });
+  // The demo clock resumes a saved demo's time, which the store holds: the console opens it first.
+  const store = consoleDemo ? openStore(config.storeUrl) : undefined;
+  const demo: FakeClock | undefined = store ? await demoClock(store) : undefined;
+  const demoParts = store && demo ? { clock: demo, store, calendarShown: true } : {};
+  // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
+  const core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
 
   if (demo) {
     await runConsoleDemo(core, demo, { tty: process.stdin.isTTY === true });
@@ -104,9 +91,8 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
     const shared = sharedOutboxParts(core.store, limits);
     outbox = new Outbox({ store: shared?.store ?? openOutboxStore(config.storeUrl, logger), limiter: shared?.limiter, metrics: core.metrics, logger, limits, tuning });
   } catch (error) {
-    process.stderr.write(`cannot start: the outbox cannot be opened: ${(error as Error).message}\n`);
     await core.close();
-    return 1;
+    throw new StartError(`the outbox cannot be opened: ${(error as Error).message}`, { cause: error });
   }
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
@@ -149,7 +135,7 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
 main().then(
   (code) => process.exit(code),
   (error) => {
-    process.stderr.write(`fatal: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(startFailureText(error, traces));
     process.exit(1);
   },
 );

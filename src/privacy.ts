@@ -7,6 +7,7 @@ import { type FileHandle, link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DEFAULT_PHONE_KEY_FILE, type Config } from './config.js';
 import type { Logger } from './log.js';
+import { StartError } from './start.errors.js';
 import { sealedKey } from './rules/phone.rules.js';
 import type { StateStore } from './store/state-store.js';
 
@@ -21,7 +22,9 @@ export type PhoneKeySource =
   | { kind: 'process' };
 
 /** A key that cannot be used as it is; the message says what to do. */
-export class PhoneKeyError extends Error {}
+export class PhoneKeyError extends StartError {
+  override name = 'PhoneKeyError';
+}
 
 /** Where older versions kept the key: in the store, beside the hashes it protects. */
 export const LEGACY_KEY = 'meta:phone-key-secret';

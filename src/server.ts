@@ -2,9 +2,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log.js';
+import { StartError } from './start.errors.js';
 
 /** A route handler; it owns the response. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+// What an operator changes when the port cannot be opened; an error we do not know keeps its own words.
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  const where = `port ${port} on ${host}`;
+  if (error.code === 'EADDRINUSE') return new StartError(`${where} is already in use: stop the program using it, or set PORT to a free port`, { cause: error });
+  if (error.code === 'EACCES') return new StartError(`${where} needs privileges this process lacks: set PORT to 1024 or above`, { cause: error });
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new StartError(`HOST ${host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all`, { cause: error });
+  return error;
+}
 
 /** A body over the limit. */
 export class BodyTooLargeError extends Error {
@@ -111,10 +121,10 @@ export class HttpServer {
     }
   }
 
-  /** Starts listening; resolves with the bound port (0 picks a free one). */
+  /** Starts listening; resolves with the bound port (0 picks a free one), or rejects with a StartError saying what to change. */
   listen(port: number, host = '0.0.0.0'): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)));
       this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
     });
   }

@@ -62,6 +62,18 @@ export function eventFromLine(args: string[], at: string): Record<string, unknow
   }
 }
 
+// The hook's refusal (`{"error","field","issues"}`) as a few words: the field and its first problem, not the raw list.
+function refusalReason(body: string): string {
+  try {
+    const { error, field, issues } = JSON.parse(body) as { error?: string; field?: string; issues?: Array<{ message?: string }> };
+    const problem = issues?.[0]?.message;
+    if (field && problem) return `${field}: ${problem}`;
+    return field ? `${error} (${field})` : String(error);
+  } catch {
+    return body;
+  }
+}
+
 /** The route handler of the filing-event hook, as `filingEventsHandler` builds it. */
 export type HookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
 
@@ -158,7 +170,9 @@ export class DemoControls {
     if (!event) return this.say('console.event.usage');
     const body = JSON.stringify(event);
     const answer = await callHook(this.deps.hook, this.deps.secret, body, String(Math.floor(now.valueOf() / 1000)));
-    await this.say('console.event.result', { type: String(event.type), id: echoId(String(event.filingId)), status: answer.status, body: answer.body });
+    const shown = { type: String(event.type), id: echoId(String(event.filingId)), status: answer.status };
+    if (answer.status >= 400) await this.say('console.event.refused', { ...shown, reason: refusalReason(answer.body) });
+    else await this.say('console.event.result', { ...shown, body: answer.body });
     await this.deps.tick();
   }
 

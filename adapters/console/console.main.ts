@@ -12,6 +12,7 @@ import type { Filing } from '../../src/filing.js';
 import { readFilingsFile } from '../../src/filings.js';
 import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
 import { t } from '../../src/i18n/catalog.js';
+import { createLogger } from '../../src/log.js';
 import { startReminders } from '../../src/reminders/service.js';
 import { phonesOf } from '../../src/rules/verifiers.rules.js';
 import { calendarStatus } from '../../src/rules/workday.rules.js';
@@ -121,7 +122,8 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
     clock,
     tick,
     nextDueAt: () => reminders.scheduler.nextDueAt(),
-    hook: filingEventsHandler(core, secret),
+    // The demo prints a refused event in its own words; only a failure to save one still reaches stderr.
+    hook: filingEventsHandler({ ...core, logger: createLogger({ level: 'error', format: 'text' }) }, secret),
     secret,
     locale,
     write,

@@ -19,6 +19,7 @@ import type { Outbox } from '../../src/outbox/outbox.service.js';
 import type { People } from '../../src/people.js';
 import type { TurnOutcome } from '../../src/runner.js';
 import type { HttpServer } from '../../src/server.js';
+import { StartError } from '../../src/start.errors.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { optionalCaller, telegramChannel } from './telegram.channel.js';
 import { ALLOWED_UPDATES, startPolling, type Polling } from './telegram.polling.js';
@@ -72,13 +73,28 @@ export const COMMAND_MENU: Record<Locale, Array<{ command: string; description: 
   en: MENU_COMMANDS.map((command) => ({ command, description: t('en', `cmd.${command}`) })),
 };
 
-/** A bot that has answered getMe (so its id is known), or a clear error naming what to check. */
+/** Telegram's own Bot API server, used when TELEGRAM_API_ROOT is unset. */
+const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+/** Why getMe failed, as one line saying what to change: the token (refused), the API root (no answer), or neither (the server's own error). */
+function getMeFailure(error: unknown, apiRoot = DEFAULT_API_ROOT): StartError {
+  const api = apiErrorOf(error);
+  // The Bot API answers 401 to a revoked or mistyped token, and 404 to one in the wrong shape.
+  if (api.code === 401 || api.code === 404)
+    return new StartError(`the Telegram Bot API refused TELEGRAM_BOT_TOKEN (${api.code} ${api.description}): copy the bot's token from @BotFather into TELEGRAM_BOT_TOKEN`, { cause: error });
+  if (api.code !== undefined) return new StartError(`the Telegram Bot API at ${apiRoot} answered getMe with ${api.code} ${api.description}: check TELEGRAM_API_ROOT, or try again later`, { cause: error });
+  // telegraf's fetch error names the URL with the token in it; only the reason after it is shown.
+  const reason = /reason: (.*)$/.exec(api.description)?.[1] ?? api.description;
+  return new StartError(`the Telegram Bot API at ${apiRoot} did not answer (${reason}): check TELEGRAM_API_ROOT (unset: ${DEFAULT_API_ROOT}) and this machine's network`, { cause: error });
+}
+
+/** A bot that has answered getMe (so its id is known), or a StartError naming what to change. */
 async function connect(token: string, apiRoot: string | undefined): Promise<Telegraf> {
   const bot = new Telegraf(token, { telegram: { webhookReply: false, ...(apiRoot ? { apiRoot } : {}) } });
   try {
     bot.botInfo = await bot.telegram.getMe();
   } catch (error) {
-    throw new Error(`Telegram getMe failed (check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ROOT): ${apiErrorOf(error).description}`);
+    throw getMeFailure(error, apiRoot);
   }
   return bot;
 }

@@ -70,7 +70,9 @@ export interface FilingEventsDeps {
 export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
   const store = deps.store.namespace('events');
   const { logger, metrics, clock, filings } = deps;
-  const reject = (res: ServerResponse, status: number, type: string, outcome: HookOutcome, body: Record<string, unknown>): HookOutcome => {
+  // Every refusal is one log line with its reason, so an operator sees why a sender's events bounce (the logger masks phones).
+  const reject = (res: ServerResponse, status: number, type: string, outcome: HookOutcome, body: { error: string; field?: string; issues?: unknown[] }, context: Record<string, unknown> = {}): HookOutcome => {
+    logger.warn('filing event refused', { status, reason: body.error, ...(body.field ? { field: body.field } : {}), type, ...context });
     metrics.events.inc({ type, outcome });
     sendJson(res, status, { ok: false, ...body });
     return outcome;
@@ -81,14 +83,11 @@ export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
     try {
       raw = await readBody(req, EVENT_BODY_LIMIT);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return reject(res, 413, 'unknown', 'too_large', { error: `body over ${EVENT_BODY_LIMIT} bytes` });
+      if (error instanceof BodyTooLargeError) return reject(res, 413, 'unknown', 'too_large', { error: `body over ${EVENT_BODY_LIMIT} bytes` }, { limitBytes: EVENT_BODY_LIMIT });
       throw error;
     }
     const check = checkSignature(secret, header(req, 'x-timestamp'), header(req, 'x-signature'), raw, clock.now().valueOf());
-    if (!check.ok) {
-      logger.warn('filing event refused', { reason: check.reason });
-      return reject(res, 401, 'unknown', 'unauthorized', { error: check.reason === 'stale' ? 'timestamp outside the 300 s window' : 'bad or missing signature' });
-    }
+    if (!check.ok) return reject(res, 401, 'unknown', 'unauthorized', { error: check.reason === 'stale' ? 'timestamp outside the 300 s window' : 'bad or missing signature' }, { check: check.reason });
 
     let json: unknown;
     try {
@@ -100,11 +99,14 @@ export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
       const type = typeof (json as { type?: unknown })?.type === 'string' ? String((json as { type: string }).type).slice(0, 40) : 'unknown';
-      return reject(res, 400, FilingEventSchema.options.some((o) => o.shape.type.value === type) ? type : 'unknown', 'invalid', {
-        error: 'invalid event',
-        field: issues[0]!.field,
-        issues,
-      });
+      return reject(
+        res,
+        400,
+        FilingEventSchema.options.some((o) => o.shape.type.value === type) ? type : 'unknown',
+        'invalid',
+        { error: 'invalid event', field: issues[0]!.field, issues },
+        { problem: issues[0]!.message },
+      );
     }
     const event = parsed.data;
 
@@ -121,13 +123,13 @@ export function filingEventsHandler(deps: FilingEventsDeps, secret: string) {
       }
       const result = await filings.apply(event);
       if (!result.ok) {
+        const about = { eventId: event.eventId, filingId: filingIdOf(event) };
         if (result.error === 'unknown_filing') {
           // Not lost silently: logged, counted, kept for a while for an operator, and the 404 tells the sender to retry after an upsert.
-          logger.warn('filing event for an unknown filing', { eventId: event.eventId, type: event.type, filingId: filingIdOf(event) });
           await store.set(`unknown:${event.eventId}`, { type: event.type, filingId: filingIdOf(event), at: event.at, receivedAt: clock.now().toISOString() }, EVENT_ID_TTL_MS);
-          return reject(res, 404, event.type, 'unknown_filing', { error: 'unknown filing', field: result.field });
+          return reject(res, 404, event.type, 'unknown_filing', { error: 'unknown filing', field: result.field }, about);
         }
-        return reject(res, 400, event.type, 'invalid', { error: result.error === 'not_a_verifier' ? 'not a verifier of this filing' : 'the filing has no verification cycle', field: result.field });
+        return reject(res, 400, event.type, 'invalid', { error: result.error === 'not_a_verifier' ? 'not a verifier of this filing' : 'the filing has no verification cycle', field: result.field }, about);
       }
       await store.set(`evt:${event.eventId}`, { type: event.type, at: clock.now().toISOString() }, EVENT_ID_TTL_MS);
       metrics.events.inc({ type: event.type, outcome: 'accepted' });

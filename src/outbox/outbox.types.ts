@@ -96,7 +96,7 @@ const ID_NUMBER = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/;
 /** A message that would store what R8 forbids; the caller must mask it first. */
 export class OutboxPrivacyError extends Error {
   constructor(id: string, what: string) {
-    super(`outbox message ${id} holds ${what}; mask it before enqueuing (RULES R8)`);
+    super(`outbox message ${id} holds ${what}; mask it before enqueuing (no full phone number or ID number is ever stored)`);
     this.name = 'OutboxPrivacyError';
   }
 }

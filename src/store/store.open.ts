@@ -2,6 +2,7 @@
 import { KeyvStateStore } from './keyv.store.js';
 import { RedisStateStore } from './redis.store.js';
 import type { StateStore } from './state-store.js';
+import { StartError } from '../start.errors.js';
 
 /**
  * Opens `memory://`, `file:<path>` / `file://<path>` (the embedded SQLite store), or
@@ -9,7 +10,14 @@ import type { StateStore } from './state-store.js';
  */
 export function openStore(url: string): StateStore {
   if (url === 'memory://') return KeyvStateStore.memory();
-  if (url.startsWith('file:')) return KeyvStateStore.sqlite(url.slice('file:'.length).replace(/^\/\//, ''));
+  if (url.startsWith('file:')) {
+    const file = url.slice('file:'.length).replace(/^\/\//, '');
+    try {
+      return KeyvStateStore.sqlite(file);
+    } catch (error) {
+      throw new StartError(`the store file ${file} cannot be opened (${(error as Error).message}): set STORE_URL to file:<a path this process can write>`, { cause: error });
+    }
+  }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     try {
       return RedisStateStore.open(url);

@@ -107,11 +107,8 @@ describe('the team channel as plain text', () => {
       warnings: [],
     };
     const path = { filingId: 'F-1', type: 'first_filing' as const, notes: [], reportedBy: { raw: 'by tomorrow' } };
-    expect(alertText('en', 'at_risk', s, path)).toEqual(['⚠️ F-1 is at risk: 3 h 5 min left to the deadline (2026-11-30 09:00, Asia/Shanghai), 1 pending:', '⏳ 张* 138****8000 · subject principal: pending']);
-    expect(alertText('en', 'returned', { ...s, returnReason: { key: 'reason.sms_failed' } }, path)).toEqual([
-      '↩️ F-1 (first filing) was returned: SMS verification failed.',
-      'Recovery path for F-1 (first filing, RULES R6)',
-    ]);
+    expect(alertText('en', 'at_risk', s, path)).toEqual(['⚠️ F-1 is at risk: 3 h 5 min left to the deadline (2026-11-30 09:00, China time), 1 pending:', '⏳ 张* 138****8000 · subject principal: pending']);
+    expect(alertText('en', 'returned', { ...s, returnReason: { key: 'reason.sms_failed' } }, path)).toEqual(['↩️ F-1 (first filing) was returned: SMS verification failed.', 'Recovery path for F-1 (first filing)']);
   });
 });
 

@@ -92,7 +92,7 @@ describe('the console demo, piped (zh)', () => {
     expect(out).toContain(
       '[您的聊天]\n» 备案 VE-2026-000101 已被管局退回：未在 24 小时内完成短信核验。我可以带您一步步处理。\n» 重新提交后，备案 VE-2026-000101 会在 1 个工作日内再次上报（如今天提交，预计 <date> 前），之后需要重新完成短信核验。\n» [16] 现在该怎么办',
     );
-    expect(out).toContain('[Slack #alerts]\n↩️ VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。\nVE-2026-000101 的恢复路径（首次备案，规则 R6）\n问：');
+    expect(out).toContain('[Slack #alerts]\n↩️ VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。\nVE-2026-000101 的恢复路径（首次备案）\n问：');
     // "16" presses the notice's button: the applicant's recovery wizard.
     expect(out).toContain('备案 VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。我们来确定您的处理路径。\n请登录接入商备案控制台');
   });
@@ -131,7 +131,7 @@ describe('the console demo, piped (en)', () => {
     expect(out).toContain('Try: /start, /link 13800138000, /lookup VE-2026-000101, /help.');
     expect(out).toContain('中文：输入 /lang zh，或用 DEFAULT_LOCALE=zh 启动。');
     expect(out).toContain('Start fresh: STORE_URL=memory:// npm start (nothing kept), or delete the data/ folder.');
-    expect(out).toContain('[Slack #alerts]\n⚠️ VE-2026-000102 is at risk: 3 h 0 min left to the deadline (<time>, Asia/Shanghai), 1 pending:');
+    expect(out).toContain('[Slack #alerts]\n⚠️ VE-2026-000102 is at risk: 3 h 0 min left to the deadline (<time>, China time), 1 pending:');
   });
 
   it('a reported event starts a cycle whose notice reaches the linked applicant; a confirmation ends their reminders', () => {
@@ -145,9 +145,15 @@ describe('the console demo, piped (en)', () => {
     expect(run.stdout.split('\n').filter((l) => l.includes('13800138000'))).toEqual(['Try: /start, /link 13800138000, /lookup VE-2026-000101, /help.']);
   });
 
-  it('the hook’s own validation answers bad events; bad demo commands get their usage', () => {
-    expect(out).toContain('filing.status VE-2026-000112: HTTP 400 {"ok":false,"error":"invalid event","field":"status",');
-    expect(out).toContain('filing.reported VE-0000-404: HTTP 404 {"ok":false,"error":"unknown filing","field":"filingId"}');
+  it('the hook’s own validation answers bad events, each in one line saying what is wrong; bad demo commands get their usage', () => {
+    const refused = out.split('\n').filter((l) => l.includes('refused'));
+    expect(refused).toEqual([
+      '[filing system → POST /hooks/filing-events] filing.status VE-2026-000112: refused (HTTP 400), status: Invalid option: expected one of "draft"|"provider_review"|"verifying"|"bureau_review"|"returned"|"approved"|"withdrawn". Correct it and send it again; /event alone shows the forms.',
+      '[filing system → POST /hooks/filing-events] filing.reported VE-0000-404: refused (HTTP 404), unknown filing (filingId). Correct it and send it again; /event alone shows the forms.',
+    ]);
+    expect(out).not.toContain('"issues"');
+    // Said once, in the chat: the hook's refusal log line is not repeated on the terminal.
+    expect(run.stderr).not.toContain('filing event refused');
     expect(out).toContain('Send a filing event as the filing system would:\n/event reported <filing id>');
     expect(out).toContain('Type a duration to move the demo clock on, e.g. /wait 12h, /wait 90m, /wait 1h30m or /time +2d (at most 30 days at a time).');
     expect(out).toContain('The demo clock moved on 13h: now <time> (China time).\n\n[filing system');

@@ -42,6 +42,9 @@ async function eventCount(w: ReminderWorld, type: string, outcome: string): Prom
   return (await w.core.metrics.events.get()).values.find((v) => v.labels.type === type && v.labels.outcome === outcome)?.value ?? 0;
 }
 
+/** The hook's refusal log lines, parsed. */
+const refusals = (w: ReminderWorld) => w.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'filing event refused');
+
 const reported = (eventId = 'ev-1') => ({ eventId, type: 'filing.reported', at: NOW, filingId: 'VE-TEST-0001' });
 
 describe('CONTRACT §2 signature', () => {
@@ -115,10 +118,41 @@ describe('CONTRACT §2 body', () => {
     expect(await w.core.store.namespace('events').get('evt:nv')).toBeUndefined();
   });
 
+  it('§2 a confirmation for a phone that is not a verifier logs one line with the reason and the phone masked', async () => {
+    const { w, post } = await listening();
+    expect((await post({ eventId: 'nv', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: '13700137000' })).status).toBe(400);
+    expect(refusals(w)).toEqual([
+      expect.objectContaining({ level: 'warn', status: 400, reason: 'not a verifier of this filing', field: 'phone', type: 'verification.confirmed', eventId: 'nv', filingId: 'VE-TEST-0001' }),
+    ]);
+    expect(w.logs.join('\n')).not.toContain('13700137000');
+  });
+
+  it.each([
+    ['not JSON', '{"eventId": ', { reason: 'body is not JSON', field: '(body)' }],
+    [
+      'a phone that is not a mainland mobile (10 digits)',
+      { eventId: 'x', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: '1370013700' },
+      { reason: 'invalid event', field: 'phone', problem: expect.stringMatching(/mobile/) },
+    ],
+    ['a bad return reason', { eventId: 'x', type: 'filing.returned', at: NOW, filingId: 'VE-TEST-0001', reason: 'bored' }, { reason: 'invalid event', field: 'reason', type: 'filing.returned' }],
+  ])('§2 %s → 400 and one log line saying why, with no phone in it', async (_name, body, line) => {
+    const { w, post } = await listening();
+    expect((await post(body)).status).toBe(400);
+    expect(refusals(w)).toEqual([expect.objectContaining({ level: 'warn', status: 400, ...line })]);
+    expect(w.logs.join('\n')).not.toContain('1370013700');
+  });
+
+  it('§2 a bad signature → 401 and one log line saying why', async () => {
+    const { w, post } = await listening();
+    expect((await post(reported(), { signature: `sha256=${'0'.repeat(64)}` })).status).toBe(401);
+    expect(refusals(w)).toEqual([expect.objectContaining({ status: 401, reason: 'bad or missing signature', check: 'mismatch' })]);
+  });
+
   it('§2 a body over the limit → 413', async () => {
-    const { post } = await listening();
+    const { w, post } = await listening();
     const res = await post({ ...reported(), padding: 'x'.repeat(EVENT_BODY_LIMIT) });
     expect(res.status).toBe(413);
+    expect(refusals(w)).toEqual([expect.objectContaining({ status: 413, reason: expect.stringMatching(/^body over/), limitBytes: EVENT_BODY_LIMIT })]);
   });
 });
 
@@ -127,7 +161,7 @@ describe('CONTRACT §2 unknown filings and duplicates', () => {
     const { w, post } = await listening();
     const body = { eventId: 'late-1', type: 'filing.reported', at: NOW, filingId: 'VE-NOT-HERE' };
     expect(await post(body)).toEqual({ status: 404, json: { ok: false, error: 'unknown filing', field: 'filingId' } });
-    expect(w.logs.some((l) => l.includes('filing event for an unknown filing') && l.includes('VE-NOT-HERE') && l.includes('late-1'))).toBe(true);
+    expect(refusals(w)).toEqual([expect.objectContaining({ level: 'warn', status: 404, reason: 'unknown filing', eventId: 'late-1', filingId: 'VE-NOT-HERE' })]);
     expect(await w.core.store.namespace('events').get('unknown:late-1')).toMatchObject({ type: 'filing.reported', filingId: 'VE-NOT-HERE' });
     expect(await eventCount(w, 'filing.reported', 'unknown_filing')).toBe(1);
 

@@ -102,7 +102,7 @@ describe('Recovery path (R6), the whole tree for the filing type', () => {
     const { reply } = await h.press('beian_recovery', 'VE-2026-000103');
     expect(reply?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     const text = blockTexts(reply?.body);
-    expect(text).toContain('*VE-2026-000103 的恢复路径*（接入备案，规则 R6）');
+    expect(text).toContain('*VE-2026-000103 的恢复路径*（接入备案）');
     expect(text).toContain('空壳网站');
     expect(text).toContain('*问：*网站目前接入在哪里？');
     expect(text).toContain('• *在能联系上的接入商* →');

@@ -55,7 +55,7 @@ describe('/beian <filingId>', () => {
     for (let i = 0; i < 4; i += 1) await h.core.people.count(key, 'VE-2026-000101', 1, 'wrong');
     const text = lines((await h.command('VE-2026-000101')).reply?.body).join('\n');
     expect(text).toContain('李* 139****9000：已重发 1/2 次，已报告输错 4/5 次');
-    expect(text).toContain(':warning: 李* 139****9000 已报告输错 4 次：再错 1 次管局就会退回该备案（R7）。');
+    expect(text).toContain(':warning: 李* 139****9000 已报告输错 4 次：再错 1 次管局就会退回该备案。');
     expect(text).not.toContain('张* 138****8000：已重发');
     await h.core.people.count(key, 'VE-2026-000101', 1, 'wrong');
     expect(lines((await h.command('VE-2026-000101')).reply?.body).join('\n')).toContain('已报告输错 5 次：该备案将被退回');
@@ -103,7 +103,7 @@ describe('/beian <filingId>', () => {
     h = await startHarness({ env: { DEFAULT_LOCALE: 'en' } });
     const text = lines((await h.command('VE-2026-000101')).reply?.body).join('\n');
     expect(text).toContain('Filing VE-2026-000101');
-    expect(text).toContain('*Deadline:* 2026-11-30 09:00 (Asia/Shanghai), *21 h 0 min left*');
+    expect(text).toContain('*Deadline:* 2026-11-30 09:00 (China time), *21 h 0 min left*');
     expect(text).toContain('subject principal, website principal of “示例官网”: *pending*');
   });
 

@@ -31,7 +31,8 @@ process.once('exit', () => {
 /** Fails with an instruction when redis-server is missing: the Redis tests never skip. */
 function assertInstalled(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) throw new Error('redis-server is not installed, and the Redis store tests need a real one: install it (apt-get install redis-server); .ci/run does this in CI');
+  if (probe.error || probe.status !== 0)
+    throw new Error('redis-server is not installed, and the Redis store tests need a real one: install it (apt-get install -y redis-server); npm test does this itself when run as root with apt');
 }
 
 async function freePort(): Promise<number> {

@@ -65,7 +65,7 @@ describe('CONTRACT §3 the variables of issue 11', () => {
 
   it('§3 every new variable is listed in .env.example with a comment above it', () => {
     const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8').split('\n');
-    for (const name of ['PHONE_KEY_SECRET', 'PHONE_KEY_FILE', 'HOST', 'RETENTION_DAYS', 'METRICS_TOKEN']) {
+    for (const name of ['PHONE_KEY_SECRET', 'PHONE_KEY_FILE', 'HOST', 'RETENTION_DAYS', 'METRICS_TOKEN', 'LOG_LEVEL']) {
       const at = example.findIndex((line) => line.startsWith(`${name}=`));
       expect(at, name).toBeGreaterThan(0);
       expect(example[at - 1], name).toMatch(/^#/);

@@ -100,7 +100,7 @@ describe('reading a filings file record by record', () => {
       } catch (error) {
         expected = (error as Error).message;
       }
-      expect(problemsOf(file('bad.json', text))).toEqual([{ index: -1, field: '(file)', message: expected }]);
+      expect(problemsOf(file('bad.json', text))).toEqual([{ index: -1, field: '(file)', message: `is not JSON (${expected}): fix the file; its format is in docs/filing-events.md` }]);
     });
 
     it('reports every bad record of a file read record by record, with its index and id', () => {
