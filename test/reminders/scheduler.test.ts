@@ -123,11 +123,15 @@ describe('R5 catch-up after downtime', () => {
     expect(w.alerts.kinds()).toEqual(['at_risk']);
   });
 
-  it('R5 a first tick after the notice and the 12h stage sends only the 12h stage', async () => {
+  it('R5 a first tick after the notice and the 12h stage sends one message: the notice she never had, with the 12h stage’s urgency; the 4h stage follows as usual', async () => {
     const w = await world({ now: at(13 * HOUR), filings: [makeFiling()] });
     await w.link('alice', ALICE_PHONE);
     await w.at(at(13 * HOUR));
-    expect(labels(w, 'alice')).toEqual(['stage 11h0m']);
+    expect(labels(w, 'alice')).toEqual(['notice 11h0m']);
+    expect(w.channel.to('alice')[0]!.text).toContain('That SMS went out at 2026-11-29 09:00 (China time), so less than 12 h of the 24-hour window is left');
+    expect(await metricValue(w, 'remindersSent', '12h')).toBe(1);
+    await w.at(at(20 * HOUR));
+    expect(labels(w, 'alice')).toEqual(['notice 11h0m', 'stage 4h0m']);
   });
 
   it('R5 nothing to applicants after the deadline: only one window_closed to the team', async () => {
@@ -162,19 +166,19 @@ describe('R5 exactly once across a restart on the same embedded store', () => {
     return w;
   }
 
-  it('R5 a person who links mid-window gets the stage due now, once; /stop then reminders on again does not repeat it', async () => {
+  it('R5 a person who links mid-window gets the stage due now, once, worded as the notice she never had; /stop then reminders on again does not repeat it', async () => {
     const w = await world({ now: REPORTED, filings: [makeFiling()] });
     await w.at(at(13 * HOUR));
     expect(labels(w, 'alice')).toEqual([]);
     await w.link('alice', ALICE_PHONE);
     await w.at(at(13 * HOUR + MIN));
-    expect(labels(w, 'alice')).toEqual(['stage 10h59m']);
+    expect(labels(w, 'alice')).toEqual(['notice 10h59m']);
     await w.core.people.setStopped('telegram', 'alice', true);
     await w.core.people.setStopped('telegram', 'alice', false);
     await w.at(at(13 * HOUR + 2 * MIN));
-    expect(labels(w, 'alice')).toEqual(['stage 10h59m']);
+    expect(labels(w, 'alice')).toEqual(['notice 10h59m']);
     await w.at(at(20 * HOUR));
-    expect(labels(w, 'alice')).toEqual(['stage 10h59m', 'stage 4h0m']);
+    expect(labels(w, 'alice')).toEqual(['notice 10h59m', 'stage 4h0m']);
   });
 
   it('R5 restart mid-cycle: no duplicate, no missed stage', async () => {
@@ -199,14 +203,14 @@ describe('R5 exactly once across a restart on the same embedded store', () => {
     expect(second.alerts.kinds()).toEqual(['at_risk', 'window_closed']);
   });
 
-  it('issue 6 "done when": a filing reported 21 h ago gets the 4h stage and one at_risk alert soon after start; a restart repeats neither', async () => {
+  it('issue 6 "done when": a filing reported 21 h ago gets the 4h stage (as the notice) and one at_risk alert soon after start; a restart repeats neither', async () => {
     const file = join(dir, 'done-when.sqlite');
     const now = at(21 * HOUR);
     const filings = [makeFiling()];
     const first = await onFile(file, now, filings);
     await first.link('alice', ALICE_PHONE);
     await first.at(now);
-    expect(labels(first, 'alice')).toEqual(['stage 3h0m']);
+    expect(labels(first, 'alice')).toEqual(['notice 3h0m']);
     expect(first.alerts.kinds()).toEqual(['at_risk']);
     await first.close();
     open = open.filter((w) => w !== first);
