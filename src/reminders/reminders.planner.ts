@@ -11,18 +11,26 @@ import { phonesOf } from '../rules/verifiers.rules.js';
 import type { WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
 import { chinaDate, type Dayjs } from '../time.js';
-import { returnedReply, stageReply } from './reminders.messages.js';
+import { confirmedReply, returnedReply, stageReply } from './reminders.messages.js';
 import { alertMarker, personMarker } from './sent.markers.js';
 import type { Reachable } from './user.sender.js';
 
-/** One unit of work: a person's stage (or returned notice), or a team alert. `priority` is the deadline it serves (EDF). */
+/**
+ * One unit of work: a person's stage (or returned or confirmed notice), or a team alert. `priority` is
+ * the deadline it serves (EDF); `job`, the pending job it ends once sent.
+ */
 export type Work =
-  | { kind: 'person'; key: string; filingId: string; stage: string; dueAt?: number; priority: number; users: Reachable[]; reply: Reply }
+  | { kind: 'person'; key: string; filingId: string; stage: string; dueAt?: number; priority: number; users: Reachable[]; reply: Reply; job?: string }
   | { kind: 'alert'; key: string; filingId: string; alert: AlertKind; priority: number };
 
 /** After a return the applicants are told once; this pending job survives a restart until they are. */
 export function returnedJobKey(filingId: string, cycle: number): string {
   return `retjob:${filingId}:${cycle}`;
+}
+
+/** A confirmation by the filing system is told once to the people linked to that phone; this pending job survives a restart until they are. */
+export function confirmedJobKey(filingId: string, cycle: number, phoneKey: string): string {
+  return `cfjob:${filingId}:${cycle}:${phoneKey}`;
 }
 
 /** What planning reads: the people, the reminder offsets, the calendar, the reminders' store, and whether a team hears alerts. */
@@ -42,15 +50,16 @@ export interface PlannerDeps {
 export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs): Promise<{ work: Work[]; next?: number }> {
   if (filing.status === 'returned') return { work: await planReturned(deps, filing, now) };
   const cycle = filing.cycle;
-  if (filing.status !== 'verifying' || !cycle) return { work: [] };
+  // Told even when the filing has moved on (the last confirmation may be followed at once by bureau review).
+  const work = await planConfirmed(deps, filing, now);
+  if (filing.status !== 'verifying' || !cycle) return { work };
   const system = cycleState(filing, now)!;
-  if (system.pending.length === 0) return { work: [] };
+  if (system.pending.length === 0) return { work };
   const { people, reminderOffsets } = deps;
   const { reportedAt, deadline } = system;
   const next = nextDueAfter(reportedAt, reminderOffsets, now);
   let extra: ExtraConfirmations | undefined;
   const confirmations = async () => (extra ??= await people.confirmations(filing));
-  const work: Work[] = [];
 
   const stage = dueStage(reportedAt, reminderOffsets, now);
   const ahead = stage && stageAhead(reportedAt, reminderOffsets, now);
@@ -104,6 +113,24 @@ async function hadMessage(deps: PlannerDeps, filingId: string, cycle: number, re
     if ((await deps.store.get(personMarker(filingId, cycle, earlier.id, phoneKey))) !== undefined) return true;
   }
   return false;
+}
+
+/** Each phone the filing system confirmed in this cycle with a pending job: its linked people hear that no more reminders come. */
+async function planConfirmed(deps: PlannerDeps, filing: Filing, now: Dayjs): Promise<Work[]> {
+  const cycle = filing.cycle;
+  if (!cycle) return [];
+  const work: Work[] = [];
+  for (const phone of Object.keys(cycle.verified)) {
+    const phoneKey = deps.people.keyOf(phone);
+    const job = confirmedJobKey(filing.id, cycle.number, phoneKey);
+    if ((await deps.store.get(job)) === undefined) continue;
+    // Nobody reachable any more still ends the job: the claim is marked sent with no one to send to.
+    const users = await deps.people.reachable(phone);
+    // Nothing is urgent about it: it ranks after every reminder whose window is still open.
+    const priority = now.valueOf() + 86_400_000;
+    work.push({ kind: 'person', key: personMarker(filing.id, cycle.number, 'confirmed', phoneKey), filingId: filing.id, stage: 'confirmed', priority, users, reply: confirmedReply(filing), job });
+  }
+  return work;
 }
 
 /** R6: tell everyone linked to the filing (principals and the emergency contact) and the team, once per cycle. */
