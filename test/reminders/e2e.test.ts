@@ -176,6 +176,27 @@ describe('e2e reminders', () => {
     expect(botMessagesTo(emu, CHAT)).toHaveLength(1);
   });
 
+  it('a signed verification.confirmed reaches the Telegram emulator, through the outbox, as one "recorded, no more reminders" notice', async () => {
+    const emu = await startEmulator();
+    cleanup.push(() => emu.stop());
+    const app = await startApp({ filings: [makeFiling({ cycle: { number: 1, reportedAt: NOW, verified: {} } })], store: KeyvStateStore.memory(), emu });
+    cleanup.push(() => app.stop());
+    await app.core.people.link({ channel: 'telegram', userId: CHAT, conversationId: CHAT }, PHONE, '138****8000');
+    await waitFor('the notice in the emulator', () => (botMessagesTo(emu, CHAT).length > 0 ? true : undefined));
+
+    expect(await (await app.post({ eventId: 'e2e-ok-1', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: PHONE })).json()).toEqual({ ok: true, duplicate: false });
+    await waitFor('the confirmed notice', () => (botMessagesTo(emu, CHAT).length > 1 ? true : undefined));
+    // Again, and once more under another id: nothing more. A new report is the barrier: its notice comes after anything queued before it.
+    await app.post({ eventId: 'e2e-ok-1', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: PHONE });
+    app.clock.advance(60_000);
+    await app.post({ eventId: 'e2e-ok-2', type: 'verification.confirmed', at: app.clock.now().toISOString(), filingId: 'VE-TEST-0001', phone: PHONE });
+    await app.reminders.tick();
+    await app.post({ eventId: 'e2e-reported-2', type: 'filing.reported', at: app.clock.now().toISOString(), filingId: 'VE-TEST-0001' });
+    await waitFor('the next cycle’s notice', () => (botMessagesTo(emu, CHAT).length > 2 ? true : undefined));
+    expect(botMessagesTo(emu, CHAT).map((m) => m.message.text.slice(0, 5))).toEqual(['工信部已向', '备案系统已', '工信部已向']);
+    expect(botMessagesTo(emu, CHAT)[1]!.message.text).toBe('备案系统已记录您对备案 VE-TEST-0001 的短信核验。本轮核验期间不会再向您发送提醒。');
+  });
+
   it('an at-risk filing reaches the fake Slack alert channel once', async () => {
     const slack = new FakeSlackApi();
     await slack.start();
