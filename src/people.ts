@@ -33,6 +33,8 @@ export interface PhoneRecord {
   v: 1;
   users: string[];
   cycles: Record<string, CycleFacts>;
+  /** Since when (ISO, the injected clock, set by the retention sweep) nobody links it: its facts go RETENTION_DAYS later. */
+  unlinkedSince?: string;
 }
 
 /** A team member's confirmation by phone, audit-logged. */
@@ -123,13 +125,21 @@ export class People {
     }
   }
 
-  /** Deletes phone records no stored user links any more (their users expired); returns how many. */
-  async sweepPhones(): Promise<number> {
+  /**
+   * Deletes phone records no stored user links any more: at once when their users expired, and
+   * RETENTION_DAYS after the sweep first finds one that its last user moved off (it keeps the
+   * phone's counters meanwhile). Returns how many went.
+   */
+  async sweepPhones(now: Date): Promise<number> {
     let deleted = 0;
     for await (const key of this.store.keys('phone:')) {
       const phoneKey = key.slice('phone:'.length);
       const rec = await this.phone(phoneKey);
       if (!rec) continue;
+      if (rec.users.length === 0) {
+        if (await this.sweepUnlinked(phoneKey, rec, now)) deleted += 1;
+        continue;
+      }
       const live: string[] = [];
       for (const u of rec.users) if ((await this.store.get(`user:${u}`)) !== undefined) live.push(u);
       if (live.length === rec.users.length) continue;
@@ -140,6 +150,19 @@ export class People {
       if (live.length === 0) deleted += 1;
     }
     return deleted;
+  }
+
+  // An unlinked record's clock starts when a sweep first sees it, like a user record from before retention.
+  private async sweepUnlinked(phoneKey: string, rec: PhoneRecord, now: Date): Promise<boolean> {
+    if (rec.unlinkedSince && now.valueOf() - Date.parse(rec.unlinkedSince) < this.retentionMs) return false;
+    let gone = false;
+    await this.updatePhone(phoneKey, (r) => {
+      if (r.users.length > 0) return r;
+      if (!r.unlinkedSince) return { ...r, unlinkedSince: now.toISOString() };
+      gone = now.valueOf() - Date.parse(r.unlinkedSince) >= this.retentionMs;
+      return gone ? undefined : r;
+    });
+    return gone;
   }
 
   /** Deletes the team's confirmations for every cycle of a filing (when the filing itself goes). */
@@ -166,8 +189,9 @@ export class People {
     const phoneKey = this.keyOf(phone);
     const me = userKey(ref.channel, ref.userId);
     const before = await this.user(ref.channel, ref.userId);
-    if (before?.phoneKey && before.phoneKey !== phoneKey) await this.unlinkPhone(before.phoneKey, me);
-    await this.updatePhone(phoneKey, (rec) => ({ ...rec, users: rec.users.includes(me) ? rec.users : [...rec.users, me] }));
+    // The phone left behind keeps its counters: a resend budget is per phone per cycle, whoever links it (issue 19 §5).
+    if (before?.phoneKey && before.phoneKey !== phoneKey) await this.unlinkPhone(before.phoneKey, me, { keepFacts: true });
+    await this.updatePhone(phoneKey, ({ unlinkedSince: _, ...rec }) => ({ ...rec, users: rec.users.includes(me) ? rec.users : [...rec.users, me] }));
     const user = await this.updateUser(ref.channel, ref.userId, (u) => ({ ...u, phoneKey, phoneMasked: masked, ref }));
     if (!user.stopped) this.becameReachable(phoneKey);
   }
@@ -178,11 +202,12 @@ export class People {
     if (!stopped && user.phoneKey) this.becameReachable(user.phoneKey);
   }
 
-  private async unlinkPhone(phoneKey: string, me: string): Promise<void> {
+  /** Takes a user off a phone; with nobody left on it, the record goes unless `keepFacts` and it holds any. */
+  private async unlinkPhone(phoneKey: string, me: string, opts: { keepFacts?: boolean } = {}): Promise<void> {
     await this.updatePhone(phoneKey, (rec) => {
       const users = rec.users.filter((u) => u !== me);
-      // Counters belong to the person behind the phone; when nobody is linked to it any more they go too.
-      return users.length === 0 ? undefined : { ...rec, users };
+      if (users.length > 0 || (opts.keepFacts && Object.keys(rec.cycles).length > 0)) return { ...rec, users };
+      return undefined;
     });
   }
 

@@ -85,7 +85,7 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
     await deps.people.forget(channel, userId);
     report.users += 1;
   }
-  report.phones = await deps.people.sweepPhones();
+  report.phones = await deps.people.sweepPhones(now.toDate());
   for await (const f of deps.filings.scanAll()) {
     await pause();
     const at = await deps.filings.loadClosedAt(f.id);

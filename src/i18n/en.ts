@@ -23,6 +23,8 @@ export const en = {
   'state.self': 'says they verified (not yet confirmed by the filing system)',
   'state.team': 'confirmed by our team by phone',
   'time.left': '{h} h {m} min left',
+  'time.hours': '{h} h',
+  'time.minutes': '{m} min',
 
   'menu.myFilings': 'My filings',
   'menu.help': 'Help',
@@ -231,6 +233,8 @@ export const en = {
 
   'remind.notice': 'The MIIT has sent the verification SMS for filing {id} to {phone}. Verify before {deadline} (China time), {left}.',
   'remind.stage': 'Reminder: filing {id} still needs your SMS verification. Deadline {deadline} (China time), {left}.',
+  'remind.late': 'That SMS went out at {sent} (China time), so less than {within} of the 24-hour window is left: please verify now, with the latest code you received.',
+  'remind.confirmed': 'The filing system has recorded your SMS verification for filing {id}. You will get no more reminders in this verification cycle.',
   'remind.returned': 'Filing {id} was returned by the bureau: {reason}. I can walk you through what to do now.',
   'remind.reReport': 'When resubmitted, filing {id} is reported again within 1 working day (by {date} if resubmitted today){mark}; a new SMS verification will follow.',
   'remind.nudge': 'Our team asks you to complete the SMS verification of filing {id} before {deadline} (China time), {left}.',

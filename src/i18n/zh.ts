@@ -25,6 +25,8 @@ export const zh: Record<MessageKey, string> = {
   'state.self': '本人称已核验（备案系统尚未确认）',
   'state.team': '客服已电话确认',
   'time.left': '还剩 {h} 小时 {m} 分',
+  'time.hours': '{h} 小时',
+  'time.minutes': '{m} 分钟',
 
   'menu.myFilings': '我的备案',
   'menu.help': '帮助',
@@ -229,6 +231,8 @@ export const zh: Record<MessageKey, string> = {
 
   'remind.notice': '工信部已向 {phone} 发送备案 {id} 的核验短信。请在 {deadline}（北京时间）前完成核验，{left}。',
   'remind.stage': '提醒：备案 {id} 仍需要您完成短信核验。截止时间 {deadline}（北京时间），{left}。',
+  'remind.late': '这条短信已于 {sent}（北京时间）发出，24 小时核验时限只剩不到 {within}：请尽快用最近收到的验证码完成核验。',
+  'remind.confirmed': '备案系统已记录您对备案 {id} 的短信核验。本轮核验期间不会再向您发送提醒。',
   'remind.returned': '备案 {id} 已被管局退回：{reason}。我可以带您一步步处理。',
   'remind.reReport': '重新提交后，备案 {id} 会在 1 个工作日内再次上报（如今天提交，预计 {date} 前）{mark}，之后需要重新完成短信核验。',
   'remind.nudge': '客服提醒您：请在 {deadline}（北京时间）前完成备案 {id} 的短信核验，{left}。',

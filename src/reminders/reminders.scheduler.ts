@@ -2,8 +2,9 @@
  * The reminder scheduler (RULES R5, R6): reminders are derived from the filings, never stored as jobs.
  * A time index holds each open filing's next due instant; a tick takes only the due filings, works
  * out who needs what now, claims a sent marker for each, and sends earliest deadline first.
- * (A little over 300 lines since the shared index and live-send check of issue 10; the returned
- * notices' bookkeeping is the part to move out next, kept here while other work edits this file.)
+ * (About 400 lines since the shared index and live-send check of issue 10 and the confirmed notices
+ * of issue 19; the pending returned and confirmed notices' jobs are the part to move out next, kept
+ * here while other work edits this file.)
  */
 import { randomUUID } from 'node:crypto';
 import type { TeamAlerts } from '../adapter.js';
@@ -20,7 +21,7 @@ import type { WorkCalendar } from '../rules/workday.rules.js';
 import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
 import { loopYielder } from '../loop.yield.js';
-import { planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
+import { confirmedJobKey, planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
 import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
 import { TimeIndex, type DueIndex } from './time.index.js';
 import { sendToUser, type UserSenderDeps } from './user.sender.js';
@@ -68,7 +69,16 @@ export interface TickReport {
   dispatched: number;
 }
 
+/** The phones the filing system has confirmed in this change, within the same cycle. */
+function newlyConfirmed(filing: Filing, previous: Filing | undefined): string[] {
+  const cycle = filing.cycle;
+  const before = previous?.cycle;
+  if (!cycle || before?.number !== cycle.number) return [];
+  return Object.keys(cycle.verified).filter((phone) => !before.verified[phone]);
+}
+
 const RETURNED_JOB = /^retjob:(.+):(\d+)$/;
+const CONFIRMED_JOB = /^cfjob:([^:]+):(\d+):/;
 
 /** The scheduler: a time index over the filings, sent markers in the store, EDF dispatch through the channels. */
 export class ReminderScheduler {
@@ -120,6 +130,12 @@ export class ReminderScheduler {
       if (filing?.status === 'returned' && (filing.cycle?.number ?? 0) === Number(m![2])) this.index.set(filing.id, now.valueOf());
       else await this.store.delete(key);
     }
+    for await (const key of this.store.keys('cfjob:')) {
+      const m = CONFIRMED_JOB.exec(key);
+      const filing = m ? await this.deps.filings.load(m[1]!) : undefined;
+      if (filing?.cycle?.number === Number(m?.[2])) this.index.set(filing.id, now.valueOf());
+      else await this.store.delete(key);
+    }
   }
 
   /**
@@ -135,10 +151,11 @@ export class ReminderScheduler {
     this.track(this.writes, reindex());
   }
 
-  /** Stops following changes and waits for the tick and the sends in flight. */
+  /** Stops following changes and waits for the tick, the pending notices being stored and the sends in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.chain.catch(() => undefined);
+    await Promise.allSettled([...this.writes]);
     await this.settled();
     await this.markers.stop();
   }
@@ -188,6 +205,23 @@ export class ReminderScheduler {
       return;
     }
     this.reindex(filing, now);
+    const confirmed = newlyConfirmed(filing, previous);
+    if (confirmed.length > 0) this.track(this.writes, this.noteConfirmed(filing, confirmed, now));
+  }
+
+  /**
+   * The people linked to a phone the filing system has just confirmed are told once (issue 19 §13).
+   * The job is stored before the tick looks for it, so a crash after the event was accepted cannot
+   * lose the notice; a phone nobody has linked gets no job at all.
+   */
+  private async noteConfirmed(filing: Filing, phones: string[], now: Dayjs): Promise<void> {
+    let owed = false;
+    for (const phone of phones) {
+      if ((await this.deps.people.reachable(phone)).length === 0) continue;
+      await this.store.set(confirmedJobKey(filing.id, filing.cycle!.number, this.deps.people.keyOf(phone)), { at: now.toISOString() }, MARKER_TTL_MS);
+      owed = true;
+    }
+    if (owed) this.index.set(filing.id, now.valueOf());
   }
 
   /** Puts a filing in the time index at `now` when it may need something, or takes it out. */
@@ -258,10 +292,12 @@ export class ReminderScheduler {
       }
       // `busy`: another live instance is sending it; look again later (then `sent`, or in doubt once that instance is gone).
       if (claim === 'busy') soon.add(item.filingId);
+      if (!claim && item.kind === 'person' && item.job) this.track(this.writes, this.endJobIfSent(item.key, item.job));
       if (!claim || claim === 'busy') continue;
       dispatched += 1;
-      const delivery = this.deliver(item, claim).then((finished) => {
+      const delivery = this.deliver(item, claim).then(async (finished) => {
         if (!finished) soon.add(item.filingId);
+        else if (item.kind === 'person' && item.job) await this.store.delete(item.job);
         return finished;
       });
       deliveries.push(delivery);
@@ -285,6 +321,11 @@ export class ReminderScheduler {
   private settle(settleLater: Map<string, number | undefined>, soon: Set<string>): void {
     const retryAt = this.deps.clock.now().valueOf() + this.retryMs;
     for (const [id, next] of settleLater) this.index.reschedule(id, soon.has(id) ? Math.min(next ?? retryAt, retryAt) : next);
+  }
+
+  /** A job whose marker is already sent (by another instance, or before a crash) has nothing left to do. */
+  private async endJobIfSent(marker: string, job: string): Promise<void> {
+    if ((await this.markers.get(marker))?.s === 'sent') await this.store.delete(job);
   }
 
   /** Deletes the pending returned notice of each returned filing whose notices are all sent (or given up); any retry keeps it. */

@@ -134,10 +134,13 @@ describe('the console demo, piped (en)', () => {
     expect(out).toContain('[Slack #alerts]\n⚠️ VE-2026-000102 is at risk: 3 h 0 min left to the deadline (<time>, China time), 1 pending:');
   });
 
-  it('a reported event starts a cycle whose notice reaches the linked applicant; a confirmation ends their reminders', () => {
+  it('a reported event starts a cycle whose notice reaches the linked applicant; a confirmation is told to them and ends their reminders', () => {
     expect(out).toContain('[filing system → POST /hooks/filing-events] filing.reported VE-2026-000112: HTTP 200 {"ok":true,"duplicate":false}\n\n[your chat]\n» The MIIT');
     expect(out).toContain('» The MIIT has sent the verification SMS for filing VE-2026-000112 to 138****8000. Verify before <time> (China time), 24 h 0 min left.');
-    expect(out).toContain('[filing system → POST /hooks/filing-events] verification.confirmed VE-2026-000112: HTTP 200 {"ok":true,"duplicate":false}');
+    expect(out).toContain(
+      '[filing system → POST /hooks/filing-events] verification.confirmed VE-2026-000112: HTTP 200 {"ok":true,"duplicate":false}\n\n[your chat]\n» The filing system has recorded your SMS verification for filing VE-2026-000112. You will get no more reminders in this verification cycle.\n',
+    );
+    expect(out.match(/has recorded your SMS verification/g)).toHaveLength(1);
     expect(out).not.toContain('Reminder: filing VE-2026-000112');
     // VE-2026-000101's own 12 h stage still comes (the clock passed it).
     expect(out).toContain('Reminder: filing VE-2026-000101 still needs your SMS verification. Deadline <time> (China time), 12 h 0 min left.');

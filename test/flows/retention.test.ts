@@ -81,6 +81,50 @@ describe('retention of people', () => {
     expect(w.core.filings.size).toBe(0);
   });
 
+  it('a phone its last chat moved off keeps its counters, and they go RETENTION_DAYS after the sweep first finds it unlinked', async () => {
+    w = await world({ now: NOW, env: { RETENTION_DAYS: '7' }, filings: [makeFiling()] });
+    const chat = w.chat({ channel: 'telegram', user: 'alice' });
+    await chat.contact('13800138000').expect('138****8000');
+    const key = w.core.people.keyOf('13800138000');
+    await w.core.people.count(key, 'VE-TEST-0001', 1, 'resends');
+    await chat.contact('13900139000').expect('139****9000');
+    expect(await people().get<PhoneRecord>(`phone:${key}`)).toMatchObject({ users: [], cycles: { 'VE-TEST-0001#1': { resends: 1 } } });
+    expect(await after(SWEEP_EVERY_MS)).toMatchObject({ phones: 0 });
+    expect(await people().get<PhoneRecord>(`phone:${key}`)).toMatchObject({ unlinkedSince: w.clock.now().toISOString() });
+    await chat.send('/help'); // the person stays active on the other phone
+    await after(7 * DAY - SWEEP_EVERY_MS);
+    expect(await people().get<PhoneRecord>(`phone:${key}`)).toMatchObject({ cycles: { 'VE-TEST-0001#1': { resends: 1 } } });
+    expect(await after(SWEEP_EVERY_MS)).toMatchObject({ phones: 1 });
+    expect(await people().get<PhoneRecord>(`phone:${key}`)).toBeUndefined();
+  });
+
+  it('a phone linked again before its time is up is kept, and its clock starts afresh when it is left again', async () => {
+    w = await world({ now: NOW, env: { RETENTION_DAYS: '7' }, filings: [makeFiling()] });
+    const chat = w.chat({ channel: 'telegram', user: 'alice' });
+    await chat.contact('13800138000').expect('138****8000');
+    const key = w.core.people.keyOf('13800138000');
+    await w.core.people.count(key, 'VE-TEST-0001', 1, 'resends');
+    await chat.contact('13900139000').expect('139****9000');
+    await after(SWEEP_EVERY_MS);
+    await after(6 * DAY);
+    await chat.contact('13800138000').expect('138****8000');
+    const linked = await people().get<PhoneRecord>(`phone:${key}`);
+    expect(linked).toMatchObject({ users: ['telegram:alice'], cycles: { 'VE-TEST-0001#1': { resends: 1 } } });
+    expect(linked?.unlinkedSince).toBeUndefined();
+    await after(2 * DAY);
+    expect(await people().get<PhoneRecord>(`phone:${key}`)).toMatchObject({ users: ['telegram:alice'] });
+  });
+
+  it('/forget deletes the counters of a phone nobody else links', async () => {
+    w = await world({ now: NOW, filings: [makeFiling()] });
+    const chat = w.chat({ channel: 'telegram', user: 'alice' });
+    await chat.contact('13800138000').expect('138****8000');
+    const key = w.core.people.keyOf('13800138000');
+    await w.core.people.count(key, 'VE-TEST-0001', 1, 'resends');
+    await w.core.people.forget('telegram', 'alice');
+    expect(await people().get<PhoneRecord>(`phone:${key}`)).toBeUndefined();
+  });
+
   it('the sweep runs at start: a record already past its time is gone once the core is up', async () => {
     const store = KeyvStateStore.memory();
     const old = new Date(Date.parse(NOW) - 181 * DAY).toISOString();

@@ -105,6 +105,27 @@ describe('resend guide (R4)', () => {
     await w.chat({ user: 'li' }).send('/link 13900139000').send('/lookup VE-2026-000101').tap('没收到短信').expect('还可重发 2 次');
   });
 
+  it('R4 the budget is per phone per cycle: linking another phone and then the same one again in one chat does not bring resends back; a new cycle does', async () => {
+    w = await world();
+    const chat = w.chat();
+    await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('没收到短信').tap('已重发成功').expect('本次核验还可重发 1 次');
+    await chat.send('/lookup VE-2026-000101').tap('没收到短信').tap('已重发成功').expect('本次核验还可重发 0 次');
+    // Another phone, and nobody is linked to the first one meanwhile: its counter stays.
+    await chat.send('/link 13900139000').expect('139****9000');
+    expect((await w.core.people.phone(w.core.people.keyOf('13800138000')))?.users).toEqual([]);
+    await chat
+      .send('/link 13800138000')
+      .send('/lookup VE-2026-000101')
+      .tap('没收到短信')
+      .expect('本次核验已重发 2 次（最多 2 次），还可重发 0 次')
+      .expect('2 次重发已用完，再次重发不会生效')
+      .expectNot('还可重发 2 次')
+      .expectNot('已重发成功');
+    // The counter ends with the cycle: the next report has its own budget.
+    await w.core.filings.apply({ type: 'filing.reported', eventId: 'e-new', at: w.clock.now().toISOString(), filingId: 'VE-2026-000101' });
+    await chat.send('/lookup VE-2026-000101').tap('没收到短信').expect('本次核验已重发 0 次（最多 2 次），还可重发 2 次');
+  });
+
   it('R4 a new cycle resets the budget', async () => {
     w = await world();
     const chat = w.chat({ locale: 'en' });

@@ -64,7 +64,8 @@ async function startParts(): Promise<{ dir: string; redis: RedisServer; api: Fak
 function writeFilings(dir: string, people: Person[], t0: number): string {
   const reportedAt: Record<Person['group'], number | undefined> = {
     notice: t0 - 60_000,
-    // The 12 h stage was due two minutes ago: the person gets it, not the notice, as soon as linked.
+    // The 12 h stage was due two minutes ago: as soon as linked, the person gets it as the notice they
+    // never had, with the 12 h stage's urgency (one message under the stage's marker).
     late12h: t0 - 12 * HOUR - 120_000,
     // The 12 h stage falls due 50 s after the start: linked before, the person gets the notice merged
     // with it (R5, one message under the stage's marker), and nothing more when it falls due.
@@ -226,11 +227,12 @@ describe('three instances on one Redis, the dispatcher killed mid-run', () => {
     // flight at the SIGKILL, bounded below with every other repeat.
     const wrong = counts.filter(({ p, cycles }) => cycles.size !== expected(p) || [...cycles.values()].some((texts) => new Set(texts).size !== 1 || texts.length > 2));
     expect(wrong.map(({ p, cycles }) => ({ chat: p.chat, group: p.group, cycles: Object.fromEntries(cycles) }))).toEqual([]);
-    // The groups got what their timing says: a notice, or the 12 h reminder that was already due
-    // (the mid-run group gets the notice merged with it if linked before it fell due, else the reminder).
+    // Every person's first message of a cycle is the notice; the group linked after the 12 h stage fell
+    // due gets it with that stage's urgency (the mid-run group gets it so if linked after that stage, too).
     const first = (p: Person) => [...remindersByCycle(api, p.chat).values()][0]![0]!;
-    expect(people.filter((p) => p.group === 'late12h').every((p) => STAGE.test(first(p)))).toBe(true);
-    expect(people.filter((p) => p.group === 'notice' || p.group === 'byEvent').every((p) => NOTICE.test(first(p)))).toBe(true);
+    expect(people.every((p) => NOTICE.test(first(p)))).toBe(true);
+    expect(people.filter((p) => p.group === 'late12h').every((p) => first(p).includes('less than 12 h of the 24-hour window is left'))).toBe(true);
+    expect(people.filter((p) => p.group === 'notice' || p.group === 'byEvent').every((p) => !first(p).includes('less than'))).toBe(true);
     // Delivery is at least once: a message the killed instance had handed to Telegram but not yet
     // removed from the outbox is sent again by a survivor. At most the dispatcher's sends in flight
     // at the kill (its concurrency) can repeat, each once; nothing else repeats.

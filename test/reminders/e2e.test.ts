@@ -176,6 +176,27 @@ describe('e2e reminders', () => {
     expect(botMessagesTo(emu, CHAT)).toHaveLength(1);
   });
 
+  it('a signed verification.confirmed reaches the Telegram emulator, through the outbox, as one "recorded, no more reminders" notice', async () => {
+    const emu = await startEmulator();
+    cleanup.push(() => emu.stop());
+    const app = await startApp({ filings: [makeFiling({ cycle: { number: 1, reportedAt: NOW, verified: {} } })], store: KeyvStateStore.memory(), emu });
+    cleanup.push(() => app.stop());
+    await app.core.people.link({ channel: 'telegram', userId: CHAT, conversationId: CHAT }, PHONE, '138****8000');
+    await waitFor('the notice in the emulator', () => (botMessagesTo(emu, CHAT).length > 0 ? true : undefined));
+
+    expect(await (await app.post({ eventId: 'e2e-ok-1', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: PHONE })).json()).toEqual({ ok: true, duplicate: false });
+    await waitFor('the confirmed notice', () => (botMessagesTo(emu, CHAT).length > 1 ? true : undefined));
+    // Again, and once more under another id: nothing more. A new report is the barrier: its notice comes after anything queued before it.
+    await app.post({ eventId: 'e2e-ok-1', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: PHONE });
+    app.clock.advance(60_000);
+    await app.post({ eventId: 'e2e-ok-2', type: 'verification.confirmed', at: app.clock.now().toISOString(), filingId: 'VE-TEST-0001', phone: PHONE });
+    await app.reminders.tick();
+    await app.post({ eventId: 'e2e-reported-2', type: 'filing.reported', at: app.clock.now().toISOString(), filingId: 'VE-TEST-0001' });
+    await waitFor('the next cycle’s notice', () => (botMessagesTo(emu, CHAT).length > 2 ? true : undefined));
+    expect(botMessagesTo(emu, CHAT).map((m) => m.message.text.slice(0, 5))).toEqual(['工信部已向', '备案系统已', '工信部已向']);
+    expect(botMessagesTo(emu, CHAT)[1]!.message.text).toBe('备案系统已记录您对备案 VE-TEST-0001 的短信核验。本轮核验期间不会再向您发送提醒。');
+  });
+
   it('an at-risk filing reaches the fake Slack alert channel once', async () => {
     const slack = new FakeSlackApi();
     await slack.start();
@@ -191,7 +212,7 @@ describe('e2e reminders', () => {
     expect(slack.posts.filter((p) => p.channel === ALERT_CHANNEL)).toHaveLength(1);
   });
 
-  it('issue 6 "done when": reported 21 h ago → a Telegram 4h reminder and one Slack at-risk alert soon after start; a restart repeats neither', async () => {
+  it('issue 6 "done when": reported 21 h ago → a Telegram 4h reminder (worded as the notice) and one Slack at-risk alert soon after start; a restart repeats neither', async () => {
     const emu = await startEmulator();
     cleanup.push(() => emu.stop());
     const slack = new FakeSlackApi();
@@ -205,7 +226,11 @@ describe('e2e reminders', () => {
     await first.core.people.link({ channel: 'telegram', userId: CHAT, conversationId: CHAT }, PHONE, '138****8000');
     await first.reminders.tick();
     const [reminder] = await waitFor('the 4h reminder', () => (botMessagesTo(emu, CHAT).length > 0 ? botMessagesTo(emu, CHAT) : undefined));
-    expect(reminder!.message.text).toBe('提醒：备案 VE-TEST-0001 仍需要您完成短信核验。截止时间 2026-11-29 15:00（北京时间），还剩 3 小时 0 分。');
+    // Nothing of this cycle reached the person before: the 4h stage goes out as the notice, with the 4h stage's urgency.
+    expect(reminder!.message.text).toBe(
+      '工信部已向 138****8000 发送备案 VE-TEST-0001 的核验短信。请在 2026-11-29 15:00（北京时间）前完成核验，还剩 3 小时 0 分。\n' +
+        '这条短信已于 2026-11-28 15:00（北京时间）发出，24 小时核验时限只剩不到 4 小时：请尽快用最近收到的验证码完成核验。',
+    );
     await waitFor('the at-risk alert', () => slack.posts.length > 0);
     await first.stop();
 

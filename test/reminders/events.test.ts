@@ -207,13 +207,15 @@ describe('CONTRACT §2 effects through the scheduler', () => {
     expect(await w.core.people.facts(key, 'VE-TEST-0001', 2)).toEqual({});
   });
 
-  it('§2/R5 verification.confirmed ends that person’s reminders, not the other’s', async () => {
+  it('§2/R5 verification.confirmed ends that person’s reminders (they are told so), not the other’s', async () => {
     const { w, post } = await listening();
     await w.link('alice', '13800138000');
     await w.link('bob', '13900139000');
     expect((await post({ eventId: 'vc', type: 'verification.confirmed', at: NOW, filingId: 'VE-TEST-0001', phone: '+86 139 0013 9000' })).status).toBe(200);
     await w.at('2026-11-29T21:00:00+08:00');
-    expect(w.channel.sent.map((s) => s.ref.userId)).toEqual(['alice']);
+    expect(w.channel.sent.map((s) => s.ref.userId)).toEqual(['alice', 'bob']);
+    expect(w.channel.to('alice')[0]!.text).toMatch(/^The MIIT has sent the verification SMS/);
+    expect(w.channel.to('bob')[0]!.text).toMatch(/^The filing system has recorded your SMS verification for filing VE-TEST-0001\./);
   });
 
   it('§2/R6 filing.returned tells linked applicants (recovery button) and the team', async () => {

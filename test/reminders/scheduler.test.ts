@@ -32,10 +32,18 @@ async function world(opts: Parameters<typeof reminderWorld>[0]): Promise<Reminde
   return w;
 }
 
-/** What a message is: the notice, or a stage reminder with its time left. */
+/** The kinds of message a person gets from the scheduler, by their wording in either language. */
+const KINDS: Array<[RegExp, string]> = [
+  [/has sent the verification SMS|已向 .* 发送/, 'notice'],
+  [/Reminder:|提醒：/, 'stage'],
+  [/returned by the bureau|已被管局退回/, 'returned'],
+  [/has recorded your SMS verification|已记录您对备案/, 'confirmed'],
+];
+
+/** What a message is: the notice, a stage reminder with its time left, the returned or the confirmed notice. */
 function label(text: string): string {
   const left = /(\d+) h (\d+) min left|还剩 (\d+) 小时 (\d+) 分/.exec(text);
-  const kind = /has sent the verification SMS|已向 .* 发送/.test(text) ? 'notice' : /Reminder:|提醒：/.test(text) ? 'stage' : /returned by the bureau|已被管局退回/.test(text) ? 'returned' : 'other';
+  const kind = KINDS.find(([pattern]) => pattern.test(text))?.[1] ?? 'other';
   return left ? `${kind} ${left[1] ?? left[3]}h${left[2] ?? left[4]}m` : kind;
 }
 
@@ -53,7 +61,7 @@ async function metricValue(w: ReminderWorld, name: 'remindersSent' | 'remindersL
 }
 
 describe('R5 a full 24 h cycle', () => {
-  it('R5 two verifiers, one verifies midway: the other gets notice, 12h, 4h and 1h; the team gets at_risk and window_closed once', async () => {
+  it('R5 two verifiers, one verifies midway: that one is told so and hears no more; the other gets notice, 12h, 4h and 1h; the team gets at_risk and window_closed once', async () => {
     const w = await world({ now: REPORTED, filings: [makeFiling()] });
     await w.link('alice', ALICE_PHONE);
     await w.link('bob', BOB_PHONE, 'zh');
@@ -62,7 +70,7 @@ describe('R5 a full 24 h cycle', () => {
       await w.at(at(t));
     }
     expect(labels(w, 'alice')).toEqual(['notice 24h0m', 'stage 12h0m', 'stage 4h0m', 'stage 1h0m']);
-    expect(labels(w, 'bob')).toEqual(['notice 24h0m']);
+    expect(labels(w, 'bob')).toEqual(['notice 24h0m', 'confirmed']);
     expect(w.alerts.kinds()).toEqual(['at_risk', 'window_closed']);
     expect(await metricValue(w, 'remindersSent', 'notice')).toBe(2);
     expect(await metricValue(w, 'remindersSent', '1h')).toBe(1);
@@ -123,11 +131,15 @@ describe('R5 catch-up after downtime', () => {
     expect(w.alerts.kinds()).toEqual(['at_risk']);
   });
 
-  it('R5 a first tick after the notice and the 12h stage sends only the 12h stage', async () => {
+  it('R5 a first tick after the notice and the 12h stage sends one message: the notice she never had, with the 12h stage’s urgency; the 4h stage follows as usual', async () => {
     const w = await world({ now: at(13 * HOUR), filings: [makeFiling()] });
     await w.link('alice', ALICE_PHONE);
     await w.at(at(13 * HOUR));
-    expect(labels(w, 'alice')).toEqual(['stage 11h0m']);
+    expect(labels(w, 'alice')).toEqual(['notice 11h0m']);
+    expect(w.channel.to('alice')[0]!.text).toContain('That SMS went out at 2026-11-29 09:00 (China time), so less than 12 h of the 24-hour window is left');
+    expect(await metricValue(w, 'remindersSent', '12h')).toBe(1);
+    await w.at(at(20 * HOUR));
+    expect(labels(w, 'alice')).toEqual(['notice 11h0m', 'stage 4h0m']);
   });
 
   it('R5 nothing to applicants after the deadline: only one window_closed to the team', async () => {
@@ -162,19 +174,19 @@ describe('R5 exactly once across a restart on the same embedded store', () => {
     return w;
   }
 
-  it('R5 a person who links mid-window gets the stage due now, once; /stop then reminders on again does not repeat it', async () => {
+  it('R5 a person who links mid-window gets the stage due now, once, worded as the notice she never had; /stop then reminders on again does not repeat it', async () => {
     const w = await world({ now: REPORTED, filings: [makeFiling()] });
     await w.at(at(13 * HOUR));
     expect(labels(w, 'alice')).toEqual([]);
     await w.link('alice', ALICE_PHONE);
     await w.at(at(13 * HOUR + MIN));
-    expect(labels(w, 'alice')).toEqual(['stage 10h59m']);
+    expect(labels(w, 'alice')).toEqual(['notice 10h59m']);
     await w.core.people.setStopped('telegram', 'alice', true);
     await w.core.people.setStopped('telegram', 'alice', false);
     await w.at(at(13 * HOUR + 2 * MIN));
-    expect(labels(w, 'alice')).toEqual(['stage 10h59m']);
+    expect(labels(w, 'alice')).toEqual(['notice 10h59m']);
     await w.at(at(20 * HOUR));
-    expect(labels(w, 'alice')).toEqual(['stage 10h59m', 'stage 4h0m']);
+    expect(labels(w, 'alice')).toEqual(['notice 10h59m', 'stage 4h0m']);
   });
 
   it('R5 restart mid-cycle: no duplicate, no missed stage', async () => {
@@ -195,18 +207,18 @@ describe('R5 exactly once across a restart on the same embedded store', () => {
     expect(second.channel.sent).toEqual([]);
     await second.core.filings.apply(confirmed('VE-TEST-0001', BOB_PHONE, at(13 * HOUR)));
     for (let t = 13 * HOUR; t <= 25 * HOUR; t += 30 * MIN) await second.at(at(t));
-    expect(second.channel.sent.map((s) => `${s.ref.userId} ${label(s.message.text)}`)).toEqual(['alice stage 4h0m', 'alice stage 1h0m']);
+    expect(second.channel.sent.map((s) => `${s.ref.userId} ${label(s.message.text)}`)).toEqual(['bob confirmed', 'alice stage 4h0m', 'alice stage 1h0m']);
     expect(second.alerts.kinds()).toEqual(['at_risk', 'window_closed']);
   });
 
-  it('issue 6 "done when": a filing reported 21 h ago gets the 4h stage and one at_risk alert soon after start; a restart repeats neither', async () => {
+  it('issue 6 "done when": a filing reported 21 h ago gets the 4h stage (as the notice) and one at_risk alert soon after start; a restart repeats neither', async () => {
     const file = join(dir, 'done-when.sqlite');
     const now = at(21 * HOUR);
     const filings = [makeFiling()];
     const first = await onFile(file, now, filings);
     await first.link('alice', ALICE_PHONE);
     await first.at(now);
-    expect(labels(first, 'alice')).toEqual(['stage 3h0m']);
+    expect(labels(first, 'alice')).toEqual(['notice 3h0m']);
     expect(first.alerts.kinds()).toEqual(['at_risk']);
     await first.close();
     open = open.filter((w) => w !== first);
