@@ -1,7 +1,8 @@
 /**
  * The internal team's actions, on any staff platform: nudge a filing's pending verifiers (at most
  * once per 10 minutes per filing), record a verifier's confirmation by phone, and the R6 recovery
- * path. Adapters translate their platform's payloads into these calls and render the results.
+ * path. Adapters translate their platform's payloads into these calls, apply the mark writes they
+ * return, and render the results.
  */
 import type { Msg } from '../src/activity.js';
 import type { Filing, FilingType } from '../src/filing.js';
@@ -9,6 +10,7 @@ import type { People } from '../src/people.js';
 import { reReportedBy, recoveryTree, type RecoveryTree } from '../src/rules/recovery.rules.js';
 import { toDateParams, type WorkCalendar } from '../src/rules/workday.rules.js';
 import type { Nudger } from '../src/reminders/nudge.sender.js';
+import type { MarkStep, MarkWrite } from '../src/store/marks.js';
 import { chinaDate, instant, toChinaTime } from '../src/time.js';
 import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.js';
 import { offeredActions, pendingCount, summaryOf, type TeamViewDeps } from './team.views.js';
@@ -32,41 +34,43 @@ export interface TeamDeps extends TeamViewDeps {
 /** What a nudge did. */
 export type NudgeResult = { status: 'done'; count: number } | { status: 'refused'; at: string; by: string; next: string } | { status: 'nothing' } | { status: 'no_service' };
 
-interface NudgeMark {
+/** The last nudge of a filing: when and by whom; kept for the cooldown. */
+export interface NudgeMark {
   at: number;
   by: string;
 }
 
+/** What a nudge step decided: an answer now, or the cooldown claimed, with the write that releases it should the nudge fail. */
+export type NudgeStep = Exclude<NudgeResult, { status: 'done' }> | { status: 'claimed'; cycle: number; release: MarkWrite[] };
+
+/** The mark holding a filing's last nudge, under whose lock the caller runs `nudgeStep` and applies its writes. */
+export function nudgeKey(filingId: string): string {
+  return `nudge:${filingId}`;
+}
+
 /**
- * Nudges the linked pending verifiers of a filing through the reminder service, at most once per
- * 10 minutes per filing (judged by the injected clock, under the filing's lock), audit-logged.
+ * Decides a nudge from the filing's last one (read under its mark's lock): nothing to nudge, no
+ * service, refused within 10 minutes of the last (judged by the injected clock, audit-logged), or
+ * claimed, with the mark to write before the caller sends through `deps.nudge` and reports with `nudgeSent`.
  */
-export async function nudgeFiling(deps: TeamDeps, filing: Filing, actor: string): Promise<NudgeResult> {
+export async function nudgeStep(deps: TeamDeps, filing: Filing, actor: string, last: NudgeMark | undefined): Promise<MarkStep<NudgeStep>> {
   const summary = await summaryOf(deps, filing);
-  if (filing.status !== 'verifying' || !summary.cycle?.open || pendingCount(summary) === 0) return { status: 'nothing' };
-  const nudge = deps.nudge;
-  if (!nudge) return { status: 'no_service' };
-  const key = `nudge:${filing.id}`;
+  if (filing.status !== 'verifying' || !summary.cycle?.open || pendingCount(summary) === 0) return { result: { status: 'nothing' }, writes: [] };
+  if (!deps.nudge) return { result: { status: 'no_service' }, writes: [] };
   const now = deps.clock.now().valueOf();
-  const claim = await deps.marks.withLock(key, async (): Promise<NudgeMark | 'claimed'> => {
-    const last = await deps.marks.get<NudgeMark>(key);
-    if (last && now - last.at < NUDGE_COOLDOWN_MS) return last;
-    await deps.marks.set<NudgeMark>(key, { at: now, by: actor }, NUDGE_COOLDOWN_MS);
-    return 'claimed';
-  });
-  if (claim !== 'claimed') {
-    deps.audit('nudge.refused', { filingId: filing.id, actor, lastBy: claim.by });
-    return { status: 'refused', at: toChinaTime(instant(claim.at)), by: claim.by, next: toChinaTime(instant(claim.at + NUDGE_COOLDOWN_MS)) };
+  if (last && now - last.at < NUDGE_COOLDOWN_MS) {
+    deps.audit('nudge.refused', { filingId: filing.id, actor, lastBy: last.by });
+    return { result: { status: 'refused', at: toChinaTime(instant(last.at)), by: last.by, next: toChinaTime(instant(last.at + NUDGE_COOLDOWN_MS)) }, writes: [] };
   }
-  let count: number;
-  try {
-    count = await nudge(filing, { kind: 'team' });
-  } catch (error) {
-    // The nudge did not happen: let the next tap try again at once.
-    await deps.marks.delete(key);
-    throw error;
-  }
-  deps.audit('nudge', { filingId: filing.id, cycle: summary.cycle.number, actor, reached: count });
+  const key = nudgeKey(filing.id);
+  const mark: NudgeMark = { at: now, by: actor };
+  // A nudge that did not happen releases its claim, so the next tap tries again at once.
+  return { result: { status: 'claimed', cycle: summary.cycle.number, release: [{ type: 'mark.delete', key }] }, writes: [{ type: 'mark.set', key, value: mark, ttlMs: NUDGE_COOLDOWN_MS }] };
+}
+
+/** A claimed nudge that went out to `count` verifiers: audit-logged, answered as done. */
+export function nudgeSent(deps: Pick<TeamDeps, 'audit'>, filing: Filing, claim: Extract<NudgeStep, { status: 'claimed' }>, actor: string, count: number): NudgeResult {
+  deps.audit('nudge', { filingId: filing.id, cycle: claim.cycle, actor, reached: count });
   return { status: 'done', count };
 }
 

@@ -1,6 +1,11 @@
-/** The team flow on its own (issue 9 item 3): nudge cooldown, record confirmation and the R6 path, over fake ports and a fake clock. */
+/**
+ * The team flow on its own (issue 9 item 3): nudge cooldown, record confirmation and the R6 path,
+ * over fake ports and a fake clock; its steps write nothing, and the Slack adapter applies their writes.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { confirmChoices, NUDGE_COOLDOWN_MS, nudgeFiling, recordConfirmation, recoveryPath, type TeamDeps } from '../../flows/team.flow.js';
+import { runNudge, trackReturns, type SlackTeam } from '../../adapters/slack/slack.team.js';
+import { confirmChoices, NUDGE_COOLDOWN_MS, nudgeKey, nudgeStep, recordConfirmation, recoveryPath } from '../../flows/team.flow.js';
+import { homeData, returnDate } from '../../flows/team.views.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
@@ -8,11 +13,13 @@ import type { Filing } from '../../src/filing.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { silentLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import type { StateStore } from '../../src/store/state-store.js';
 import { route } from '../../flows/router.js';
+import { waitFor } from '../support/wait.js';
 
 let core: Core;
 let clock: FakeClock;
-let deps: TeamDeps;
+let deps: SlackTeam;
 let audits: Array<{ action: string } & Record<string, unknown>>;
 let nudged: string[];
 
@@ -32,7 +39,6 @@ beforeEach(async () => {
       return 2;
     },
     audit: (action, fields) => audits.push({ action, ...fields }),
-    warn: () => undefined,
   };
 });
 afterEach(async () => {
@@ -43,9 +49,9 @@ const filing = (id: string): Filing => core.filings.get(id)!;
 
 describe('nudge cooldown', () => {
   it('nudges once, then refuses a second nudge of the same filing within 10 minutes, naming who and when', async () => {
-    expect(await nudgeFiling(deps, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
+    expect(await runNudge(deps, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
     clock.advance(NUDGE_COOLDOWN_MS - 1_000);
-    expect(await nudgeFiling(deps, filing('VE-2026-000101'), 'bob')).toEqual({ status: 'refused', at: '2026-11-29 12:00', by: 'alice', next: '2026-11-29 12:10' });
+    expect(await runNudge(deps, filing('VE-2026-000101'), 'bob')).toEqual({ status: 'refused', at: '2026-11-29 12:00', by: 'alice', next: '2026-11-29 12:10' });
     expect(nudged).toEqual(['VE-2026-000101']);
     expect(audits.map((a) => [a.action, a.actor])).toEqual([
       ['nudge', 'alice'],
@@ -54,24 +60,72 @@ describe('nudge cooldown', () => {
   });
 
   it('allows the next nudge once the 10 minutes are over, and never holds another filing back', async () => {
-    await nudgeFiling(deps, filing('VE-2026-000101'), 'alice');
-    expect((await nudgeFiling(deps, filing('VE-2026-000102'), 'alice')).status).toBe('done');
+    await runNudge(deps, filing('VE-2026-000101'), 'alice');
+    expect((await runNudge(deps, filing('VE-2026-000102'), 'alice')).status).toBe('done');
     clock.advance(NUDGE_COOLDOWN_MS);
-    expect((await nudgeFiling(deps, filing('VE-2026-000101'), 'bob')).status).toBe('done');
+    expect((await runNudge(deps, filing('VE-2026-000101'), 'bob')).status).toBe('done');
     expect(nudged).toEqual(['VE-2026-000101', 'VE-2026-000102', 'VE-2026-000101']);
   });
 
   it('a failed nudge claims no cooldown: the next try goes through at once', async () => {
-    const failing: TeamDeps = { ...deps, nudge: async () => Promise.reject(new Error('down')) };
-    await expect(nudgeFiling(failing, filing('VE-2026-000101'), 'alice')).rejects.toThrow('down');
-    expect((await nudgeFiling(deps, filing('VE-2026-000101'), 'alice')).status).toBe('done');
+    const failing: SlackTeam = { ...deps, nudge: async () => Promise.reject(new Error('down')) };
+    await expect(runNudge(failing, filing('VE-2026-000101'), 'alice')).rejects.toThrow('down');
+    expect((await runNudge(deps, filing('VE-2026-000101'), 'alice')).status).toBe('done');
   });
 
   it('has nothing to nudge on a returned filing, and no service without a nudger', async () => {
-    expect(await nudgeFiling(deps, filing('VE-2026-000103'), 'alice')).toEqual({ status: 'nothing' });
+    expect(await runNudge(deps, filing('VE-2026-000103'), 'alice')).toEqual({ status: 'nothing' });
     const { nudge: _nudge, ...withoutNudger } = deps;
-    expect(await nudgeFiling(withoutNudger, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'no_service' });
+    expect(await runNudge(withoutNudger, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'no_service' });
     expect(nudged).toEqual([]);
+  });
+});
+
+/** `store`, recording the name of each of its methods once a call to it has finished. */
+function watched(store: StateStore, calls: string[]): StateStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const result = await value.apply(target, args);
+        calls.push(String(prop));
+        return result;
+      };
+    },
+  });
+}
+
+describe('the team flow writes nothing; the adapter applies its writes', () => {
+  it('a nudge step returns its claim as a write, touching no mark and sending nothing; runNudge writes it', async () => {
+    const calls: string[] = [];
+    const step = await nudgeStep({ ...deps, marks: watched(deps.marks, calls) }, filing('VE-2026-000101'), 'alice', undefined);
+    const mark = { at: clock.now().valueOf(), by: 'alice' };
+    expect(step).toEqual({
+      result: { status: 'claimed', cycle: 1, release: [{ type: 'mark.delete', key: 'nudge:VE-2026-000101' }] },
+      writes: [{ type: 'mark.set', key: 'nudge:VE-2026-000101', value: mark, ttlMs: NUDGE_COOLDOWN_MS }],
+    });
+    expect(calls).toEqual([]);
+    expect(nudged).toEqual([]);
+    expect(await deps.marks.get(nudgeKey('VE-2026-000101'))).toBeUndefined();
+
+    expect(await runNudge(deps, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
+    expect(await deps.marks.get(nudgeKey('VE-2026-000101'))).toEqual(mark);
+  });
+
+  it('a return is dated by a write the view returns; trackReturns applies it and the home view shows the exact time', async () => {
+    const before = filing('VE-2026-000102');
+    const event = { type: 'filing.returned', eventId: 'e-ret', at: '2026-11-29T13:30:00+08:00', filingId: before.id, reason: 'sms_failed' } as const;
+    expect(returnDate(deps, { ...before, status: 'returned' }, before, event)).toEqual({ type: 'mark.set', key: 'returned:VE-2026-000102:2', value: '2026-11-29T05:30:00.000Z', ttlMs: 14 * 86_400_000 });
+    expect(returnDate(deps, before, before, event)).toBeUndefined();
+
+    const calls: string[] = [];
+    const stop = trackReturns({ ...deps, marks: watched(deps.marks, calls) }, core.filings, silentLogger);
+    clock.advance(2 * 3_600_000);
+    await core.filings.apply(event);
+    await waitFor('the return dated', () => calls.includes('set'));
+    stop();
+    expect((await homeData(deps)).returned.find((r) => r.filing.id === before.id)).toMatchObject({ at: '2026-11-29 13:30', approximate: false });
   });
 });
 
