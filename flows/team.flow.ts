@@ -6,7 +6,7 @@
  */
 import type { Msg } from '../src/activity.js';
 import type { Filing, FilingType } from '../src/filing.js';
-import type { People } from '../src/people.js';
+import type { TeamConfirmation } from '../src/people.js';
 import { reReportedBy, recoveryTree, type RecoveryTree } from '../src/rules/recovery.rules.js';
 import { toDateParams, type WorkCalendar } from '../src/rules/workday.rules.js';
 import type { Nudger } from '../src/reminders/nudge.sender.js';
@@ -21,9 +21,8 @@ export const NUDGE_COOLDOWN_MS = 10 * 60_000;
 /** What the team did, for the audit log; `actor` is the team member's id on their platform. */
 export type TeamAuditAction = 'nudge' | 'nudge.refused' | 'team_confirm';
 
-/** What the team's actions need, on top of what its reads need. */
+/** What the team's actions need, on top of what its reads need; their writes are returned for the caller to apply. */
 export interface TeamDeps extends TeamViewDeps {
-  people: Pick<People, 'confirmations' | 'facts' | 'keyOf' | 'teamConfirm'>;
   calendar: WorkCalendar;
   /** Reaches a filing's linked pending verifiers; absent when the reminder service is not running. */
   nudge?: Nudger;
@@ -93,21 +92,38 @@ export interface ConfirmChoice {
 /** What recording a phone confirmation did. */
 export type ConfirmResult = { status: 'recorded'; who: VerifierView } | { status: 'already'; who: VerifierView } | { status: 'stale' };
 
+/** A phone confirmation for the caller to write with `People.teamConfirm` (which writes it once only). */
+export interface TeamConfirmWrite {
+  filingId: string;
+  cycle: number;
+  phoneKey: string;
+  confirmation: TeamConfirmation;
+}
+
+/** What a confirmation step decided: an answer now, or the confirmation to write. */
+export type ConfirmStep = Exclude<ConfirmResult, { status: 'recorded' }> | { status: 'record'; who: VerifierView; write: TeamConfirmWrite };
+
 /**
- * Records that a team member confirmed a pending verifier by phone, in the cycle the chooser was
- * made for; audit-logged with the member's id. The summary then shows "confirmed by team", apart
- * from the filing system's own confirmations. A choice made for another cycle or record is stale.
+ * Decides a team member's phone confirmation of a pending verifier, in the cycle the chooser was
+ * made for: stale (a choice made for another cycle or record), already confirmed, or the
+ * confirmation to write, dated by the clock. The summary then shows "confirmed by team", apart
+ * from the filing system's own confirmations.
  */
-export async function recordConfirmation(deps: TeamDeps, filing: Filing, choice: ConfirmChoice, actor: string): Promise<ConfirmResult> {
+export async function confirmStep(deps: TeamDeps, filing: Filing, choice: ConfirmChoice, actor: string): Promise<ConfirmStep> {
   if (filing.status !== 'verifying' || filing.cycle?.number !== choice.cycle) return { status: 'stale' };
   const summary = await summaryOf(deps, filing);
   const who = summary.verifiers[choice.index];
   if (!who?.key.startsWith(choice.keyPrefix)) return { status: 'stale' };
   if (who.state !== 'pending') return { status: 'already', who };
-  const recorded = await deps.people.teamConfirm(filing.id, choice.cycle, who.key, { at: deps.clock.now().toISOString(), by: actor });
-  if (!recorded) return { status: 'already', who };
-  deps.audit('team_confirm', { filingId: filing.id, cycle: choice.cycle, verifier: who.phone, actor });
-  return { status: 'recorded', who };
+  return { status: 'record', who, write: { filingId: filing.id, cycle: choice.cycle, phoneKey: who.key, confirmation: { at: deps.clock.now().toISOString(), by: actor } } };
+}
+
+/** The answer once the caller wrote the confirmation: recorded and audit-logged with the member's id, or already there. */
+export function confirmationWritten(deps: Pick<TeamDeps, 'audit'>, step: Extract<ConfirmStep, { status: 'record' }>, written: boolean): ConfirmResult {
+  if (!written) return { status: 'already', who: step.who };
+  const { filingId, cycle, confirmation } = step.write;
+  deps.audit('team_confirm', { filingId, cycle, verifier: step.who.phone, actor: confirmation.by });
+  return { status: 'recorded', who: step.who };
 }
 
 /** R6 for one filing: its type's decision tree (none for a type without an SMS step), the notes that apply, and the re-report line. */

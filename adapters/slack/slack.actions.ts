@@ -5,12 +5,12 @@
 import { FilingIdSchema, type Filing } from '../../src/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
 import { echoId } from '../../src/rules/echo.rules.js';
-import { confirmChoices, recordConfirmation, recoveryPath, type NudgeResult } from '../../flows/team.flow.js';
+import { confirmChoices, recoveryPath, type NudgeResult } from '../../flows/team.flow.js';
 import { cycleFacts, pendingWindows, summaryOf } from '../../flows/team.views.js';
 import { calendarStatus } from '../../src/rules/workday.rules.js';
 import { ACTION, escapeMrkdwn, renderLine, type SlackMessage } from './slack.blocks.js';
 import { st, type SlackKey } from './slack.messages.js';
-import { runNudge, type SlackTeam } from './slack.team.js';
+import { runConfirmation, runNudge, type SlackTeam } from './slack.team.js';
 import { renderConfirmChooser, renderPendingPage, renderRecovery, renderSummary, type RenderContext } from './slack.render.js';
 
 /** What an operation answers: the message, and whether it replaces the one whose button was pressed. */
@@ -123,7 +123,7 @@ export function actionTable(v: SlackViews): ActionEntry[] {
         const choice = parseConfirmValue(value ?? '');
         const filing = await v.find(choice?.filingId);
         if (!choice || !filing) return { message: v.notFound(choice?.filingId), replace: true };
-        const result = await recordConfirmation(v.team, filing, choice, user);
+        const result = await runConfirmation(v.team, filing, choice, user);
         const who = result.status === 'stale' ? '' : `${escapeMrkdwn(result.who.name)} ${result.who.phone}`;
         const note =
           result.status === 'recorded'

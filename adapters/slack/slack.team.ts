@@ -12,7 +12,7 @@ import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { applyMarkWrites, stepOnMark } from '../../src/store/marks.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import type { Filing } from '../../src/filing.js';
-import { nudgeKey, nudgeSent, nudgeStep, type NudgeMark, type NudgeResult, type NudgeStep, type TeamDeps } from '../../flows/team.flow.js';
+import { confirmationWritten, confirmStep, nudgeKey, nudgeSent, nudgeStep, type ConfirmChoice, type ConfirmResult, type NudgeMark, type NudgeResult, type NudgeStep, type TeamDeps } from '../../flows/team.flow.js';
 import { returnDate } from '../../flows/team.views.js';
 
 /** What the Slack adapter uses, and nothing more. */
@@ -29,9 +29,10 @@ export interface SlackDeps {
   nudge?: Nudger;
 }
 
-/** The team flow's ports, with the marks (under `slack:`) writable for the adapter that applies the flow's writes. */
+/** The team flow's ports, with the marks (under `slack:`) and the people writable for the adapter that applies the flow's writes. */
 export interface SlackTeam extends TeamDeps {
   marks: StateStore;
+  people: Pick<People, 'confirmations' | 'facts' | 'keyOf' | 'teamConfirm'>;
 }
 
 /** The team flow's ports over the Slack adapter's dependencies: marks under `slack:`, audit lines named `slack.*` with the Slack user id. */
@@ -63,6 +64,14 @@ export async function runNudge(team: SlackTeam, filing: Filing, actor: string): 
     throw error;
   }
   return nudgeSent(team, filing, step, actor, count);
+}
+
+/** A team member's phone confirmation: the flow decides, the confirmation is written (once only), and the flow answers. */
+export async function runConfirmation(team: SlackTeam, filing: Filing, choice: ConfirmChoice, actor: string): Promise<ConfirmResult> {
+  const step = await confirmStep(team, filing, choice, actor);
+  if (step.status !== 'record') return step;
+  const { filingId, cycle, phoneKey, confirmation } = step.write;
+  return confirmationWritten(team, step, await team.people.teamConfirm(filingId, cycle, phoneKey, confirmation));
 }
 
 /** Dates each return as it happens, writing the mark the team view returns; the unsubscribe stops it. */

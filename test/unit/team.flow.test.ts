@@ -3,8 +3,8 @@
  * over fake ports and a fake clock; its steps write nothing, and the Slack adapter applies their writes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runNudge, trackReturns, type SlackTeam } from '../../adapters/slack/slack.team.js';
-import { confirmChoices, NUDGE_COOLDOWN_MS, nudgeKey, nudgeStep, recordConfirmation, recoveryPath } from '../../flows/team.flow.js';
+import { runConfirmation, runNudge, trackReturns, type SlackTeam } from '../../adapters/slack/slack.team.js';
+import { confirmChoices, confirmStep, NUDGE_COOLDOWN_MS, nudgeKey, nudgeStep, recoveryPath } from '../../flows/team.flow.js';
 import { homeData, returnDate } from '../../flows/team.views.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -13,7 +13,6 @@ import type { Filing } from '../../src/filing.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { silentLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
-import type { StateStore } from '../../src/store/state-store.js';
 import { route } from '../../flows/router.js';
 import { waitFor } from '../support/wait.js';
 
@@ -81,16 +80,27 @@ describe('nudge cooldown', () => {
   });
 });
 
-/** `store`, recording the name of each of its methods once a call to it has finished. */
-function watched(store: StateStore, calls: string[]): StateStore {
-  return new Proxy(store, {
+/** The first pending verifier of a filing, as the chooser offers them. */
+async function firstChoice(id: string) {
+  const choices = await confirmChoices(deps, filing(id));
+  if (choices.status !== 'choose') throw new Error(`${id} offers no choice`);
+  const index = choices.summary.verifiers.findIndex((v) => v.state === 'pending');
+  return { cycle: choices.cycle, index, keyPrefix: choices.summary.verifiers[index]!.key.slice(0, 8) };
+}
+
+/** `port`, recording the name of each of its methods once a call to it has finished (an async one once it resolved). */
+function watched<T extends object>(port: T, calls: string[]): T {
+  return new Proxy(port, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const result = await value.apply(target, args);
+      const record = <R>(result: R): R => {
         calls.push(String(prop));
         return result;
+      };
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        return result instanceof Promise ? result.then(record) : record(result);
       };
     },
   });
@@ -113,6 +123,21 @@ describe('the team flow writes nothing; the adapter applies its writes', () => {
     expect(await deps.marks.get(nudgeKey('VE-2026-000101'))).toEqual(mark);
   });
 
+  it('a confirmation step returns the confirmation to write, writing nothing; runConfirmation writes it', async () => {
+    const choice = await firstChoice('VE-2026-000101');
+    const calls: string[] = [];
+    const step = await confirmStep({ ...deps, people: watched(core.people, calls) }, filing('VE-2026-000101'), choice, 'alice');
+    if (step.status !== 'record') throw new Error(`expected a confirmation to write, got ${step.status}`);
+    expect(step.write).toEqual({ filingId: 'VE-2026-000101', cycle: 1, phoneKey: step.who.key, confirmation: { at: clock.now().toISOString(), by: 'alice' } });
+    expect(calls).not.toContain('teamConfirm');
+    expect(await firstChoice('VE-2026-000101')).toEqual(choice);
+    expect(audits).toEqual([]);
+
+    expect((await runConfirmation(deps, filing('VE-2026-000101'), choice, 'alice')).status).toBe('recorded');
+    const after = await confirmChoices(deps, filing('VE-2026-000101'));
+    expect(after.status === 'choose' && after.summary.verifiers[choice.index]?.state).toBe('team');
+  });
+
   it('a return is dated by a write the view returns; trackReturns applies it and the home view shows the exact time', async () => {
     const before = filing('VE-2026-000102');
     const event = { type: 'filing.returned', eventId: 'e-ret', at: '2026-11-29T13:30:00+08:00', filingId: before.id, reason: 'sms_failed' } as const;
@@ -130,13 +155,6 @@ describe('the team flow writes nothing; the adapter applies its writes', () => {
 });
 
 describe('record confirmation', () => {
-  async function firstChoice(id: string) {
-    const choices = await confirmChoices(deps, filing(id));
-    if (choices.status !== 'choose') throw new Error(`${id} offers no choice`);
-    const index = choices.summary.verifiers.findIndex((v) => v.state === 'pending');
-    return { cycle: choices.cycle, index, keyPrefix: choices.summary.verifiers[index]!.key.slice(0, 8) };
-  }
-
   it('offers the pending verifiers of a filing being verified, and nobody on a returned one', async () => {
     expect((await confirmChoices(deps, filing('VE-2026-000101'))).status).toBe('choose');
     expect(await confirmChoices(deps, filing('VE-2026-000103'))).toEqual({ status: 'none' });
@@ -144,17 +162,17 @@ describe('record confirmation', () => {
 
   it('records once, dated by the clock and audit-logged; a second record of the same choice is "already"', async () => {
     const choice = await firstChoice('VE-2026-000101');
-    const recorded = await recordConfirmation(deps, filing('VE-2026-000101'), choice, 'alice');
+    const recorded = await runConfirmation(deps, filing('VE-2026-000101'), choice, 'alice');
     expect(recorded.status).toBe('recorded');
     expect(recorded.status !== 'stale' && recorded.who.phone).toMatch(/^\d{3}\*{4}\d{4}$/);
-    expect((await recordConfirmation(deps, filing('VE-2026-000101'), choice, 'bob')).status).toBe('already');
+    expect((await runConfirmation(deps, filing('VE-2026-000101'), choice, 'bob')).status).toBe('already');
     expect(audits).toEqual([expect.objectContaining({ action: 'team_confirm', filingId: 'VE-2026-000101', cycle: 1, actor: 'alice' })]);
   });
 
   it('refuses a choice made for another cycle or whose key prefix does not match (stale)', async () => {
     const choice = await firstChoice('VE-2026-000101');
-    expect(await recordConfirmation(deps, filing('VE-2026-000101'), { ...choice, cycle: choice.cycle + 1 }, 'alice')).toEqual({ status: 'stale' });
-    expect(await recordConfirmation(deps, filing('VE-2026-000101'), { ...choice, keyPrefix: 'zzzzzzzz' }, 'alice')).toEqual({ status: 'stale' });
+    expect(await runConfirmation(deps, filing('VE-2026-000101'), { ...choice, cycle: choice.cycle + 1 }, 'alice')).toEqual({ status: 'stale' });
+    expect(await runConfirmation(deps, filing('VE-2026-000101'), { ...choice, keyPrefix: 'zzzzzzzz' }, 'alice')).toEqual({ status: 'stale' });
     expect(audits).toEqual([]);
   });
 });
