@@ -1,4 +1,4 @@
-/** The ways a step ends that every flow shares: done, keep, expired, not found. */
+/** The ways a step ends that every flow shares: done, expired, not found. */
 import type { Reply } from '../src/activity.js';
 import { m, reply } from '../src/reply.builders.js';
 import type { FlowDeps, StepResult } from '../src/turn.types.js';
@@ -8,11 +8,6 @@ import { echoId } from '../src/rules/echo.rules.js';
 /** A finished turn with one reply. */
 export function done(...replies: Reply[]): StepResult {
   return { status: 'done', replies };
-}
-
-/** A turn that leaves the stored state as it was. */
-export function keep(...replies: Reply[]): StepResult {
-  return { status: 'keep', replies };
 }
 
 /** "This button has expired", with a fresh menu (tampered, stale or foreign button data). */

@@ -1,14 +1,16 @@
 /**
  * The internal team's actions, on any staff platform: nudge a filing's pending verifiers (at most
  * once per 10 minutes per filing), record a verifier's confirmation by phone, and the R6 recovery
- * path. Adapters translate their platform's payloads into these calls and render the results.
+ * path. Adapters translate their platform's payloads into these calls, apply the mark writes they
+ * return, and render the results.
  */
 import type { Msg } from '../src/activity.js';
 import type { Filing, FilingType } from '../src/filing.js';
-import type { People } from '../src/people.js';
+import type { TeamConfirmation } from '../src/people.js';
 import { reReportedBy, recoveryTree, type RecoveryTree } from '../src/rules/recovery.rules.js';
 import { toDateParams, type WorkCalendar } from '../src/rules/workday.rules.js';
 import type { Nudger } from '../src/reminders/nudge.sender.js';
+import type { MarkStep, MarkWrite } from '../src/store/marks.js';
 import { chinaDate, instant, toChinaTime } from '../src/time.js';
 import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.js';
 import { offeredActions, pendingCount, summaryOf, type TeamViewDeps } from './team.views.js';
@@ -19,9 +21,8 @@ export const NUDGE_COOLDOWN_MS = 10 * 60_000;
 /** What the team did, for the audit log; `actor` is the team member's id on their platform. */
 export type TeamAuditAction = 'nudge' | 'nudge.refused' | 'team_confirm';
 
-/** What the team's actions need, on top of what its reads need. */
+/** What the team's actions need, on top of what its reads need; their writes are returned for the caller to apply. */
 export interface TeamDeps extends TeamViewDeps {
-  people: Pick<People, 'confirmations' | 'facts' | 'keyOf' | 'teamConfirm'>;
   calendar: WorkCalendar;
   /** Reaches a filing's linked pending verifiers; absent when the reminder service is not running. */
   nudge?: Nudger;
@@ -32,41 +33,43 @@ export interface TeamDeps extends TeamViewDeps {
 /** What a nudge did. */
 export type NudgeResult = { status: 'done'; count: number } | { status: 'refused'; at: string; by: string; next: string } | { status: 'nothing' } | { status: 'no_service' };
 
-interface NudgeMark {
+/** The last nudge of a filing: when and by whom; kept for the cooldown. */
+export interface NudgeMark {
   at: number;
   by: string;
 }
 
+/** What a nudge step decided: an answer now, or the cooldown claimed, with the write that releases it should the nudge fail. */
+export type NudgeStep = Exclude<NudgeResult, { status: 'done' }> | { status: 'claimed'; cycle: number; release: MarkWrite[] };
+
+/** The mark holding a filing's last nudge, under whose lock the caller runs `nudgeStep` and applies its writes. */
+export function nudgeKey(filingId: string): string {
+  return `nudge:${filingId}`;
+}
+
 /**
- * Nudges the linked pending verifiers of a filing through the reminder service, at most once per
- * 10 minutes per filing (judged by the injected clock, under the filing's lock), audit-logged.
+ * Decides a nudge from the filing's last one (read under its mark's lock): nothing to nudge, no
+ * service, refused within 10 minutes of the last (judged by the injected clock, audit-logged), or
+ * claimed, with the mark to write before the caller sends through `deps.nudge` and reports with `nudgeSent`.
  */
-export async function nudgeFiling(deps: TeamDeps, filing: Filing, actor: string): Promise<NudgeResult> {
+export async function nudgeStep(deps: TeamDeps, filing: Filing, actor: string, last: NudgeMark | undefined): Promise<MarkStep<NudgeStep>> {
   const summary = await summaryOf(deps, filing);
-  if (filing.status !== 'verifying' || !summary.cycle?.open || pendingCount(summary) === 0) return { status: 'nothing' };
-  const nudge = deps.nudge;
-  if (!nudge) return { status: 'no_service' };
-  const key = `nudge:${filing.id}`;
+  if (filing.status !== 'verifying' || !summary.cycle?.open || pendingCount(summary) === 0) return { result: { status: 'nothing' }, writes: [] };
+  if (!deps.nudge) return { result: { status: 'no_service' }, writes: [] };
   const now = deps.clock.now().valueOf();
-  const claim = await deps.marks.withLock(key, async (): Promise<NudgeMark | 'claimed'> => {
-    const last = await deps.marks.get<NudgeMark>(key);
-    if (last && now - last.at < NUDGE_COOLDOWN_MS) return last;
-    await deps.marks.set<NudgeMark>(key, { at: now, by: actor }, NUDGE_COOLDOWN_MS);
-    return 'claimed';
-  });
-  if (claim !== 'claimed') {
-    deps.audit('nudge.refused', { filingId: filing.id, actor, lastBy: claim.by });
-    return { status: 'refused', at: toChinaTime(instant(claim.at)), by: claim.by, next: toChinaTime(instant(claim.at + NUDGE_COOLDOWN_MS)) };
+  if (last && now - last.at < NUDGE_COOLDOWN_MS) {
+    deps.audit('nudge.refused', { filingId: filing.id, actor, lastBy: last.by });
+    return { result: { status: 'refused', at: toChinaTime(instant(last.at)), by: last.by, next: toChinaTime(instant(last.at + NUDGE_COOLDOWN_MS)) }, writes: [] };
   }
-  let count: number;
-  try {
-    count = await nudge(filing, { kind: 'team' });
-  } catch (error) {
-    // The nudge did not happen: let the next tap try again at once.
-    await deps.marks.delete(key);
-    throw error;
-  }
-  deps.audit('nudge', { filingId: filing.id, cycle: summary.cycle.number, actor, reached: count });
+  const key = nudgeKey(filing.id);
+  const mark: NudgeMark = { at: now, by: actor };
+  // A nudge that did not happen releases its claim, so the next tap tries again at once.
+  return { result: { status: 'claimed', cycle: summary.cycle.number, release: [{ type: 'mark.delete', key }] }, writes: [{ type: 'mark.set', key, value: mark, ttlMs: NUDGE_COOLDOWN_MS }] };
+}
+
+/** A claimed nudge that went out to `count` verifiers: audit-logged, answered as done. */
+export function nudgeSent(deps: Pick<TeamDeps, 'audit'>, filing: Filing, claim: Extract<NudgeStep, { status: 'claimed' }>, actor: string, count: number): NudgeResult {
+  deps.audit('nudge', { filingId: filing.id, cycle: claim.cycle, actor, reached: count });
   return { status: 'done', count };
 }
 
@@ -89,21 +92,38 @@ export interface ConfirmChoice {
 /** What recording a phone confirmation did. */
 export type ConfirmResult = { status: 'recorded'; who: VerifierView } | { status: 'already'; who: VerifierView } | { status: 'stale' };
 
+/** A phone confirmation for the caller to write with `People.teamConfirm` (which writes it once only). */
+export interface TeamConfirmWrite {
+  filingId: string;
+  cycle: number;
+  phoneKey: string;
+  confirmation: TeamConfirmation;
+}
+
+/** What a confirmation step decided: an answer now, or the confirmation to write. */
+export type ConfirmStep = Exclude<ConfirmResult, { status: 'recorded' }> | { status: 'record'; who: VerifierView; write: TeamConfirmWrite };
+
 /**
- * Records that a team member confirmed a pending verifier by phone, in the cycle the chooser was
- * made for; audit-logged with the member's id. The summary then shows "confirmed by team", apart
- * from the filing system's own confirmations. A choice made for another cycle or record is stale.
+ * Decides a team member's phone confirmation of a pending verifier, in the cycle the chooser was
+ * made for: stale (a choice made for another cycle or record), already confirmed, or the
+ * confirmation to write, dated by the clock. The summary then shows "confirmed by team", apart
+ * from the filing system's own confirmations.
  */
-export async function recordConfirmation(deps: TeamDeps, filing: Filing, choice: ConfirmChoice, actor: string): Promise<ConfirmResult> {
+export async function confirmStep(deps: TeamDeps, filing: Filing, choice: ConfirmChoice, actor: string): Promise<ConfirmStep> {
   if (filing.status !== 'verifying' || filing.cycle?.number !== choice.cycle) return { status: 'stale' };
   const summary = await summaryOf(deps, filing);
   const who = summary.verifiers[choice.index];
   if (!who?.key.startsWith(choice.keyPrefix)) return { status: 'stale' };
   if (who.state !== 'pending') return { status: 'already', who };
-  const recorded = await deps.people.teamConfirm(filing.id, choice.cycle, who.key, { at: deps.clock.now().toISOString(), by: actor });
-  if (!recorded) return { status: 'already', who };
-  deps.audit('team_confirm', { filingId: filing.id, cycle: choice.cycle, verifier: who.phone, actor });
-  return { status: 'recorded', who };
+  return { status: 'record', who, write: { filingId: filing.id, cycle: choice.cycle, phoneKey: who.key, confirmation: { at: deps.clock.now().toISOString(), by: actor } } };
+}
+
+/** The answer once the caller wrote the confirmation: recorded and audit-logged with the member's id, or already there. */
+export function confirmationWritten(deps: Pick<TeamDeps, 'audit'>, step: Extract<ConfirmStep, { status: 'record' }>, written: boolean): ConfirmResult {
+  if (!written) return { status: 'already', who: step.who };
+  const { filingId, cycle, confirmation } = step.write;
+  deps.audit('team_confirm', { filingId, cycle, verifier: step.who.phone, actor: confirmation.by });
+  return { status: 'recorded', who: step.who };
 }
 
 /** R6 for one filing: its type's decision tree (none for a type without an SMS step), the notes that apply, and the re-report line. */

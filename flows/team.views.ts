@@ -4,11 +4,13 @@
  */
 import type { Clock } from '../src/clock.js';
 import type { Filing, FilingStatus } from '../src/filing.js';
+import type { FilingEvent } from '../src/events.js';
 import type { FilingSource } from '../src/filings.js';
 import type { CycleFacts, People } from '../src/people.js';
 import { deadlineOf } from '../src/rules/cycle.rules.js';
 import { hasRecovery } from '../src/rules/recovery.rules.js';
 import { AT_RISK_MS } from '../src/rules/schedule.rules.js';
+import type { MarkWrite } from '../src/store/marks.js';
 import type { StateStore } from '../src/store/state-store.js';
 import { instant, toChinaTime } from '../src/time.js';
 import { summarizeFiling, type FilingSummary } from '../src/summary/filing.summary.js';
@@ -16,15 +18,13 @@ import { summarizeFiling, type FilingSummary } from '../src/summary/filing.summa
 /** App Home lists returns of this many days. */
 export const RETURNED_WINDOW_MS = 7 * 86_400_000;
 
-/** What the team's reads need: the clock, the filings, the people's confirmations and facts, and the team's own marks. */
+/** What the team's reads need: the clock, the filings, the people's confirmations and facts, and the team's own marks, read only. */
 export interface TeamViewDeps {
   clock: Clock;
-  filings: Pick<FilingSource, 'load' | 'scanOpen' | 'scanAll' | 'onChange'>;
+  filings: Pick<FilingSource, 'load' | 'scanOpen' | 'scanAll'>;
   people: Pick<People, 'confirmations' | 'facts' | 'keyOf'>;
-  /** Where the team's marks live (nudge cooldowns, dated returns); the adapter gives each staff platform its namespace. */
-  marks: Pick<StateStore, 'get' | 'set' | 'delete' | 'withLock'>;
-  /** Logs a background failure (a return that could not be dated). */
-  warn(message: string, fields: Record<string, unknown>): void;
+  /** Where the team's marks live (nudge cooldowns, dated returns); the adapter gives each staff platform its namespace and applies the writes. */
+  marks: Pick<StateStore, 'get'>;
 }
 
 /** One entry of the pending list. */
@@ -94,24 +94,19 @@ export async function pendingWindows(deps: TeamViewDeps): Promise<ListedFiling[]
 }
 
 /** The mark under which a return seen by this process is dated. */
-export function returnedKey(filingId: string, cycle: number): string {
+function returnedKey(filingId: string, cycle: number): string {
   return `returned:${filingId}:${cycle}`;
 }
 
 /**
- * Dates returns as they happen (the filing records carry no return time): a `filing.returned`
- * event is dated by its `at`, any other change into `returned` by the clock. Returns the unsubscribe.
+ * The mark that dates a return as it happens (the filing records carry no return time), for the
+ * caller to write: a `filing.returned` event is dated by its `at`, any other change into `returned`
+ * by the clock. None for any other change.
  */
-export function trackReturns(deps: TeamViewDeps): () => void {
-  let active = true;
-  deps.filings.onChange((filing, previous, event) => {
-    if (!active || filing.status !== 'returned' || previous?.status === 'returned') return;
-    const at = event.type === 'filing.returned' ? instant(event.at).toISOString() : deps.clock.now().toISOString();
-    void deps.marks.set(returnedKey(filing.id, filing.cycle?.number ?? 0), at, 2 * RETURNED_WINDOW_MS).catch((error: unknown) => deps.warn('could not date a return', { filingId: filing.id, error }));
-  });
-  return () => {
-    active = false;
-  };
+export function returnDate(deps: Pick<TeamViewDeps, 'clock'>, filing: Filing, previous: Filing | undefined, event: FilingEvent): MarkWrite | undefined {
+  if (filing.status !== 'returned' || previous?.status === 'returned') return undefined;
+  const at = event.type === 'filing.returned' ? instant(event.at).toISOString() : deps.clock.now().toISOString();
+  return { type: 'mark.set', key: returnedKey(filing.id, filing.cycle?.number ?? 0), value: at, ttlMs: 2 * RETURNED_WINDOW_MS };
 }
 
 /** The home view's data: at-risk filings (overdue ones included, until the bureau returns them), recent returns, counts by status. */

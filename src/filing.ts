@@ -12,8 +12,6 @@ export const FILING_STATUSES = ['draft', 'provider_review', 'verifying', 'bureau
 export type FilingStatus = (typeof FILING_STATUSES)[number];
 /** Why the bureau returned a filing. */
 export const RETURN_REASONS = ['sms_timeout', 'sms_failed', 'other'] as const;
-/** A return reason. */
-export type ReturnReason = (typeof RETURN_REASONS)[number];
 
 /** A phone as written anywhere in a record: validated and normalized to 11 digits. */
 export const PhoneSchema = z.string().transform((value, ctx) => {
@@ -104,8 +102,6 @@ export function crossFieldProblems(f: CrossFields): Array<[string, string]> {
 export type Filing = z.output<typeof FilingSchema>;
 /** A person named in a filing. */
 export type Person = Filing['subject']['principal'];
-/** A verification cycle (one report to the bureau). */
-export type Cycle = NonNullable<Filing['cycle']>;
 
 /** The file shape of `FILINGS_FILE`. */
 export const FilingsFileSchema = z.object({ filings: z.array(z.unknown()) });

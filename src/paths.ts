@@ -1,7 +1,6 @@
 /**
  * Where the project's own files are (package.json, data/). Found by walking up from this module, so
- * the same answer comes from src/ (tsx, tests) and from the start-up build `npm start` runs, which
- * lives under node_modules/.cache (scripts/build.mjs).
+ * the same answer comes from src/ (tsx, tests) and from the bundle in dist/ that `npm start` runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -53,7 +53,7 @@ describe('the checker itself', () => {
     ['flows/x.flow.ts', "import type { App } from '@slack/bolt';", "flows/x.flow.ts:1: '@slack/bolt' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import Keyv from 'keyv';", "flows/x.flow.ts:1: 'keyv' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import Database from 'better-sqlite3';", "flows/x.flow.ts:1: 'better-sqlite3' (flows import no platform SDK or store)"],
-    ['flows/x.flow.ts', "import { Queue } from 'bullmq';", "flows/x.flow.ts:1: 'bullmq' (flows import no platform SDK or store)"],
+    ['flows/x.flow.ts', "import Redis from 'ioredis';", "flows/x.flow.ts:1: 'ioredis' (flows import no platform SDK or store)"],
     ['adapters/slack/slack.team.ts', "import { toActivity } from '../telegram/telegram.translate.js';", "adapters/slack/slack.team.ts:1: '../telegram/telegram.translate.js' (an adapter imports no other adapter)"],
     ['src/filings.ts', "import { makeFiling } from '../test/fixtures/filings.fixture.js';", "src/filings.ts:1: '../test/fixtures/filings.fixture.js' (src imports nothing from test/)"],
   ])('fails on an upward import in %s', (path, text, message) => {

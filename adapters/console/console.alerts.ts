@@ -9,7 +9,6 @@ import type { Clock } from '../../src/clock.js';
 import type { Filing } from '../../src/filing.js';
 import type { FilingSource } from '../../src/filings.js';
 import { renderMsg, t } from '../../src/i18n/catalog.js';
-import type { Logger } from '../../src/log.js';
 import type { People } from '../../src/people.js';
 import type { WorkCalendar } from '../../src/rules/workday.rules.js';
 import type { StateStore } from '../../src/store/state-store.js';
@@ -102,7 +101,6 @@ export interface ConsoleAlertsDeps {
   filings: FilingSource;
   people: People;
   calendar: WorkCalendar;
-  logger: Logger;
   /** The console user's language: in the demo one person plays every part, so the team's channel speaks it too. */
   locale: () => Promise<Locale>;
   write: (text: string) => void;
@@ -117,7 +115,6 @@ export function consoleTeamAlerts(deps: ConsoleAlertsDeps): TeamAlerts {
     filings: deps.filings,
     people: deps.people,
     marks,
-    warn: (message, fields) => deps.logger.warn(`console: ${message}`, fields),
   };
   return {
     async alert(kind, filing: Filing) {

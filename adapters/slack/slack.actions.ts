@@ -5,11 +5,12 @@
 import { FilingIdSchema, type Filing } from '../../src/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
 import { echoId } from '../../src/rules/echo.rules.js';
-import { confirmChoices, nudgeFiling, recordConfirmation, recoveryPath, type NudgeResult, type TeamDeps } from '../../flows/team.flow.js';
+import { confirmChoices, recoveryPath, type NudgeResult } from '../../flows/team.flow.js';
 import { cycleFacts, pendingWindows, summaryOf } from '../../flows/team.views.js';
 import { calendarStatus } from '../../src/rules/workday.rules.js';
 import { ACTION, escapeMrkdwn, renderLine, type SlackMessage } from './slack.blocks.js';
 import { st, type SlackKey } from './slack.messages.js';
+import { runConfirmation, runNudge, type SlackTeam } from './slack.team.js';
 import { renderConfirmChooser, renderPendingPage, renderRecovery, renderSummary, type RenderContext } from './slack.render.js';
 
 /** What an operation answers: the message, and whether it replaces the one whose button was pressed. */
@@ -35,7 +36,7 @@ export function parseConfirmValue(value: string): { filingId: string; cycle: num
 /** The rendering helpers the command and every button share. */
 export class SlackViews {
   constructor(
-    readonly team: TeamDeps,
+    readonly team: SlackTeam,
     readonly ctx: RenderContext,
     private readonly pageSize: number,
   ) {}
@@ -105,7 +106,7 @@ export function actionTable(v: SlackViews): ActionEntry[] {
     { id: ACTION.back, name: 'beian_back', run: onFiling(async (f) => ({ message: await v.summary(f), replace: true }), true) },
     { id: ACTION.page, name: 'beian_page', run: async (value) => ({ message: await v.pendingPage(Number(value) || 0), replace: true }) },
     { id: ACTION.recovery, name: 'beian_recovery', run: onFiling(async (f) => ({ message: renderRecovery(v.ctx, recoveryPath(v.team, f)) })) },
-    { id: ACTION.nudge, name: 'beian_nudge', run: onFiling(async (f, user) => ({ message: renderLine(v.nudgeLine(f.id, await nudgeFiling(v.team, f, user))) })) },
+    { id: ACTION.nudge, name: 'beian_nudge', run: onFiling(async (f, user) => ({ message: renderLine(v.nudgeLine(f.id, await runNudge(v.team, f, user))) })) },
     {
       id: ACTION.confirmPick,
       name: 'beian_confirm_pick',
@@ -122,7 +123,7 @@ export function actionTable(v: SlackViews): ActionEntry[] {
         const choice = parseConfirmValue(value ?? '');
         const filing = await v.find(choice?.filingId);
         if (!choice || !filing) return { message: v.notFound(choice?.filingId), replace: true };
-        const result = await recordConfirmation(v.team, filing, choice, user);
+        const result = await runConfirmation(v.team, filing, choice, user);
         const who = result.status === 'stale' ? '' : `${escapeMrkdwn(result.who.name)} ${result.who.phone}`;
         const note =
           result.status === 'recorded'

@@ -4,7 +4,7 @@ import type { Locale } from '../../src/activity.js';
 import type { RunningAdapter } from '../../src/adapter.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
 import type { HttpServer } from '../../src/server.js';
-import { homeData, trackReturns } from '../../flows/team.views.js';
+import { homeData } from '../../flows/team.views.js';
 import { actionTable, SlackViews, type ActionEntry } from './slack.actions.js';
 import { SlackAccess } from './slack.access.js';
 import { SlackLocales } from './slack.locale.js';
@@ -14,7 +14,7 @@ import { SharedServerReceiver } from './slack.receiver.js';
 import { isReplyNotStored, ReplyNotStoredError, toReplyRecord } from './slack.replies.js';
 import { renderDeniedHome, renderHome, type RenderContext } from './slack.render.js';
 import { registerSlackSender, slackClientOptions } from './slack.sender.js';
-import { teamDeps, type SlackDeps } from './slack.team.js';
+import { teamDeps, trackReturns, type SlackDeps } from './slack.team.js';
 
 type SlackConfig = NonNullable<SlackDeps['config']['slack']>;
 
@@ -203,7 +203,7 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
     logger.error('slack: bolt error', { error });
   });
 
-  return { app, mode: socket ? 'socket' : 'http', receiver, stopTracking: trackReturns(team) };
+  return { app, mode: socket ? 'socket' : 'http', receiver, stopTracking: trackReturns(team, deps.filings, logger) };
 }
 
 /** The running Slack adapter. */

@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRequest, USAGE } from '../../scripts/send-event.js';
 import { makeFiling, rawFiling } from '../fixtures/filings.fixture.js';
+import { buildDist } from '../support/app-process.js';
 import { reminderWorld, SECRET, type ReminderWorld } from './fakes.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-/** Runs `npm run send-event -- …` the way npm does (tsx on the script), with only the environment given. */
+/** Runs `npm run send-event -- …` the way npm does (node on the built script), with only the environment given. */
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  buildDist();
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/send-event.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--enable-source-maps', 'dist/send-event.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -33,7 +35,7 @@ async function hook(): Promise<{ w: ReminderWorld; url: string }> {
   return { w, url: `http://127.0.0.1:${port}/hooks/filing-events` };
 }
 
-// Each case starts the script in a child process (tsx compiles it), which takes a second or more on a busy machine.
+// Each case starts the script in a child process, which takes a second or more on a busy machine.
 describe('issue 13 npm run send-event signs and sends an event to the real hook', { timeout: 60_000 }, () => {
   it('CONTRACT §2 reported: 200, printed, exit 0, and the filing starts a new cycle', async () => {
     const { w, url } = await hook();

@@ -3,7 +3,7 @@
  * its own process group so a test can signal the npm process alone or kill the whole tree, then
  * check that nothing is left behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ import { waitFor } from './wait.js';
 /** The repository root, where `npm start` runs. */
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
-/** How the app is started: through npm as a user would, or node on what `npm start` execs (scripts/start.mjs) with no npm between. */
+/** How the app is started: through npm as a user would (building dist/ first), or node on what `npm start` execs (dist/main.js) with no npm between. */
 export type LaunchMode = 'npm' | 'node';
 
 /** How a child process ended. */
@@ -57,6 +57,16 @@ export interface AppProcess {
   survivors(): number[];
 }
 
+const built = new Set<string>();
+
+/** Runs `npm run build`'s script in `root` once per test file, so node can run dist/ as `npm start` does. */
+export function buildDist(root: string = REPO_ROOT): void {
+  if (built.has(root)) return;
+  const run = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`the build failed (${run.status ?? run.signal}):\n${run.stderr}`);
+  built.add(root);
+}
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -85,15 +95,18 @@ export function processGroup(pgid: number): number[] {
 }
 
 /**
- * Starts the app with `env` (PORT is set to `port`, a free one unless given) and a minimal base
- * environment, in a new process group. Resolves once it is spawned; call waitForHealth next.
+ * Starts the app in `cwd` (this checkout unless given) with `env` (PORT is set to `port`, a free one
+ * unless given) and a minimal base environment, in a new process group. Resolves once it is
+ * spawned; call waitForHealth next.
  */
-export async function startApp(opts: { env: Record<string, string>; mode?: LaunchMode; port?: number }): Promise<AppProcess> {
+export async function startApp(opts: { env: Record<string, string>; mode?: LaunchMode; port?: number; cwd?: string }): Promise<AppProcess> {
+  const cwd = opts.cwd ?? REPO_ROOT;
   const port = opts.port ?? (await freePort());
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...opts.env, PORT: String(port) };
-  const [command, args] = opts.mode === 'node' ? [process.execPath, ['scripts/start.mjs']] : ['npm', ['start', '--silent']];
+  if (opts.mode === 'node') buildDist(cwd);
+  const [command, args] = opts.mode === 'node' ? [process.execPath, ['--enable-source-maps', 'dist/main.js']] : ['npm', ['start', '--silent']];
   // detached: a process group of its own, so killTree reaches npm's children and nothing else.
-  const child = spawn(command, args as string[], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args as string[], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not spawn ${command}`);
   const lines: string[] = [];

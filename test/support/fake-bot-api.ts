@@ -11,7 +11,7 @@ import { postJson, readParams, Refusals, type Injection } from './fake-bot-api.h
 import type { UpdateBody } from './fake-bot-api.updates.js';
 
 export type { Injection } from './fake-bot-api.http.js';
-export { callbackUpdate, contactUpdate, textUpdate, type Person, type UpdateBody } from './fake-bot-api.updates.js';
+export { callbackUpdate, contactUpdate, textUpdate, type UpdateBody } from './fake-bot-api.updates.js';
 
 /** One message-level call the bot made to a chat (sendMessage, editMessageText, deleteMessage). */
 export interface SentRecord {
