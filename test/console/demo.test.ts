@@ -190,7 +190,7 @@ describe('the console demo, run again on the same store', () => {
     expect(second.stdout).toContain(`Verification cycle 2, SMS sent ${stopped} (China time).`);
     expect(second.stdout).toContain('(China time), 24 h 0 min left.');
     const left = [...second.stdout.matchAll(/(\d+) h (\d+) min left/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-    expect(left.length).toBeGreaterThan(3);
+    expect(left.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...left)).toBeLessThanOrEqual(24 * 60);
   });
 
