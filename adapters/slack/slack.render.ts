@@ -131,10 +131,10 @@ export function recoveryLines(ctx: RenderContext, path: RecoveryPath): string[] 
     const node = tree.nodes[nodeId];
     if (!node || depth > 8) return;
     if (node.kind === 'end') {
-      for (const [i, key] of node.steps.entries()) lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key } } })));
+      for (const [i, key] of node.steps.entries()) lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key, params: path.params } } })));
       return;
     }
-    lines.push(indent(depth, text(ctx, 'recovery.question', { text: msg(ctx, { key: node.text }) })));
+    lines.push(indent(depth, text(ctx, 'recovery.question', { text: msg(ctx, { key: node.text, params: path.params }) })));
     for (const answer of node.answers) {
       lines.push(indent(depth, text(ctx, 'recovery.answer', { label: msg(ctx, { key: answer.label }) })));
       walk(answer.next, depth + 1);

@@ -85,7 +85,7 @@ describe('the console demo, piped (zh)', () => {
     expect(out).toContain(
       '[您的聊天]\n» 备案 VE-2026-000101 已被管局退回：未在 24 小时内完成短信核验。我可以带您一步步处理。\n» 重新提交后，备案 VE-2026-000101 会在 1 个工作日内再次上报（如今天提交，预计 <date> 前），之后需要重新完成短信核验。\n» [1] 现在该怎么办',
     );
-    expect(out).toContain('[Slack #alerts]\n↩️ VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。\nVE-2026-000101 的恢复路径（首次备案，规则 R6）\n问：');
+    expect(out).toContain('[Slack #alerts]\n↩️ VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。\nVE-2026-000101 的恢复路径（首次备案）\n问：');
     // "1" presses the notice's button: the applicant's recovery wizard.
     expect(out).toContain('备案 VE-2026-000101（首次备案）已被退回：未在 24 小时内完成短信核验。我们来确定您的处理路径。\n请登录接入商备案控制台');
   });
