@@ -1,6 +1,6 @@
 /** The console adapter: a local, trusted demo chat over stdin/stdout (CONTRACT §4). Translates only. */
 import { createInterface } from 'node:readline';
-import type { Activity, Capabilities, ConversationRef, OutgoingMessage } from '../../src/activity.js';
+import { isLinkButton, type Activity, type Capabilities, type ConversationRef, type OutgoingMessage } from '../../src/activity.js';
 import type { Channel } from '../../src/channel.js';
 
 const USER = 'console-user';
@@ -23,12 +23,19 @@ export function toActivity(line: string, lastButtons: Array<{ label: string; dat
   };
 }
 
-/** Renders messages as plain text with numbered buttons; returns the buttons in the order they are numbered. */
+/**
+ * Renders messages as plain text with numbered buttons; returns the buttons in the order they are
+ * numbered. A link cannot be pressed here, so it shows its address on a line of its own, unnumbered.
+ */
 export function renderMessages(messages: OutgoingMessage[]): { text: string; buttons: Array<{ label: string; data: string }> } {
   const buttons: Array<{ label: string; data: string }> = [];
   const blocks = messages.map((msg) => {
     const lines = [msg.text];
-    for (const row of msg.buttons) lines.push(row.map((b) => `[${buttons.push(b)}] ${b.label}`).join('   '));
+    for (const row of msg.buttons) {
+      const pressable = row.flatMap((b) => (isLinkButton(b) ? [] : [`[${buttons.push(b)}] ${b.label}`]));
+      if (pressable.length > 0) lines.push(pressable.join('   '));
+      for (const b of row) if (isLinkButton(b)) lines.push(`${b.label}: ${b.url}`);
+    }
     return lines.join('\n');
   });
   return { text: blocks.join('\n\n'), buttons };

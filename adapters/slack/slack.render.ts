@@ -10,6 +10,7 @@ import type { CycleFacts } from '../../src/people.js';
 import type { FilingSummary, VerifierView } from '../../src/summary/filing.summary.js';
 import type { RecoveryPath } from '../../flows/team.flow.js';
 import { offeredActions, pendingCount, type HomeData, type ListedFiling } from '../../flows/team.views.js';
+import { MIIT_SYSTEM_URL } from '../../flows/menu.replies.js';
 import { ACTION, button, escapeMrkdwn, header, sections, type Block, type SlackMessage } from './slack.blocks.js';
 import { st, type SlackKey } from './slack.messages.js';
 
@@ -79,7 +80,7 @@ export function renderSummary(ctx: RenderContext, filing: Filing, s: FilingSumma
   else {
     cycleLines.push(text(ctx, 'summary.cycle', { cycle: c.number, reportedAt: c.reportedAt }));
     if (c.allVerified) cycleLines.push(text(ctx, 'summary.allVerified'));
-    else if (c.open) cycleLines.push(text(ctx, 'summary.deadline', { deadline: c.deadline, left: msg(ctx, c.left) }));
+    else if (c.open) cycleLines.push(text(ctx, 'summary.deadline', { deadline: c.deadline, left: msg(ctx, c.left) }), text(ctx, 'summary.miit', { url: MIIT_SYSTEM_URL }));
     else if (c.overdue && !s.returnReason) cycleLines.push(text(ctx, 'summary.overdue', { deadline: c.deadline }));
     else cycleLines.push(text(ctx, 'summary.closed', { deadline: c.deadline }));
   }

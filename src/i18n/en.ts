@@ -77,6 +77,7 @@ export const en = {
   'btn.recovery': 'What to do now',
   'btn.lookup': 'Open {id}',
   'btn.next': 'Next',
+  'btn.miit': 'Open the MIIT filing system',
 
   'verify.step1': 'Verify on the MIIT ICP filing management system (工信部备案管理系统): open the tab “短信核验”, then the section “短信核验”.',
   'verify.step2':
@@ -226,6 +227,7 @@ export const en = {
   'slack.summary.returned': '*Returned:* {reason}',
   'slack.summary.cycle': '*Cycle {cycle}*: SMS sent {reportedAt} (Asia/Shanghai)',
   'slack.summary.deadline': '*Deadline:* {deadline} (Asia/Shanghai), *{left}*',
+  'slack.summary.miit': 'Verification and resends happen on the <{url}|MIIT ICP filing management system>.',
   'slack.summary.overdue': '*Window closed* at {deadline} (Asia/Shanghai) with someone still pending: the bureau will return the filing.',
   'slack.summary.closed': 'The cycle ended at {deadline} (Asia/Shanghai).',
   'slack.summary.allVerified': 'Everyone has verified in this cycle.',

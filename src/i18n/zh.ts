@@ -79,6 +79,7 @@ export const zh: Record<MessageKey, string> = {
   'btn.recovery': '现在该怎么办',
   'btn.lookup': '查看 {id}',
   'btn.next': '下一步',
+  'btn.miit': '打开工信部备案管理系统',
 
   'verify.step1': '请在工信部备案管理系统完成核验：点击“短信核验”标签页，再点击“短信核验”栏。',
   'verify.step2':
@@ -224,6 +225,7 @@ export const zh: Record<MessageKey, string> = {
   'slack.summary.returned': '*退回原因：*{reason}',
   'slack.summary.cycle': '*第 {cycle} 轮核验*：短信发送于 {reportedAt}（北京时间）',
   'slack.summary.deadline': '*截止：*{deadline}（北京时间），*{left}*',
+  'slack.summary.miit': '核验和重发都在<{url}|工信部备案管理系统>上完成。',
   'slack.summary.overdue': '*核验窗口已于 {deadline}（北京时间）关闭*，仍有人未核验：管局将退回该备案。',
   'slack.summary.closed': '本轮核验已于 {deadline}（北京时间）结束。',
   'slack.summary.allVerified': '本轮所有人均已核验。',

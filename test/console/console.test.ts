@@ -42,13 +42,35 @@ describe('console adapter', () => {
     expect(toActivity('/help', buttons).input).toEqual({ type: 'text', text: '/help' });
   });
 
+  it('shows a link as its plain address on a line of its own, and numbers only the buttons that can be pressed', () => {
+    const { text, buttons } = renderMessages([
+      {
+        text: 'a',
+        buttons: [
+          [{ label: 'Open the MIIT filing system', url: 'https://beian.miit.gov.cn' }],
+          [
+            { label: 'Next', data: 'vn:F-1' },
+            { label: 'Site', url: 'https://example.cn' },
+          ],
+        ],
+      },
+    ]);
+    expect(text).toBe('a\nOpen the MIIT filing system: https://beian.miit.gov.cn\n[1] Next\nSite: https://example.cn');
+    expect(buttons).toEqual([{ label: 'Next', data: 'vn:F-1' }]);
+    expect(toActivity('1', buttons).input).toEqual({ type: 'action', data: 'vn:F-1' });
+    expect(toActivity('2', buttons).input).toEqual({ type: 'text', text: '2' });
+  });
+
   it('runs a piped conversation to the end of input', async () => {
     const w = await world();
     const out: string[] = [];
-    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(['/link 13800138000\n', '\n', '/lookup VE-2026-000101\n', '1\n']), write: (t) => out.push(t) });
+    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(['/link 13800138000\n', '\n', '/lookup VE-2026-000101\n', '1\n', '1\n']), write: (t) => out.push(t) });
     const text = out.join('\n');
     expect(text).toContain('已绑定：138****8000');
     expect(text).toContain('请在工信部备案管理系统完成核验');
+    // The verify guide's link shows its address; "1" is the first button that can be pressed.
+    expect(text).toContain('打开工信部备案管理系统: https://beian.miit.gov.cn\n[1] 下一步');
+    expect(text).toContain('短信中的 6 位数字验证码');
     await w.core.close();
   });
 
