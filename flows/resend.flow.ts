@@ -4,7 +4,7 @@ import { isVirtualOperator } from '../src/rules/warnings.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';
 import { done, expired } from './step.results.js';
-import { menuButtons } from './menu.replies.js';
+import { menuButtons, miitLinkRow } from './menu.replies.js';
 import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from '../src/turn.types.js';
 import { myOpenCycle } from './verify.flow.js';
 
@@ -23,7 +23,7 @@ export async function resendStart(id: string, deps: FlowDeps): Promise<StepResul
     replies: [
       reply(
         [m('resend.where', { phone: open.me.phone }), m('resend.budget', { used: budget.used, remaining: budget.remaining }), m('resend.noDeadlineChange', { deadline, left }), m('resend.ask')],
-        [[btn('resend.btnOk', encodeButton('ro', id, 'ok')), btn('resend.btnNotFound', encodeButton('ro', id, 'nf'))]],
+        [miitLinkRow(), [btn('resend.btnOk', encodeButton('ro', id, 'ok')), btn('resend.btnNotFound', encodeButton('ro', id, 'nf'))]],
       ),
     ],
   };
@@ -48,7 +48,7 @@ export async function resendOutcome(id: string, outcome: string, session: Sessio
   if (outcome === 'nf') {
     const lines = [m('resend.notFound'), m('resend.nfPhone', { phone: open.me.phone }), m('resend.nfId'), m('resend.nfStatus', { status: m(`status.${open.filing.status}`) }), m('verify.permit'), m('resend.nfHandset')];
     if (isVirtualOperator(open.me.rawPhone)) lines.push(m('warn.virtual', { phone: open.me.phone }));
-    return done(reply(lines, [[btn('btn.verifyGuide', encodeButton('vg', id)), btn('btn.resendGuide', encodeButton('rg', id))], ...menuButtons(deps)]));
+    return done(reply(lines, [miitLinkRow(), [btn('btn.verifyGuide', encodeButton('vg', id)), btn('btn.resendGuide', encodeButton('rg', id))], ...menuButtons(deps)]));
   }
   return expired(deps);
 }

@@ -4,10 +4,10 @@
  * path. Adapters translate their platform's payloads into these calls, apply the mark writes they
  * return, and render the results.
  */
-import type { Msg } from '../src/activity.js';
+import type { Msg, MsgParam } from '../src/activity.js';
 import type { Filing, FilingType } from '../src/filing.js';
 import type { TeamConfirmation } from '../src/people.js';
-import { reReportedBy, recoveryTree, type RecoveryTree } from '../src/rules/recovery.rules.js';
+import { reReportedBy, recoveryTreeFor, type RecoveryTree } from '../src/rules/recovery.rules.js';
 import { toDateParams, type WorkCalendar } from '../src/rules/workday.rules.js';
 import type { Nudger } from '../src/reminders/nudge.sender.js';
 import type { MarkStep, MarkWrite } from '../src/store/marks.js';
@@ -126,13 +126,16 @@ export function confirmationWritten(deps: Pick<TeamDeps, 'audit'>, step: Extract
   return { status: 'recorded', who: step.who };
 }
 
-/** R6 for one filing: its type's decision tree (none for a type without an SMS step), the notes that apply, and the re-report line. */
+/** R6 for one filing: its decision tree (none for a type without an SMS step), the notes that apply, and the re-report line. */
 export interface RecoveryPath {
   filingId: string;
   type: FilingType;
+  /** Starts past any question the record already answers. */
   tree?: RecoveryTree;
   /** Shown before the tree: why there is none, or what to know first. */
   notes: Msg[];
+  /** What every question and step of the tree is rendered with: `provider`, named when the record names it. */
+  params: Record<string, MsgParam>;
   reportedBy: Msg;
 }
 
@@ -142,14 +145,30 @@ export function reportedBy(deps: Pick<TeamDeps, 'clock' | 'calendar'>): Msg {
   return { key: 'recovery.reportedBy', params: toDateParams(by) };
 }
 
-/** R6: the whole recovery path for a filing, with the notes its return reason and type call for. */
+/** R6: the access provider the steps send the person to: the one the record names, or "the current access provider". */
+function providerParam(filing: Filing): Msg {
+  const name = filing.type === 'access' ? filing.currentAccessProvider?.trim() : undefined;
+  return name ? { key: 'recovery.provider.named', params: { name } } : { key: 'recovery.provider.current' };
+}
+
+/** R6: what the record says about an access filing's website, so the person is not asked what is known. */
+function accessNotes(filing: Filing): Msg[] {
+  if (filing.shellWebsite) return [{ key: 'recovery.shellNote' }];
+  const notes: Msg[] = [];
+  if (filing.shellWebsite === false) notes.push({ key: 'recovery.hostedNote' });
+  const provider = filing.currentAccessProvider?.trim();
+  if (provider) notes.push({ key: 'recovery.providerNote', params: { provider } });
+  return notes;
+}
+
+/** R6: the whole recovery path for a filing, with the notes its return reason and record call for. */
 export function recoveryPath(deps: Pick<TeamDeps, 'clock' | 'calendar'>, filing: Filing): RecoveryPath {
-  const tree = recoveryTree(filing.type);
+  const tree = recoveryTreeFor(filing);
   const notes: Msg[] = [];
   if (!tree) notes.push({ key: 'recovery.notApplicable' });
   else {
     if (filing.status === 'returned' && filing.returnReason === 'other') notes.push({ key: 'recovery.otherReason' });
-    if (filing.type === 'access' && filing.shellWebsite) notes.push({ key: 'recovery.shellNote' });
+    if (filing.type === 'access') notes.push(...accessNotes(filing));
   }
-  return { filingId: filing.id, type: filing.type, ...(tree ? { tree } : {}), notes, reportedBy: reportedBy(deps) };
+  return { filingId: filing.id, type: filing.type, ...(tree ? { tree } : {}), notes, params: { provider: providerParam(filing) }, reportedBy: reportedBy(deps) };
 }

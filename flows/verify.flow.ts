@@ -5,7 +5,7 @@ import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';
 import { done, expired, notFound } from './step.results.js';
 import { meIn, summaryFor, visibleFiling } from './my.filings.js';
-import { menuButtons } from './menu.replies.js';
+import { menuButtons, miitLinkRow } from './menu.replies.js';
 import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';
 import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.js';
@@ -35,7 +35,7 @@ export async function verifyStart(id: string, deps: FlowDeps): Promise<StepResul
   return {
     status: 'waiting',
     state: state('where', id, open.cycle),
-    replies: [reply([m('verify.step1'), m('warn.sender')], [[btn('btn.next', encodeButton('vn', id))]])],
+    replies: [reply([m('verify.step1'), m('warn.sender')], [miitLinkRow(), [btn('btn.next', encodeButton('vn', id))]])],
   };
 }
 

@@ -48,10 +48,24 @@ export type MsgParam = string | number | Msg | Msg[];
 /** A message reference: a catalog key with parameters, or text that is already final. */
 export type Msg = { key: string; params?: Record<string, MsgParam> } | { raw: string };
 
-/** A button: its label and its compact data (at most 64 bytes, see buttons.codec.ts). */
-export interface Button<L = Msg> {
+/** A button that sends its compact data back when pressed (at most 64 bytes, see buttons.codec.ts). */
+export interface ActionButton<L = Msg> {
   label: L;
   data: string;
+}
+
+/** A button that opens a web page and sends nothing back. */
+export interface LinkButton<L = Msg> {
+  label: L;
+  url: string;
+}
+
+/** A button: one to press, or one that opens a web page. */
+export type Button<L = Msg> = ActionButton<L> | LinkButton<L>;
+
+/** Whether a button opens a web page instead of sending data back. */
+export function isLinkButton<L>(button: Button<L>): button is LinkButton<L> {
+  return 'url' in button;
 }
 
 /** A reply as a flow writes it: lines of messages, buttons in rows, and requests to the platform. */

@@ -1,7 +1,12 @@
 /** The core's half of rendering: a flow's Reply, in one locale, as the OutgoingMessage every adapter then renders for its platform. */
-import type { Locale, OutgoingMessage, Reply } from './activity.js';
+import { isLinkButton, type Button, type Locale, type OutgoingMessage, type Reply } from './activity.js';
 import { renderMsg, t } from './i18n/catalog.js';
 import { echoable } from './rules/echo.rules.js';
+
+function renderButton(button: Button, locale: Locale): Button<string> {
+  const label = echoable(renderMsg(locale, button.label));
+  return isLinkButton(button) ? { label, url: button.url } : { label, data: button.data };
+}
 
 /**
  * Renders a flow's reply in a locale (the platform rendering comes after, in each adapter). Text and
@@ -11,7 +16,7 @@ import { echoable } from './rules/echo.rules.js';
 export function renderOutgoing(reply: Reply, locale: Locale): OutgoingMessage {
   return {
     text: echoable(reply.lines.map((line) => renderMsg(locale, line)).join('\n')),
-    buttons: (reply.buttons ?? []).map((row) => row.map((b) => ({ label: echoable(renderMsg(locale, b.label)), data: b.data }))),
+    buttons: (reply.buttons ?? []).map((row) => row.map((b) => renderButton(b, locale))),
     ...(reply.requestContact ? { requestContact: t(locale, 'menu.shareContact') } : {}),
     ...(reply.deleteIncoming ? { deleteIncoming: true } : {}),
   };

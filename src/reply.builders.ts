@@ -1,5 +1,5 @@
-/** Builders for replies as data: a message by key, a button, a reply of lines and buttons. */
-import type { Button, Msg, MsgParam, Reply } from './activity.js';
+/** Builders for replies as data: a message by key, a button, a link, a reply of lines and buttons. */
+import type { ActionButton, Button, LinkButton, Msg, MsgParam, Reply } from './activity.js';
 
 /** A message by key. */
 export function m(key: string, params?: Record<string, MsgParam>): Msg {
@@ -7,8 +7,13 @@ export function m(key: string, params?: Record<string, MsgParam>): Msg {
 }
 
 /** A button by label key and data. */
-export function btn(labelKey: string, data: string, params?: Record<string, string>): Button {
+export function btn(labelKey: string, data: string, params?: Record<string, string>): ActionButton {
   return { label: m(labelKey, params), data };
+}
+
+/** A button by label key that opens a web address. */
+export function linkBtn(labelKey: string, url: string): LinkButton {
+  return { label: m(labelKey), url };
 }
 
 /** A reply of lines and buttons. */

@@ -1,6 +1,6 @@
 /** The console adapter: a local, trusted demo chat over stdin/stdout (CONTRACT §4). Translates only. */
 import { createInterface } from 'node:readline';
-import type { Activity, Button, Capabilities, ConversationRef, Locale, OutgoingMessage } from '../../src/activity.js';
+import { isLinkButton, type ActionButton, type Activity, type Capabilities, type ConversationRef, type Locale, type OutgoingMessage } from '../../src/activity.js';
 import type { Channel } from '../../src/channel.js';
 import { t } from '../../src/i18n/catalog.js';
 
@@ -21,7 +21,7 @@ const NUMBER = /^\d{1,3}$/;
  */
 export class ShownButtons {
   private next = 1;
-  private readonly offered = new Map<number, Button<string>>();
+  private readonly offered = new Map<number, ActionButton<string>>();
 
   /** Renders messages with their buttons numbered on from the last one shown; `pushed` keeps the buttons offered before. */
   render(messages: OutgoingMessage[], pushed = false): string {
@@ -35,7 +35,7 @@ export class ShownButtons {
   }
 
   /** The offered button with the typed number or label, if any. */
-  find(line: string): Button<string> | undefined {
+  find(line: string): ActionButton<string> | undefined {
     const trimmed = line.trim();
     return NUMBER.test(trimmed) ? this.offered.get(Number(trimmed)) : [...this.offered.values()].find((b) => b.label === trimmed);
   }
@@ -54,12 +54,20 @@ export function toActivity(line: string, shown: ShownButtons): Activity | undefi
   };
 }
 
-/** Renders messages as plain text with buttons numbered from `first`; returns the buttons in the order they are numbered. */
-export function renderMessages(messages: OutgoingMessage[], first = 1): { text: string; buttons: Array<Button<string>> } {
-  const buttons: Array<Button<string>> = [];
+/**
+ * Renders messages as plain text with the buttons numbered from `first`; returns the buttons in the
+ * order they are numbered. A link cannot be pressed here, so it shows its address on a line of its
+ * own, unnumbered.
+ */
+export function renderMessages(messages: OutgoingMessage[], first = 1): { text: string; buttons: Array<ActionButton<string>> } {
+  const buttons: Array<ActionButton<string>> = [];
   const blocks = messages.map((msg) => {
     const lines = [msg.text];
-    for (const row of msg.buttons) lines.push(row.map((b) => `[${first - 1 + buttons.push(b)}] ${b.label}`).join('   '));
+    for (const row of msg.buttons) {
+      const pressable = row.flatMap((b) => (isLinkButton(b) ? [] : [`[${first - 1 + buttons.push(b)}] ${b.label}`]));
+      if (pressable.length > 0) lines.push(pressable.join('   '));
+      for (const b of row) if (isLinkButton(b)) lines.push(`${b.label}: ${b.url}`);
+    }
     return lines.join('\n');
   });
   return { text: blocks.join('\n\n'), buttons };

@@ -70,10 +70,10 @@ export function recoveryText(locale: Locale, path: RecoveryPath): string[] {
     if (!node || depth > 8) return;
     const pad = '  '.repeat(depth * 2);
     if (node.kind === 'end') {
-      for (const [i, key] of node.steps.entries()) lines.push(pad + msg({ key: 'recovery.step', params: { n: i + 1, text: { key } } }));
+      for (const [i, key] of node.steps.entries()) lines.push(pad + msg({ key: 'recovery.step', params: { n: i + 1, text: { key, params: path.params } } }));
       return;
     }
-    lines.push(pad + st(locale, 'recovery.question', { text: msg({ key: node.text }) }));
+    lines.push(pad + st(locale, 'recovery.question', { text: msg({ key: node.text, params: path.params }) }));
     for (const answer of node.answers) {
       lines.push(pad + st(locale, 'recovery.answer', { label: msg({ key: answer.label }) }));
       walk(answer.next, depth + 1);

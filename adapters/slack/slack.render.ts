@@ -10,6 +10,7 @@ import type { CycleFacts } from '../../src/people.js';
 import type { FilingSummary, VerifierView } from '../../src/summary/filing.summary.js';
 import type { RecoveryPath } from '../../flows/team.flow.js';
 import { offeredActions, pendingCount, type HomeData, type ListedFiling } from '../../flows/team.views.js';
+import { MIIT_SYSTEM_URL } from '../../flows/menu.replies.js';
 import { ACTION, button, escapeMrkdwn, header, sections, type Block, type SlackMessage } from './slack.blocks.js';
 import { st, type SlackKey } from './slack.messages.js';
 
@@ -79,7 +80,7 @@ export function renderSummary(ctx: RenderContext, filing: Filing, s: FilingSumma
   else {
     cycleLines.push(text(ctx, 'summary.cycle', { cycle: c.number, reportedAt: c.reportedAt }));
     if (c.allVerified) cycleLines.push(text(ctx, 'summary.allVerified'));
-    else if (c.open) cycleLines.push(text(ctx, 'summary.deadline', { deadline: c.deadline, left: msg(ctx, c.left) }));
+    else if (c.open) cycleLines.push(text(ctx, 'summary.deadline', { deadline: c.deadline, left: msg(ctx, c.left) }), text(ctx, 'summary.miit', { url: MIIT_SYSTEM_URL }));
     else if (c.overdue && !s.returnReason) cycleLines.push(text(ctx, 'summary.overdue', { deadline: c.deadline }));
     else cycleLines.push(text(ctx, 'summary.closed', { deadline: c.deadline }));
   }
@@ -131,10 +132,10 @@ export function recoveryLines(ctx: RenderContext, path: RecoveryPath): string[] 
     const node = tree.nodes[nodeId];
     if (!node || depth > 8) return;
     if (node.kind === 'end') {
-      for (const [i, key] of node.steps.entries()) lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key } } })));
+      for (const [i, key] of node.steps.entries()) lines.push(indent(depth, msg(ctx, { key: 'recovery.step', params: { n: i + 1, text: { key, params: path.params } } })));
       return;
     }
-    lines.push(indent(depth, text(ctx, 'recovery.question', { text: msg(ctx, { key: node.text }) })));
+    lines.push(indent(depth, text(ctx, 'recovery.question', { text: msg(ctx, { key: node.text, params: path.params }) })));
     for (const answer of node.answers) {
       lines.push(indent(depth, text(ctx, 'recovery.answer', { label: msg(ctx, { key: answer.label }) })));
       walk(answer.next, depth + 1);

@@ -1,17 +1,14 @@
 /** Telegram ⇄ core translation, both ways, and nothing else: updates to Activities, OutgoingMessages to sendMessage arguments. */
 import type { Update } from 'telegraf/types';
-import type { Activity, Capabilities, Locale, OutgoingMessage } from '../../src/activity.js';
+import { isLinkButton, type Activity, type Capabilities, type Locale, type OutgoingMessage } from '../../src/activity.js';
 
 /** Telegram's limit on one message's text, in UTF-16 code units after entity parsing. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
 /** Telegram's limit on callback_data, in bytes. */
 export const CALLBACK_DATA_LIMIT = 64;
 
-/** An inline keyboard button as the Bot API takes it. */
-export interface TgInlineButton {
-  text: string;
-  callback_data: string;
-}
+/** An inline keyboard button as the Bot API takes it: one that calls back, or one that opens a URL. */
+export type TgInlineButton = { text: string; callback_data: string } | { text: string; url: string };
 
 /** The reply_markup variants this adapter sends. */
 export type TgReplyMarkup =
@@ -160,17 +157,19 @@ export function hasValidCallbackData(data: string): boolean {
   return bytes >= 1 && bytes <= CALLBACK_DATA_LIMIT;
 }
 
-/** The inline keyboard of a message; buttons whose data would not fit 64 bytes are left out (and reported). */
+/** The inline keyboard of a message, links as URL buttons; buttons whose data would not fit 64 bytes are left out (and reported). */
 export function toInlineKeyboard(buttons: OutgoingMessage['buttons']): { keyboard: TgInlineButton[][]; dropped: number } {
   let dropped = 0;
   const keyboard = buttons
     .map((row) =>
-      row.flatMap((b) => {
+      row.flatMap((b): TgInlineButton[] => {
+        const text = sanitizeText(b.label).trim() || '·';
+        if (isLinkButton(b)) return [{ text, url: b.url }];
         if (!hasValidCallbackData(b.data)) {
           dropped += 1;
           return [];
         }
-        return [{ text: sanitizeText(b.label).trim() || '·', callback_data: b.data }];
+        return [{ text, callback_data: b.data }];
       }),
     )
     .filter((row) => row.length > 0);

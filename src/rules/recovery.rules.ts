@@ -1,5 +1,5 @@
 /** RULES R6: recovery after a return for failed verification, as a decision tree per filing type. */
-import type { FilingType } from '../filing.js';
+import type { Filing, FilingType } from '../filing.js';
 import { addWorkingDays, type WorkCalendar, type WorkdayResult } from './workday.rules.js';
 
 /** One answer to a question: its message key and the node it leads to. */
@@ -59,6 +59,8 @@ const accessTree: RecoveryTree = {
       answers: [
         { id: 'yes', label: 'recovery.a.principalOk', next: 'verify-again' },
         { id: 'no', label: 'recovery.a.principalCannot', next: 'change-at-provider' },
+        // Reached without the hosting question when the record says the site is hosted; the provider may still not answer.
+        { id: 'unreach', label: 'recovery.a.unreachable', next: 'deregister-new' },
       ],
     },
     'verify-again': { kind: 'end', id: 'verify-again', steps: ['recovery.s.askCurrentProvider', 'recovery.s.verifyAgain'] },
@@ -96,6 +98,19 @@ export function recoveryTree(type: FilingType): RecoveryTree | undefined {
     case 'cancel_access':
       return undefined;
   }
+}
+
+/** What the record may already say about an access filing's website. */
+export type RecoveryFacts = Pick<Filing, 'type' | 'shellWebsite'>;
+
+/**
+ * R6: the recovery tree for a filing, starting past the question its record answers: an access
+ * filing whose record says whether the website is a shell website skips "where is it hosted".
+ */
+export function recoveryTreeFor(filing: RecoveryFacts): RecoveryTree | undefined {
+  const tree = recoveryTree(filing.type);
+  if (!tree || filing.type !== 'access' || filing.shellWebsite === undefined) return tree;
+  return { ...tree, start: filing.shellWebsite ? 'deregister-new' : 'principal-ok' };
 }
 
 /** R6: whether a filing of this type has a recovery path after a return (cancel_access has no SMS step, so none). */

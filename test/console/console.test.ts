@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runConsole, ShownButtons, toActivity } from '../../adapters/console/console.adapter.js';
+import { renderMessages, runConsole, ShownButtons, toActivity } from '../../adapters/console/console.adapter.js';
 import { world } from '../support/transcript.js';
 import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
 
@@ -54,6 +54,27 @@ describe('console adapter', () => {
     expect(toActivity('5', shown)?.input).toEqual({ type: 'action', data: 'y' });
   });
 
+  it('shows a link as its plain address on a line of its own, and numbers only the buttons that can be pressed', () => {
+    const { text, buttons } = renderMessages([
+      {
+        text: 'a',
+        buttons: [
+          [{ label: 'Open the MIIT filing system', url: 'https://beian.miit.gov.cn' }],
+          [
+            { label: 'Next', data: 'vn:F-1' },
+            { label: 'Site', url: 'https://example.cn' },
+          ],
+        ],
+      },
+    ]);
+    expect(text).toBe('a\nOpen the MIIT filing system: https://beian.miit.gov.cn\n[1] Next\nSite: https://example.cn');
+    expect(buttons).toEqual([{ label: 'Next', data: 'vn:F-1' }]);
+    const shown = new ShownButtons();
+    shown.render([{ text: 'a', buttons: [[{ label: 'Site', url: 'https://example.cn' }], [{ label: 'Next', data: 'vn:F-1' }]] }]);
+    expect(toActivity('1', shown)?.input).toEqual({ type: 'action', data: 'vn:F-1' });
+    expect(toActivity('2', shown)).toBeUndefined();
+  });
+
   it('numbers start again at 1 rather than reach four digits', () => {
     const shown = new ShownButtons();
     const many = (n: number) => [{ text: 'm', buttons: [Array.from({ length: n }, (_, i) => ({ label: `B${i}`, data: `d${i}` }))] }];
@@ -72,6 +93,8 @@ describe('console adapter', () => {
     expect(linked).toContain('[1] 查看 VE-2026-000101');
     expect(lookup).toContain('[7] 如何核验   [8] 没收到短信：重发\n[9] 我已完成核验');
     expect(guide).toContain('请在工信部备案管理系统完成核验');
+    // The verify guide's link shows its address, unnumbered; the numbers go on with the buttons that can be pressed.
+    expect(guide).toContain('打开工信部备案管理系统: https://beian.miit.gov.cn\n[12] 下一步');
     expect(gone).toBe('选项 1 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。\n');
     await w.core.close();
   });

@@ -12,7 +12,11 @@ import { greeting, suggestions } from '../../adapters/console/console.main.js';
 import { FilingEventSchema } from '../../src/events.js';
 import type { Filing } from '../../src/filing.js';
 import { REPO_ROOT } from '../support/app-process.js';
-import { makeFiling } from '../fixtures/filings.fixture.js';
+import { makeFiling, returnedAccessRecord } from '../fixtures/filings.fixture.js';
+import { recoveryPath } from '../../flows/team.flow.js';
+import { FakeClock } from '../../src/clock.js';
+import { DEMO_ANCHOR } from '../../src/filings.js';
+import { loadWorkCalendar } from '../../src/rules/workday.rules.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -106,9 +110,35 @@ describe('the team channel as plain text', () => {
       verifiers: [{ name: '张*', phone: '138****8000', roles: [{ key: 'role.subject' }], state: 'pending' as const, key: 'k', rawPhone: '13800138000' }],
       warnings: [],
     };
-    const path = { filingId: 'F-1', type: 'first_filing' as const, notes: [], reportedBy: { raw: 'by tomorrow' } };
+    const path = { filingId: 'F-1', type: 'first_filing' as const, notes: [], params: {}, reportedBy: { raw: 'by tomorrow' } };
     expect(alertText('en', 'at_risk', s, path)).toEqual(['⚠️ F-1 is at risk: 3 h 5 min left to the deadline (2026-11-30 09:00, China time), 1 pending:', '⏳ 张* 138****8000 · subject principal: pending']);
     expect(alertText('en', 'returned', { ...s, returnReason: { key: 'reason.sms_failed' } }, path)).toEqual(['↩️ F-1 (first filing) was returned: SMS verification failed.', 'Recovery path for F-1 (first filing)']);
+  });
+
+  it('R6 an access return: the path names the record’s provider and skips the question the record answers', () => {
+    const path = recoveryPath({ clock: new FakeClock(DEMO_ANCHOR), calendar: loadWorkCalendar() }, makeFiling(returnedAccessRecord({ shellWebsite: false, currentAccessProvider: '某云' })));
+    const s = {
+      id: 'VE-2026-000120',
+      subjectName: 'S',
+      type: { key: 'type.access' },
+      status: { key: 'status.returned' },
+      statusId: 'returned' as const,
+      noSms: false,
+      verifiers: [],
+      warnings: [],
+      returnReason: { key: 'reason.sms_timeout' },
+    };
+    const lines = alertText('en', 'returned', s, path);
+    expect(lines.slice(0, 5)).toEqual([
+      '↩️ VE-2026-000120 (access (transfer-in)) was returned: SMS verification not completed within 24 hours.',
+      'Recovery path for VE-2026-000120 (access (transfer-in))',
+      'Our records show this website is hosted with an access provider today, so it is not a shell website.',
+      'Current access provider on record: 某云.',
+      'Q: Ask the current access provider “某云” (where the website is hosted today) for the website principal and phone number on record. Are the phone and ID right, and can that person verify?',
+    ]);
+    expect(lines).toContain('    1. Confirm the website principal and phone number with the current access provider “某云”.');
+    expect(lines).toContain('    1. Change the website principal’s information at the current access provider “某云” first.');
+    expect(lines.join('\n')).not.toContain('Where is the website hosted today?');
   });
 });
 

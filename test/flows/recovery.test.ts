@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Locale } from '../../src/activity.js';
+import { FilingEventSchema } from '../../src/events.js';
 import { world, type World } from '../support/transcript.js';
+import { returnedAccessRecord } from '../fixtures/filings.fixture.js';
 
 let w: World;
 afterEach(async () => w?.core.close());
@@ -22,6 +24,12 @@ const L = {
     smsToNew: '核验短信将发送至新号码',
     verifyAgain: '点击“重新核验”',
     changeAtProvider: '先在当前接入商处变更网站负责人信息',
+    changeAtNamed: '先在当前接入商“某云”处变更网站负责人信息',
+    askNamed: '请联系当前接入商“某云”（网站目前接入的服务商）查询网站负责人',
+    confirmNamed: '向当前接入商“某云”确认网站负责人及手机号码',
+    providerNote: '记录中的当前接入商：某云。',
+    hostedNote: '不是空壳网站',
+    hostedQ: '网站目前接入在哪里？',
     resubmitAccess: '重新提交接入备案',
     deregister: '注销该网站备案',
     newWebsite: '重新提交新增网站备案',
@@ -47,6 +55,12 @@ const L = {
     smsToNew: 'the SMS goes to the new number',
     verifyAgain: 'Press “重新核验”',
     changeAtProvider: 'Change the website principal’s information at the current access provider first',
+    changeAtNamed: 'Change the website principal’s information at the current access provider “某云” first',
+    askNamed: 'Ask the current access provider “某云” (where the website is hosted today) for the website principal',
+    confirmNamed: 'Confirm the website principal and phone number with the current access provider “某云”',
+    providerNote: 'Current access provider on record: 某云.',
+    hostedNote: 'so it is not a shell website',
+    hostedQ: 'Where is the website hosted today?',
     resubmitAccess: 'submit the access filing here again',
     deregister: 'Deregister the website’s filing',
     newWebsite: 'submit a new website filing',
@@ -58,6 +72,12 @@ const L = {
     notReturned: 'is not returned',
   },
 } as const;
+
+/** Upserts the returned access filing VE-2026-000120, whose record says `facts` about its website. */
+async function returnedAccess(facts: Parameters<typeof returnedAccessRecord>[0]) {
+  const filing = returnedAccessRecord(facts);
+  await w.core.filings.apply(FilingEventSchema.parse({ type: 'filing.upserted', eventId: `up-${JSON.stringify(facts)}`, at: w.clock.now().toISOString(), filing }));
+}
 
 async function returned(id: string) {
   await w.core.filings.apply({ type: 'filing.returned', eventId: `ret-${id}`, at: w.clock.now().toISOString(), filingId: id, reason: 'sms_timeout' });
@@ -88,24 +108,69 @@ describe.each<Locale>(['zh', 'en'])('R6 recovery wizard (%s)', (locale) => {
     await w.chat({ locale }).send('/link 15800158000').send('/lookup VE-2026-000104').tap(t.recovery).tap(t.phoneRight).expect(t.resubmit);
   });
 
-  it('R6 access, hosted and principal right → verify again', async () => {
+  it('R6 access, record silent on the website: asks where it is hosted; hosted and principal right → verify again', async () => {
     w = await world();
-    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).expect(t.shellNote).tap(t.hosted).tap(t.principalOk).expect(t.verifyAgain).expect(t.reportedBy);
+    await returnedAccess({});
+    await w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).expect(t.hostedQ).expectNot(t.hostedNote).tap(t.hosted).tap(t.principalOk).expect(t.verifyAgain).expect(t.reportedBy);
   });
 
-  it('R6 access, principal cannot verify → change at the current provider, then resubmit the access filing', async () => {
+  it('R6 access, record silent: principal cannot verify → change at the current provider, then resubmit the access filing', async () => {
     w = await world();
-    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).tap(t.hosted).tap(t.principalNo).expect(t.changeAtProvider).expect(t.resubmitAccess);
+    await returnedAccess({});
+    await w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).tap(t.hosted).tap(t.principalNo).expect(t.changeAtProvider).expect(t.resubmitAccess);
   });
 
-  it('R6 access, shell website → deregister, then a new website filing', async () => {
+  it('R6 access, record silent: the person says shell website → deregister, then a new website filing', async () => {
     w = await world();
-    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).tap(t.shell).expect(t.deregister).expect(t.newWebsite);
+    await returnedAccess({});
+    await w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).tap(t.shell).expect(t.deregister).expect(t.newWebsite);
   });
 
-  it('R6 access, provider unreachable → deregister, then a new website filing', async () => {
+  it('R6 access, record silent: provider unreachable → deregister, then a new website filing', async () => {
     w = await world();
-    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).tap(t.unreach).expect(t.deregister).expect(t.newWebsite);
+    await returnedAccess({});
+    await w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).tap(t.unreach).expect(t.deregister).expect(t.newWebsite);
+  });
+
+  it('R6 access, record names the provider but not whether the site is a shell: asks, then every step names the provider', async () => {
+    w = await world();
+    await returnedAccess({ currentAccessProvider: '某云' });
+    const chat = w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).expect(t.providerNote).expect(t.hostedQ).tap(t.hosted).expect(t.askNamed);
+    await chat.tap(t.principalNo).expect(t.changeAtNamed).expect(t.resubmitAccess);
+  });
+
+  it('R6 access, record says shellWebsite: true → no question, straight to deregister and a new website filing', async () => {
+    w = await world();
+    await returnedAccess({ shellWebsite: true, currentAccessProvider: '某云' });
+    await w
+      .chat({ locale })
+      .send('/link 15100151000')
+      .send('/lookup VE-2026-000120')
+      .tap(t.recovery)
+      .expect(t.shellNote)
+      .expectNot(t.hostedQ)
+      .expect(t.deregister)
+      .expect(t.newWebsite)
+      .expect(t.reportedBy)
+      .expectNot(t.askNamed);
+  });
+
+  it('R6 access, the shipped shell-website filing goes straight to its steps', async () => {
+    w = await world();
+    await w.chat({ locale }).send('/link 13500135000').send('/lookup VE-2026-000103').tap(t.recovery).expect(t.shellNote).expectNot(t.hostedQ).expect(t.deregister).expect(t.newWebsite);
+  });
+
+  it('R6 access, record says shellWebsite: false and names the provider → no hosting question; the provider is named in the question and the steps', async () => {
+    w = await world();
+    await returnedAccess({ shellWebsite: false, currentAccessProvider: '某云' });
+    const chat = w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).expect(t.hostedNote).expect(t.providerNote).expectNot(t.hostedQ).expect(t.askNamed);
+    await chat.tap(t.principalOk).expect(t.confirmNamed).expect(t.verifyAgain).expect(t.reportedBy);
+  });
+
+  it('R6 access, record says shellWebsite: false → the provider may still be unreachable: deregister, then a new website filing', async () => {
+    w = await world();
+    await returnedAccess({ shellWebsite: false });
+    await w.chat({ locale }).send('/link 15100151000').send('/lookup VE-2026-000120').tap(t.recovery).expectNot(t.hostedQ).expectNot(t.providerNote).tap(t.unreach).expect(t.deregister).expect(t.newWebsite);
   });
 
   it('R6 deregister a website → a change filing first, then deregister again', async () => {
@@ -162,11 +227,14 @@ describe('R6 recovery details', () => {
     w = await world();
     const chat = w.chat({ locale: 'en' });
     await chat.send('/link 13500135000').press('ra:VE-2026-000103:principal-ok:yes').expect('This button has expired');
-    await chat.send('/lookup VE-2026-000103').tap('What to do now').tap('Nowhere').press('ra:VE-2026-000103:hosted:yes').expect('This button has expired');
+    await chat.send('/lookup VE-2026-000103').tap('What to do now').press('ra:VE-2026-000103:hosted:shell').expect('This button has expired');
+    await returnedAccess({});
+    await w.chat({ locale: 'en', user: 'u2' }).send('/link 15100151000').send('/lookup VE-2026-000120').tap('What to do now').tap('Nowhere').press('ra:VE-2026-000120:hosted:yes').expect('This button has expired');
   });
 
   it('R6 "start over" walks the tree again', async () => {
     w = await world();
-    await w.chat().send('/link 13500135000').send('/lookup VE-2026-000103').tap('现在该怎么办').tap('未接入').tap('重新开始').expect('网站目前接入在哪里？');
+    await returnedAccess({});
+    await w.chat().send('/link 15100151000').send('/lookup VE-2026-000120').tap('现在该怎么办').tap('未接入').tap('重新开始').expect('网站目前接入在哪里？');
   });
 });

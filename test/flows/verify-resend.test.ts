@@ -15,6 +15,7 @@ describe('verify guide (R2)', () => {
       .tap('如何核验')
       .expect('点击“短信核验”标签页')
       .expect('12381')
+      .expectLink('打开工信部备案管理系统', 'https://beian.miit.gov.cn')
       .tap('下一步')
       .expect('短信中的 6 位数字验证码')
       .expect('备案信息中填写的负责人手机号码（138****8000），不是应急联系手机号码')
@@ -73,6 +74,21 @@ describe('verify guide (R2)', () => {
     expect(Object.keys(extra.self ?? {})).toEqual([sealPhone('13800138000', w.core.people.keyOf)]);
     expect(w.core.filings.get('VE-2026-000101')!.cycle!.verified).toEqual({});
     await chat.press('iv:VE-2026-000101').expect('You are not a pending verifier');
+  });
+});
+
+describe('the guides link the MIIT system', () => {
+  it.each([
+    ['zh', '如何核验', '没收到短信：重发', '找不到记录', '打开工信部备案管理系统'],
+    ['en', 'How to verify', 'I got no SMS: resend', '找不到记录', 'Open the MIIT filing system'],
+  ] as const)('R2 R4 (%s) the verify guide, the resend guide and the “not found” checks each carry a link to https://beian.miit.gov.cn', async (locale, verify, resend, notFound, link) => {
+    w = await world();
+    const chat = w.chat({ locale }).send('/link 13800138000').send('/lookup VE-2026-000101');
+    await chat.tap(verify).expectLink(link, 'https://beian.miit.gov.cn');
+    await chat.send('/lookup VE-2026-000101').tap(resend).expectLink(link, 'https://beian.miit.gov.cn');
+    await chat.tap(notFound).expectLink(link, 'https://beian.miit.gov.cn');
+    // A link opens the page and sends nothing back: there is nothing to press.
+    await expect(chat.tap(link)).rejects.toThrow(/no button/);
   });
 });
 

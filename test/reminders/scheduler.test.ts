@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { isLinkButton } from '../../src/activity.js';
 import { FilingEventSchema } from '../../src/events.js';
 import type { Filing } from '../../src/filing.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
@@ -84,7 +85,7 @@ describe('R5 a full 24 h cycle', () => {
     await w.at(at(0));
     const [notice] = w.channel.to('alice');
     expect(notice!.text).toBe('The MIIT has sent the verification SMS for filing VE-TEST-0001 to 138****8000. Verify before 2026-11-30 09:00 (China time), 24 h 0 min left.');
-    expect(notice!.buttons.flat().map((b) => b.data)).toEqual(['vg:VE-TEST-0001', 'rg:VE-TEST-0001', 'iv:VE-TEST-0001']);
+    expect(notice!.buttons.flat().map((b) => (isLinkButton(b) ? b.url : b.data))).toEqual(['vg:VE-TEST-0001', 'rg:VE-TEST-0001', 'iv:VE-TEST-0001']);
     expect(notice!.buttons.flat().map((b) => b.label)).toEqual(['How to verify', 'I got no SMS: resend', 'I have verified']);
     expect(w.channel.to('bob')[0]!.text).toContain('2026-11-30 09:00（北京时间）');
     expect(w.channel.to('bob')[0]!.text).toContain('139****9000');
@@ -408,7 +409,7 @@ describe('R5 new cycles and returns', () => {
       'Filing VE-TEST-0001 was returned by the bureau: SMS verification not completed within 24 hours. I can walk you through what to do now.\n' +
         'When resubmitted, filing VE-TEST-0001 is reported again within 1 working day (by 2026-12-01 if resubmitted today); a new SMS verification will follow.',
     );
-    expect(msg.buttons.flat().map((b) => b.data)).toEqual(['rc:VE-TEST-0001']);
+    expect(msg.buttons.flat().map((b) => (isLinkButton(b) ? b.url : b.data))).toEqual(['rc:VE-TEST-0001']);
     expect(w.alerts.kinds()).toEqual(['window_closed', 'returned']);
     expect([...(await collect(w.core.store.namespace('reminders').keys('retjob:')))]).toEqual([]);
 

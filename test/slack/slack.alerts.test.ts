@@ -46,12 +46,14 @@ describe('TeamAlerts on SLACK_ALERT_CHANNEL', () => {
     expect(textOf((await posted(1))[0])).toContain('核验窗口已于 2026-11-29 15:00（北京时间）关闭，仍有 1 人未核验');
   });
 
-  it('R6: posts “returned” with the whole recovery path for the type', async () => {
+  it('R6: posts “returned” with the whole recovery path for the filing', async () => {
     h = await startHarness();
     expect(await h.teamAlerts!.alert('returned', filing('VE-2026-000103'))).toBe(true);
     const text = textOf((await posted(1))[0]);
     expect(text).toContain('*VE-2026-000103*（接入备案）已被退回：未在 24 小时内完成短信核验');
-    expect(text).toContain('*问：*网站目前接入在哪里？');
+    // The record says it is a shell website, so the path goes straight to its steps.
+    expect(text).toContain('空壳网站（当前未在任何接入商处接入）');
+    expect(text).not.toContain('网站目前接入在哪里？');
     expect(text).toContain('然后重新提交新增网站备案');
     expect(text).toContain('预计 2026-11-30 前上报');
   });

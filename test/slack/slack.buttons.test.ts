@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Filing } from '../../src/filing.js';
 import { expectOnlyMaskedPhones, startHarness, textOf, type Harness } from './slack.harness.js';
 import { sealPhone } from '../../src/rules/phone.rules.js';
+import { FilingEventSchema } from '../../src/events.js';
+import { returnedAccessRecord } from '../fixtures/filings.fixture.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -15,6 +17,11 @@ afterEach(async () => {
 
 function blockTexts(body: Record<string, any> | undefined): string {
   return (body?.blocks ?? []).flatMap((b: any) => [b.text?.text, ...(b.elements ?? []).map((e: any) => e.text?.text ?? e.text)].filter(Boolean)).join('\n');
+}
+
+let upserts = 0;
+async function upsert(filing: Record<string, unknown>): Promise<void> {
+  await h.core.filings.apply(FilingEventSchema.parse({ type: 'filing.upserted', eventId: `up-${++upserts}`, at: h.clock.now().toISOString(), filing }));
 }
 
 function audits(action: string): Array<Record<string, unknown>> {
@@ -98,22 +105,45 @@ describe('a button without response_url (as from a view)', () => {
 });
 
 describe('Recovery path (R6), the whole tree for the filing type', () => {
-  it('R6 access: every question, every answer and its steps, the shell-website note and the re-report date', async () => {
-    const { reply } = await h.press('beian_recovery', 'VE-2026-000103');
+  it('R6 access, record silent on the website: every question, every answer and its steps, and the re-report date', async () => {
+    await upsert(returnedAccessRecord());
+    const { reply } = await h.press('beian_recovery', 'VE-2026-000120');
     expect(reply?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     const text = blockTexts(reply?.body);
-    expect(text).toContain('*VE-2026-000103 的恢复路径*（接入备案）');
-    expect(text).toContain('空壳网站');
+    expect(text).toContain('*VE-2026-000120 的恢复路径*（接入备案）');
+    expect(text).not.toContain('R6');
     expect(text).toContain('*问：*网站目前接入在哪里？');
     expect(text).toContain('• *在能联系上的接入商* →');
-    expect(text).toContain('*问：*请联系当前接入商');
+    expect(text).toContain('*问：*请联系当前接入商（网站目前接入的服务商）');
     expect(text).toContain('2. 点击“重新核验”');
+    expect(text).toContain('1. 先在当前接入商处变更网站负责人信息。');
     expect(text).toContain('2. 再在本平台重新提交接入备案。');
     expect(text).toContain('• *未接入（空壳网站）* →');
     expect(text).toContain('2. 然后重新提交新增网站备案。');
     // 2026-11-29 is a Sunday: the next working day.
     expect(text).toContain('预计 2026-11-30 前上报');
     expect(text).not.toContain('估算');
+  });
+
+  it('R6 access, record says shellWebsite: true: the shell note and its steps, no question', async () => {
+    const text = blockTexts((await h.press('beian_recovery', 'VE-2026-000103')).reply?.body);
+    expect(text).toContain('空壳网站（当前未在任何接入商处接入）');
+    expect(text).not.toContain('*问：*');
+    expect(text).toContain('1. 注销该网站备案');
+    expect(text).toContain('2. 然后重新提交新增网站备案。');
+  });
+
+  it('R6 access, record says shellWebsite: false and names the provider: no hosting question, the provider named in the question and steps', async () => {
+    await upsert(returnedAccessRecord({ shellWebsite: false, currentAccessProvider: '某云' }));
+    const text = blockTexts((await h.press('beian_recovery', 'VE-2026-000120')).reply?.body);
+    expect(text).toContain('不是空壳网站');
+    expect(text).toContain('记录中的当前接入商：某云。');
+    expect(text).not.toContain('网站目前接入在哪里？');
+    expect(text).toContain('*问：*请联系当前接入商“某云”（网站目前接入的服务商）');
+    expect(text).toContain('1. 向当前接入商“某云”确认网站负责人及手机号码。');
+    expect(text).toContain('1. 先在当前接入商“某云”处变更网站负责人信息。');
+    expect(text).toContain('• *联系不上当前接入商* →');
+    expect(text).toContain('2. 然后重新提交新增网站备案。');
   });
 
   it('R6 past the official calendar the re-report date is marked as estimated', async () => {

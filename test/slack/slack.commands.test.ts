@@ -36,6 +36,8 @@ describe('/beian <filingId>', () => {
     expect(text).toContain('李* 139****9000 · 网站“示例商城”的网站负责人：*待核验*');
     expect(text).toContain('（2 人中 2 人待核验）');
     expect(text).toContain('*截止：*2026-11-30 09:00（北京时间），*还剩 21 小时 0 分*');
+    // A link to the MIIT system, for a team member who walks an applicant through it.
+    expect(text).toContain('核验和重发都在<https://beian.miit.gov.cn|工信部备案管理系统>上完成。');
     expect(text).not.toContain(`${'13700137000'.slice(0, 3)}****7000`); // the emergency phone never verifies
     expect(buttons(reply?.body).map((b) => b.action_id)).toEqual(['beian_nudge', 'beian_recovery', 'beian_confirm_pick']);
   });
@@ -65,6 +67,7 @@ describe('/beian <filingId>', () => {
     h = await startHarness();
     const { reply } = await h.command('VE-2026-000103');
     expect(lines(reply?.body).join('\n')).toContain('*退回原因：*未在 24 小时内完成短信核验');
+    expect(lines(reply?.body).join('\n')).not.toContain('beian.miit.gov.cn');
     expect(buttons(reply?.body).map((b) => b.action_id)).toEqual(['beian_recovery']);
   });
 
@@ -96,7 +99,7 @@ describe('/beian <filingId>', () => {
     expect(text).toContain('*主体：*&lt;script&gt;&amp;公司');
     expect(text).toContain('网站“&lt;https://evil.example|点我&gt;”的网站负责人');
     expect(text).toContain('&lt;*** 138****8000');
-    expect(text).not.toMatch(/<script>|<https:|<b>/);
+    expect(text).not.toMatch(/<script>|<https:\/\/evil|<b>/);
   });
 
   it('renders in English with DEFAULT_LOCALE=en', async () => {
@@ -104,6 +107,7 @@ describe('/beian <filingId>', () => {
     const text = lines((await h.command('VE-2026-000101')).reply?.body).join('\n');
     expect(text).toContain('Filing VE-2026-000101');
     expect(text).toContain('*Deadline:* 2026-11-30 09:00 (China time), *21 h 0 min left*');
+    expect(text).toContain('Verification and resends happen on the <https://beian.miit.gov.cn|MIIT ICP filing management system>.');
     expect(text).toContain('subject principal, website principal of “示例官网”: *pending*');
   });
 

@@ -1,6 +1,6 @@
 /** A transcript harness: tests read like the conversation (send, expect, tap), on a fake clock and a memory store. */
 import { expect as vexpect } from 'vitest';
-import type { Activity, Capabilities, ChannelId, Locale, OutgoingMessage } from '../../src/activity.js';
+import { isLinkButton, type Activity, type ActionButton, type Capabilities, type ChannelId, type Locale, type OutgoingMessage } from '../../src/activity.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
@@ -107,7 +107,8 @@ export class Chat implements PromiseLike<void> {
   /** The person presses a button of the last turn, found by label (substring or pattern). */
   tap(label: string | RegExp): this {
     return this.step(async () => {
-      const buttons = this.last.flatMap((m) => m.buttons.flat());
+      // A link opens a web page and sends nothing back: it cannot be pressed.
+      const buttons = this.last.flatMap((m) => m.buttons.flat().filter((b): b is ActionButton<string> => !isLinkButton(b)));
       const button = buttons.find((b) => (typeof label === 'string' ? b.label.includes(label) : label.test(b.label)));
       if (!button) throw new Error(`no button ${String(label)} in: ${buttons.map((b) => b.label).join(' | ')}\n--- last reply ---\n${this.text}`);
       await this.run({ type: 'action', data: button.data });
@@ -143,6 +144,14 @@ export class Chat implements PromiseLike<void> {
         labels.some((l) => (typeof label === 'string' ? l.includes(label) : label.test(l))),
         `buttons: ${labels.join(' | ')}`,
       ).toBe(true);
+    });
+  }
+
+  /** The last turn offers a link with exactly this label that opens exactly this address. */
+  expectLink(label: string, url: string): this {
+    return this.step(() => {
+      const links = this.last.flatMap((m) => m.buttons.flat().filter(isLinkButton));
+      vexpect(links, `links of: ${this.text}`).toContainEqual({ label, url });
     });
   }
 

@@ -97,6 +97,20 @@ describe('renderTelegram: replies out', () => {
     });
   });
 
+  it('a link becomes a URL button beside callback buttons: no callback_data, never dropped for the 64-byte rule', () => {
+    const { sends, dropped } = renderTelegram(
+      {
+        text: 'x',
+        buttons: [[{ label: 'Open the MIIT filing system', url: 'https://beian.miit.gov.cn' }], [{ label: 'Next', data: 'vn:VE-2026-000101' }]],
+      },
+      { privateChat: true },
+    );
+    expect(dropped).toBe(0);
+    expect(sends[0]!.extra.reply_markup).toEqual({
+      inline_keyboard: [[{ text: 'Open the MIIT filing system', url: 'https://beian.miit.gov.cn' }], [{ text: 'Next', callback_data: 'vn:VE-2026-000101' }]],
+    });
+  });
+
   it('re-checks callback_data against 64 bytes: a button over it is dropped and counted, never sent', () => {
     const long = `lk:${'备'.repeat(21)}`; // 3 + 63 bytes
     const { sends, dropped } = renderTelegram(

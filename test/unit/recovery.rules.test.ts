@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reReportedBy, recoveryTree, type RecoveryTree } from '../../src/rules/recovery.rules.js';
+import { reReportedBy, recoveryTree, recoveryTreeFor, type RecoveryTree } from '../../src/rules/recovery.rules.js';
 import { loadWorkCalendar } from '../../src/rules/workday.rules.js';
 import { FILING_TYPES, type FilingType } from '../../src/filing.js';
 import { en } from '../../src/i18n/en.js';
@@ -30,6 +30,7 @@ describe('R6 recovery tree by filing type', () => {
     ['change', ['no'], 'change-number'],
     ['access', ['yes', 'yes'], 'verify-again'],
     ['access', ['yes', 'no'], 'change-at-provider'],
+    ['access', ['yes', 'unreach'], 'deregister-new'],
     ['access', ['shell'], 'deregister-new'],
     ['access', ['unreach'], 'deregister-new'],
     ['deregister', [], 'change-first'],
@@ -46,6 +47,24 @@ describe('R6 recovery tree by filing type', () => {
 
   it('R6 access starts with where the website is hosted', () => {
     expect(recoveryTree('access')!.start).toBe('hosted');
+  });
+
+  it.each<[string, boolean | undefined, string]>([
+    ['silent: asks where the website is hosted', undefined, 'hosted'],
+    ['shellWebsite true: straight to deregister and a new website filing', true, 'deregister-new'],
+    ['shellWebsite false: straight to the current provider’s check', false, 'principal-ok'],
+  ])('R6 access, record %s', (_what, shellWebsite, start) => {
+    const tree = recoveryTreeFor({ type: 'access', ...(shellWebsite === undefined ? {} : { shellWebsite }) })!;
+    expect(tree.start).toBe(start);
+    expect(tree.nodes).toBe(recoveryTree('access')!.nodes);
+  });
+
+  it('R6 access, record says hosted: the current provider may still not be reachable → deregister, then a new website filing', () => {
+    expect(walk(recoveryTreeFor({ type: 'access', shellWebsite: false })!, ['unreach'])).toBe('deregister-new');
+  });
+
+  it.each(FILING_TYPES.filter((t) => t !== 'access'))('R6 %s: the record’s shellWebsite does not move the start', (type) => {
+    expect(recoveryTreeFor({ type, shellWebsite: true })).toBe(recoveryTree(type));
   });
 
   it('R6 deregister is a single end: submit a change filing first', () => {

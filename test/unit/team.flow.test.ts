@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
 import { route } from '../../flows/router.js';
 import { waitFor } from '../support/wait.js';
+import { makeFiling, returnedAccessRecord } from '../fixtures/filings.fixture.js';
 
 let core: Core;
 let clock: FakeClock;
@@ -178,11 +179,31 @@ describe('record confirmation', () => {
 });
 
 describe('R6 recovery path', () => {
-  it('R6 access with a shell website: the access tree, the shell note and the re-report line', () => {
+  it('R6 access with a shell website: the access tree from its deregister steps, the shell note and the re-report line', () => {
     const path = recoveryPath(deps, filing('VE-2026-000103'));
-    expect(path.tree).toBeDefined();
+    expect(path.tree?.start).toBe('deregister-new');
     expect(path.notes).toEqual([{ key: 'recovery.shellNote' }]);
+    expect(path.params).toEqual({ provider: { key: 'recovery.provider.current' } });
     expect(path.reportedBy).toMatchObject({ key: expect.stringMatching(/^recovery\.reportedBy/) });
+  });
+
+  it.each<[string, Record<string, unknown>, string, unknown[], unknown]>([
+    ['silent', {}, 'hosted', [], { key: 'recovery.provider.current' }],
+    ['provider only', { currentAccessProvider: '某云' }, 'hosted', [{ key: 'recovery.providerNote', params: { provider: '某云' } }], { key: 'recovery.provider.named', params: { name: '某云' } }],
+    [
+      'hosted, provider named',
+      { shellWebsite: false, currentAccessProvider: '某云' },
+      'principal-ok',
+      [{ key: 'recovery.hostedNote' }, { key: 'recovery.providerNote', params: { provider: '某云' } }],
+      { key: 'recovery.provider.named', params: { name: '某云' } },
+    ],
+    ['hosted', { shellWebsite: false }, 'principal-ok', [{ key: 'recovery.hostedNote' }], { key: 'recovery.provider.current' }],
+    ['shell, provider named', { shellWebsite: true, currentAccessProvider: '某云' }, 'deregister-new', [{ key: 'recovery.shellNote' }], { key: 'recovery.provider.named', params: { name: '某云' } }],
+  ])('R6 access, record %s: starts at the question it leaves open, with its notes and the provider for the steps', (_what, facts, start, notes, provider) => {
+    const path = recoveryPath(deps, makeFiling(returnedAccessRecord(facts)));
+    expect(path.tree?.start).toBe(start);
+    expect(path.notes).toEqual(notes);
+    expect(path.params).toEqual({ provider });
   });
 
   it('R6 cancel_access: no tree, only "not applicable"', () => {

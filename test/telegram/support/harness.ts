@@ -121,7 +121,7 @@ export async function startRig(opts: { webhookPath?: string; secret?: string; te
   };
 }
 
-/** A bot message as the emulator stored it, with its text unescaped and its buttons flattened. */
+/** A bot message as the emulator stored it, with its text unescaped and its callback buttons flattened (URL buttons are in `markup`). */
 export interface BotMessage {
   html: string;
   plain: string;
@@ -137,11 +137,11 @@ export function unescapeHtml(html: string): string {
 
 function toBotMessage(stored: StoredBotUpdate): BotMessage {
   const msg = stored.message as unknown as { text: string; parse_mode?: unknown; reply_markup?: Record<string, unknown> };
-  const inline = (msg.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string; callback_data: string }>>;
+  const inline = (msg.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string; callback_data?: string }>>;
   return {
     html: msg.text,
     plain: unescapeHtml(msg.text),
-    buttons: inline.flat().map((b) => ({ text: b.text, data: b.callback_data })),
+    buttons: inline.flat().flatMap((b) => (b.callback_data === undefined ? [] : [{ text: b.text, data: b.callback_data }])),
     markup: msg.reply_markup,
     parseMode: msg.parse_mode,
   };
