@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MemoryOutboxStore } from '../src/outbox/memory.store.js';
+import { MemoryOutboxStore } from '../src/backends/local/memory.outbox.js';
 import { Dispatcher } from '../src/outbox/outbox.dispatcher.js';
 import type { OutboxStore } from '../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, Sender, SendResult } from '../src/outbox/outbox.types.js';
 import { SlidingWindowLimiter } from '../src/outbox/rate.limiter.js';
-import { SqliteOutboxStore } from '../src/outbox/sqlite.store.js';
+import { SqliteOutboxStore } from '../src/backends/local/sqlite.outbox.js';
 
 const T0 = Date.now();
 const HOUR = 3_600_000;

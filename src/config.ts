@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
-import { parseRedisUrl } from './store/redis.url.js';
+import { parseStoreUrl } from './backends/store.url.js';
 import { projectFile } from './paths.js';
 
 /** Where the phone-hash key file lives when PHONE_KEY_FILE is unset: beside the default store, never inside it. */
@@ -22,18 +22,14 @@ const url = (what: string) => optionalText.refine((v) => v === undefined || /^ht
 const EnvSchema = z
   .object({
     FILINGS_FILE: optionalText,
-    STORE_URL: optionalText
-      .refine((v) => v === undefined || v === 'memory://' || v.startsWith('file:') || v.startsWith('redis://') || v.startsWith('rediss://'), {
-        message: 'must be memory://, file:<path> or redis://…',
-      })
-      .superRefine((v, ctx) => {
-        if (!v?.startsWith('redis')) return;
-        try {
-          parseRedisUrl(v);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        }
-      }),
+    STORE_URL: optionalText.superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseStoreUrl(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
     TELEGRAM_BOT_TOKEN: optionalText.refine((v) => v === undefined || /^\d+:[A-Za-z0-9_-]+$/.test(v), { message: 'must look like 123456:ABC-DEF… (from BotFather)' }),
     TELEGRAM_API_ROOT: url('the Bot API server'),
     TELEGRAM_WEBHOOK_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be the public https URL Telegram posts to' }),
@@ -99,7 +95,7 @@ const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
       if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
       // Several instances cannot share one long poll: Telegram answers the second getUpdates with 409 Conflict (issue 10 item 5).
-      if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && /^rediss?:/.test(env.STORE_URL ?? ''))
+      if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && env.STORE_URL && severalInstances(env.STORE_URL))
         ctx.addIssue({
           code: 'custom',
           path: ['TELEGRAM_WEBHOOK_URL'],
@@ -108,6 +104,15 @@ const EnvSchema = z
     },
     { when: () => true },
   );
+
+/** Whether a store URL that has been checked already lets several instances share it. */
+function severalInstances(storeUrl: string): boolean {
+  try {
+    return parseStoreUrl(storeUrl).severalInstances;
+  } catch {
+    return false;
+  }
+}
 
 /** The validated configuration. */
 export interface Config {

@@ -11,13 +11,10 @@ import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders, type RunningReminders } from './reminders/service.js';
-import { sharedReminderOptions } from './reminders/shared.reminders.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
 import { stopSignal, stopWithin, type Stoppable } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
-import { openOutboxStore } from './outbox/outbox.open.js';
-import { sharedOutboxParts } from './outbox/redis.open.js';
 import { Outbox, telegramLimits } from './outbox/outbox.service.js';
 import { unreachableAlerter } from './outbox/unreachable.alert.js';
 import type { Logger } from './log.js';
@@ -89,18 +86,10 @@ async function main(): Promise<number> {
 
 /** Runs the configured platforms (Telegram, Slack) with the durable outbox, reminders and the HTTP routes, until a stop signal. */
 async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
-  let outbox: Outbox;
-  try {
-    const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
-    const limits = telegramLimits(config.outbox.maxPerSecond);
-    // With a Redis store the outbox and the send budget are shared by every instance (issue 10).
-    const shared = sharedOutboxParts(core.store, limits);
-    outbox = new Outbox({ store: shared?.store ?? openOutboxStore(config.storeUrl, logger), limiter: shared?.limiter, metrics: core.metrics, logger, limits, tuning });
-  } catch (error) {
-    process.stderr.write(`cannot start: the outbox cannot be opened: ${(error as Error).message}\n`);
-    await core.close();
-    return 1;
-  }
+  const { backend } = core;
+  const limits = telegramLimits(config.outbox.maxPerSecond);
+  const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
+  const outbox = new Outbox({ store: backend.outbox, limiter: backend.rateLimiter(limits), metrics: core.metrics, logger, limits, tuning });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   const telegramDeps: TelegramDeps = { config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels };
@@ -112,7 +101,7 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
   const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
   const alerts = slack?.startSlackAlerts(slackDeps, outbox);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
-  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { ...sharedReminderOptions(core.store), deferred: true });
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { lease: backend.leader('reminders'), index: backend.dueIndex(), deferred: true });
   if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server, outbox));
   outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
   // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
@@ -132,7 +121,6 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
     closers: [
       { name: 'slack alerts', close: async () => alerts?.stop() },
       { name: 'http', close: () => server.close() },
-      { name: 'outbox', close: () => outbox.close() },
       { name: 'store', close: () => core.close() },
     ],
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
 import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable } from '../../src/outbox/outbox.dispatcher.js';
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, SendResult } from '../../src/outbox/outbox.types.js';

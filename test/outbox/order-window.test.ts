@@ -1,6 +1,6 @@
 /** Two guarantees added when the outbox was wired in (issue 15 §2, §3): a chat's order across waits, and windows that hold where the platform receives. */
 import { describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
 import { Dispatcher } from '../../src/outbox/outbox.dispatcher.js';
 import { SlidingWindowLimiter } from '../../src/outbox/rate.limiter.js';
 import { FakePlatform, ManualTimers, T0 } from './support.js';

@@ -9,11 +9,13 @@ import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
 import { maskPhone } from '../../src/rules/phone.rules.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import type { RemindersOptions, RunningReminders } from '../../src/reminders/service.js';
 import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
+import type { Backend } from '../../src/backends/backend.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 /** One message a fake channel was asked to send. */
 export interface Sent {
@@ -153,6 +155,8 @@ export async function reminderWorld(opts: {
   now: string;
   filings: Filing[];
   store?: StateStore;
+  /** The whole backend (a shared one, for several instances); `store` alone runs the local backend on it. */
+  backend?: Backend;
   env?: Record<string, string>;
   channel?: RecordingChannel;
   alerts?: boolean;
@@ -162,7 +166,7 @@ export async function reminderWorld(opts: {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   const config = loadConfig({ STORE_URL: 'memory://', EVENTS_SECRET: SECRET, DEFAULT_LOCALE: 'en', ...opts.env });
-  const core = await createCore(config, { route, clock, logger, store: opts.store ?? KeyvStateStore.memory(), filings: opts.filings });
+  const core = await createCore(config, { route, clock, logger, backend: opts.backend ?? localBackend(opts.store ?? KeyvStateStore.memory()), filings: opts.filings });
   const channel = opts.channel ?? new RecordingChannel();
   core.channels.add(channel);
   const alerts = new RecordingAlerts();

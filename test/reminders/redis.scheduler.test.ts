@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FilingEventSchema } from '../../src/events.js';
-import { LeaderLease } from '../../src/reminders/leader.lease.js';
-import { RedisTimeIndex } from '../../src/reminders/redis.time.index.js';
+import { RedisTimeIndex } from '../../src/backends/redis/redis.due.js';
 import { SentMarkers } from '../../src/reminders/sent.markers.js';
-import { RedisConnection } from '../../src/store/redis.connection.js';
-import { RedisStateStore } from '../../src/store/redis.store.js';
+import { RedisConnection } from '../../src/backends/redis/redis.connection.js';
+import { openRedisBackend } from '../../src/backends/redis/redis.backend.js';
+import { RedisLease } from '../../src/backends/redis/redis.lease.js';
+import { RedisStateStore } from '../../src/backends/redis/redis.state.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
@@ -116,15 +117,16 @@ describe('Sent markers across instances (issue 10 item 3)', () => {
 
 describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
   /** An instance: its own store connection on the shared prefix, the shared index, a lease on its own connection (so a test can cut it). */
-  async function instance(keyPrefix: string, leaseMs: number): Promise<{ w: ReminderWorld; lease: LeaderLease; leaseConnection: RedisConnection; store: RedisStateStore }> {
-    const store = RedisStateStore.open(redis.url, { keyPrefix });
+  async function instance(keyPrefix: string, leaseMs: number): Promise<{ w: ReminderWorld; lease: RedisLease; leaseConnection: RedisConnection; store: RedisStateStore }> {
+    const backend = openRedisBackend(redis.url, { keyPrefix });
+    const store = backend.state as RedisStateStore;
     const leaseConnection = connection();
-    const lease = new LeaderLease(leaseConnection, 'reminders', { root: keyPrefix, leaseMs });
+    const lease = new RedisLease(leaseConnection, `${keyPrefix}.leader:reminders`, leaseMs);
     const w = await reminderWorld({
       now: REPORTED,
       filings: [makeFiling()],
-      store,
-      reminders: { lease, index: new RedisTimeIndex(store.connection, { root: keyPrefix }), heartbeatMs: 2_000 },
+      backend,
+      reminders: { lease, index: backend.dueIndex(), heartbeatMs: 2_000 },
     });
     closers.push(() => w.close());
     return { w, lease, leaseConnection, store };

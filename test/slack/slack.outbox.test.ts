@@ -1,6 +1,6 @@
 /** Issue 15 §2 for Slack: a reply to a command or button is stored in the durable outbox before the request is answered 200, and sent from it. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
 import type { NewOutboxMessage } from '../../src/outbox/outbox.types.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { waitFor } from '../support/wait.js';

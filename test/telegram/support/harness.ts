@@ -11,13 +11,14 @@ import { createCore, type Core } from '../../../src/core.js';
 import { DEMO_ANCHOR } from '../../../src/filings.js';
 import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
-import { KeyvStateStore } from '../../../src/store/keyv.store.js';
-import { MemoryOutboxStore } from '../../../src/outbox/memory.store.js';
+import { KeyvStateStore } from '../../../src/backends/local/keyv.store.js';
+import { MemoryOutboxStore } from '../../../src/backends/local/memory.outbox.js';
 import { Outbox, type OutboxTuning } from '../../../src/outbox/outbox.service.js';
 import type { OutboxStore } from '../../../src/outbox/outbox.store.js';
 import type { ChannelLimits } from '../../../src/outbox/rate.limiter.js';
 import { route } from '../../../flows/router.js';
 import { TELEGRAM_CAPABILITIES } from '../../../adapters/telegram/telegram.translate.js';
+import { localBackend } from '../../../src/backends/local/local.backend.js';
 
 /** The bot token every test uses. */
 export const TOKEN = '123456:ABC';
@@ -54,7 +55,7 @@ export async function makeCore(env: Record<string, string>): Promise<{ core: Cor
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   const config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, STORE_URL: 'memory://', ...env });
-  const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger, clock: new FakeClock(DEMO_ANCHOR) });
+  const core = await createCore(config, { route, backend: localBackend(KeyvStateStore.memory()), logger, clock: new FakeClock(DEMO_ANCHOR) });
   return { core, logs };
 }
 

@@ -1,7 +1,7 @@
 /** The in-memory OutboxStore: tests, the console, and the baseline the SQLite store is measured against. */
-import { Heap } from '../heap.js';
-import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from './outbox.store.js';
-import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from './outbox.types.js';
+import { Heap } from '../../heap.js';
+import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
+import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from '../../outbox/outbox.types.js';
 
 interface Slot {
   message: OutboxMessage;

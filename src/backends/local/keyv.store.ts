@@ -5,8 +5,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
-import { KeyedMutex, type StateStore } from './state-store.js';
-import { guarded, type StoreOperation } from './store.errors.js';
+import { KeyedMutex, type StateStore } from '../../store/state-store.js';
+import { guarded, type StoreOperation } from '../../store/store.errors.js';
 
 /**
  * How long a statement waits for another connection's lock before it fails with SQLITE_BUSY.
