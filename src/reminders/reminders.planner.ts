@@ -88,7 +88,7 @@ export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs):
  * go out once, now, under the later stage's marker (so it does not repeat), worded as the notice
  * when the notice is what the person has not had yet. When the stage due now already went out, the
  * later one waits for its own time. Reading that marker is a race with another instance at worst
- * worth one extra message; the claim itself stays atomic.
+ * worth one extra message; the outbox id of each stage keeps that stage itself once.
  */
 async function mergedSend(deps: PlannerDeps, filingId: string, cycle: number, due: ReminderStage, ahead: ReminderStage, phoneKey: string): Promise<{ marker: ReminderStage; wording: string } | undefined> {
   if ((await deps.store.get(personMarker(filingId, cycle, due.id, phoneKey))) !== undefined) return undefined;

@@ -1,7 +1,7 @@
 /** Fakes for the reminder tests and the benchmark: a recording channel, a paced platform, team alerts, and a world on a fake clock. */
 import type { ChannelId, ConversationRef, Locale, OutgoingMessage } from '../../src/activity.js';
 import type { AlertKind, TeamAlerts } from '../../src/adapter.js';
-import type { Channel } from '../../src/channel.js';
+import type { Channel, SendOptions } from '../../src/channel.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
@@ -16,6 +16,8 @@ import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
 import type { Backend } from '../../src/backends/backend.js';
 import { localBackend } from '../../src/backends/local/local.backend.js';
+import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
+import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 
 /** One message a fake channel was asked to send. */
 export interface Sent {
@@ -24,16 +26,26 @@ export interface Sent {
   priority?: number;
 }
 
-/** A channel that records every send and can be told to fail. */
+/**
+ * A channel that records every send and can be told to fail. Like the real channels it stores a
+ * send with an id in an outbox first (the world's backend outbox), and records only what that
+ * outbox took as new: enqueueing an id again is a no-op there.
+ */
 export class RecordingChannel implements Channel {
   readonly sent: Sent[] = [];
   /** When set, sends to these user ids throw. */
   failFor = new Set<string>();
+  /** Where sends with an id are stored; the world sets its backend's outbox. */
+  outbox: OutboxStore = new MemoryOutboxStore();
 
   constructor(readonly id: ChannelId = 'telegram') {}
 
-  async send(ref: ConversationRef, messages: OutgoingMessage[], opts?: { priority?: number }): Promise<void> {
+  async send(ref: ConversationRef, messages: OutgoingMessage[], opts?: SendOptions): Promise<void> {
     if (this.failFor.has(ref.userId)) throw new Error('platform said no');
+    if (opts?.id) {
+      const stored = { id: opts.id, channel: this.id, chatId: ref.conversationId, payload: {}, priority: 'proactive' as const, deadline: opts.priority ?? 0 };
+      if ((await this.outbox.enqueue([stored], Date.now())) === 0) return;
+    }
     for (const message of messages) this.sent.push({ ref, message, priority: opts?.priority });
   }
 
@@ -168,6 +180,7 @@ export async function reminderWorld(opts: {
   const config = loadConfig({ STORE_URL: 'memory://', EVENTS_SECRET: SECRET, DEFAULT_LOCALE: 'en', ...opts.env });
   const core = await createCore(config, { route, clock, logger, backend: opts.backend ?? localBackend(opts.store ?? KeyvStateStore.memory()), filings: opts.filings });
   const channel = opts.channel ?? new RecordingChannel();
+  channel.outbox = core.backend.outbox;
   core.channels.add(channel);
   const alerts = new RecordingAlerts();
   const server = new HttpServer(logger);
