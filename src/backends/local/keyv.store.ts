@@ -1,37 +1,16 @@
 /** StateStore over keyv: the embedded SQLite file store (default) and memory (tests). */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { KeyedMutex, type StateStore } from '../../store/state-store.js';
 import { guarded, type StoreOperation } from '../../store/store.errors.js';
-
-/**
- * How long a statement waits for another connection's lock before it fails with SQLITE_BUSY.
- * better-sqlite3 is synchronous, so SQLite's busy handler sleeps on the Node main thread: for the
- * whole wait nothing else runs (no webhook, no /healthz, no timer). Real lock holders (a WAL
- * checkpoint, another process's write transaction) hold for milliseconds, so 2 s rides them out
- * with a wide margin, while a lock held longer is a fault the caller should see now (a 503 and a
- * retry) rather than a process frozen for the library's default of 5 s per statement.
- */
-export const SQLITE_BUSY_TIMEOUT_MS = 2_000;
+import { openSqliteFile } from './sqlite.file.js';
 
 /** A keyv backend that can also list its raw keys under a prefix, probe itself and set atomically. */
 interface ScannableAdapter extends KeyvStoreAdapter {
   scan(prefix: string): Iterable<string>;
   probe(): void;
-}
-
-/**
- * Creates the store file (and its folder) readable by the owner only, and tightens an older file
- * made 0644. SQLite gives the -wal and -shm files the database file's own mode, so they follow.
- */
-function createPrivateFile(file: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  closeSync(openSync(file, 'a', 0o600));
-  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
 }
 
 /**
@@ -41,17 +20,11 @@ function createPrivateFile(file: string): void {
 export class SqliteKeyvAdapter extends EventEmitter implements ScannableAdapter {
   opts = { dialect: 'sqlite', url: 'sqlite' };
   namespace?: string;
-  private readonly db: Database.Database;
   private readonly stmts;
 
-  constructor(file: string, busyTimeoutMs = SQLITE_BUSY_TIMEOUT_MS) {
+  /** `db`: the open file (sqlite.file.ts), which the outbox may share. */
+  constructor(private readonly db: Database.Database) {
     super();
-    if (file !== ':memory:') createPrivateFile(file);
-    this.db = new Database(file, { timeout: busyTimeoutMs });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    // Deleted rows (a /forget, an expired record, a moved key) are overwritten, not left readable in free pages.
-    this.db.pragma('secure_delete = ON');
     this.db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)');
     this.db.exec('CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires) WHERE expires IS NOT NULL');
     // The health probe writes here, not in kv, so it never shows up in keys().
@@ -148,9 +121,9 @@ export class KeyvStateStore implements StateStore {
     private readonly prefix: string,
   ) {}
 
-  /** The embedded persistent store in one SQLite file, created 0600. */
-  static sqlite(file: string, opts: { busyTimeoutMs?: number } = {}): KeyvStateStore {
-    const adapter = new SqliteKeyvAdapter(file, opts.busyTimeoutMs);
+  /** The embedded persistent store in a SQLite file (created 0600), or in a file already open that it then shares. */
+  static sqlite(file: string | Database.Database, opts: { busyTimeoutMs?: number } = {}): KeyvStateStore {
+    const adapter = new SqliteKeyvAdapter(typeof file === 'string' ? openSqliteFile(file, opts.busyTimeoutMs) : file);
     const sweep = setInterval(() => {
       // Expired rows are already invisible to reads; a sweep that meets a lock simply runs next time.
       try {
