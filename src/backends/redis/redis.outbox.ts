@@ -18,7 +18,7 @@
  * - Claim-many with a lease, release, stats by class: BullMQ's model is a Worker running a
  *   processor with lock renewal; the Dispatcher (the pacing, EDF and crash semantics tested in
  *   dispatcher.test.ts and durability.test.ts) would have to be rewritten around it.
- * So the queue is five short Lua scripts (redis.scripts.ts) over sorted sets, with the same
+ * So the queue is five short Lua scripts (redis.outbox.scripts.ts) over sorted sets, with the same
  * contract tests as the memory and SQLite stores. It needs one Redis node (or Sentinel), not a
  * Redis Cluster: the scripts derive per-message keys from the prefix.
  *
