@@ -16,7 +16,7 @@ import { openSqliteFile } from './sqlite.file.js';
 import { SqliteOutboxStore } from './sqlite.outbox.js';
 
 /** Where the outbox had a file of its own before it shared the state's (`data/state.sqlite` → `data/state.outbox.sqlite`). */
-export function formerOutboxFile(stateFile: string): string {
+function formerOutboxFile(stateFile: string): string {
   const ext = extname(stateFile);
   return join(dirname(stateFile), `${basename(stateFile, ext)}.outbox${ext || '.sqlite'}`);
 }

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
  * with a wide margin, while a lock held longer is a fault the caller should see now (a 503 and a
  * retry) rather than a process frozen for the library's default of 5 s per statement.
  */
-export const SQLITE_BUSY_TIMEOUT_MS = 2_000;
+const SQLITE_BUSY_TIMEOUT_MS = 2_000;
 
 /**
  * Creates the file (and its folder) readable by the owner only, and tightens an older file made
