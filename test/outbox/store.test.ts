@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { OutboxInputError, OutboxPrivacyError, type NewOutboxMessage } from '../../src/outbox/outbox.types.js';
 import { RedisOutboxStore } from '../../src/backends/redis/redis.outbox.js';
@@ -48,7 +47,7 @@ function msg(id: string, over: Partial<NewOutboxMessage> = {}): NewOutboxMessage
 const claimAt = (store: OutboxStore, now: number, limit = 100, leaseMs = 30_000) => store.claim({ now, limit, leaseMs, owner: 'test' });
 
 const backends: Array<[string, (opts?: { keepDoneMs?: number }) => OutboxStore]> = [
-  ['memory', (opts) => new MemoryOutboxStore(opts)],
+  ['sqlite in memory', (opts) => new SqliteOutboxStore(':memory:', opts)],
   ['sqlite', (opts) => new SqliteOutboxStore(tempFile(), opts)],
   ['redis', (opts) => redisOutbox(opts)],
 ];

@@ -16,7 +16,7 @@ import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
 import type { Backend } from '../../src/backends/backend.js';
 import { localBackend } from '../../src/backends/local/local.backend.js';
-import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 
 /** One message a fake channel was asked to send. */
@@ -36,7 +36,7 @@ export class RecordingChannel implements Channel {
   /** When set, sends to these user ids throw. */
   failFor = new Set<string>();
   /** Where sends with an id are stored; the world sets its backend's outbox. */
-  outbox: OutboxStore = new MemoryOutboxStore();
+  outbox: OutboxStore = new SqliteOutboxStore(':memory:');
 
   constructor(readonly id: ChannelId = 'telegram') {}
 

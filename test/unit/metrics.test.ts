@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TelegramSender } from '../../adapters/telegram/telegram.sender.js';
-import { MemoryOutboxStore } from '../../src/backends/local/memory.outbox.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import { Outbox } from '../../src/outbox/outbox.service.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -56,7 +56,7 @@ describe('issue 13 metrics for ops at a glance', () => {
   it('a 429 from Telegram counts in beian_rate_limited_total{channel="telegram"}', async () => {
     const metrics = createMetrics();
     const logger = createLogger({ sink: () => {} });
-    const outbox = new Outbox({ store: new MemoryOutboxStore(), metrics, logger, tuning: { pollMs: 5 } });
+    const outbox = new Outbox({ store: new SqliteOutboxStore(':memory:'), metrics, logger, tuning: { pollMs: 5 } });
     let calls = 0;
     const telegram = {
       sendMessage: async () => {

@@ -1,4 +1,4 @@
-/** StateStore over keyv: the embedded SQLite file store (default) and memory (tests). */
+/** StateStore over keyv on the local backend's SQLite file (or the same in memory). */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
@@ -91,33 +91,18 @@ export class SqliteKeyvAdapter extends EventEmitter implements ScannableAdapter 
   }
 }
 
-/** Memory backend: a Map that can be scanned; state is lost at exit. */
-class MemoryAdapter extends Map<string, unknown> {
-  closed = false;
-
-  *scan(prefix: string): Iterable<string> {
-    for (const key of this.keys()) if (key.startsWith(prefix)) yield key;
-  }
-}
-
-/** What a KeyvStateStore needs from its backend besides keyv itself. */
-interface Backend {
-  name: string;
+/** What every namespace view of one store shares. */
+interface Shared {
+  adapter: SqliteKeyvAdapter;
   keyv: Keyv;
-  scan(prefix: string): Iterable<string>;
-  probe(): void;
-  /** An atomic set-if-absent of a serialized value, when the backend has one. */
-  setIfAbsent?(key: string, serialized: string, ttlMs?: number): boolean;
-  /** Throws when the store was closed (memory has no connection to lose). */
-  assertOpen(): void;
-  close(): Promise<void>;
+  mutex: KeyedMutex;
+  sweep: NodeJS.Timeout;
 }
 
-/** A StateStore over a keyv instance, with namespacing done here so scans stay simple. */
+/** A StateStore over keyv on the SQLite adapter, with namespacing done here so scans stay simple. */
 export class KeyvStateStore implements StateStore {
   private constructor(
-    private readonly backend: Backend,
-    private readonly mutex: KeyedMutex,
+    private readonly shared: Shared,
     private readonly prefix: string,
   ) {}
 
@@ -131,115 +116,68 @@ export class KeyvStateStore implements StateStore {
       } catch {}
     }, 10 * 60_000);
     sweep.unref();
-    return new KeyvStateStore(
-      {
-        name: 'sqlite',
-        keyv: strictKeyv(adapter),
-        scan: (p) => adapter.scan(p),
-        probe: () => adapter.probe(),
-        setIfAbsent: (key, serialized, ttlMs) => adapter.setIfAbsent(key, serialized, ttlMs),
-        assertOpen: () => undefined,
-        close: async () => {
-          clearInterval(sweep);
-          await adapter.disconnect();
-        },
-      },
-      new KeyedMutex(),
-      '',
-    );
+    return new KeyvStateStore({ adapter, keyv: strictKeyv(adapter), mutex: new KeyedMutex(), sweep }, '');
   }
 
-  /** A memory store, for tests and benchmarks. */
+  /** The same store in memory (SQLite `:memory:`), for `memory://`, tests and benchmarks. */
   static memory(): KeyvStateStore {
-    const map = new MemoryAdapter();
-    const assertOpen = () => {
-      if (map.closed) throw new Error('the memory store is closed');
-    };
-    return new KeyvStateStore(
-      {
-        name: 'memory',
-        keyv: strictKeyv(map),
-        // Expired entries stay in the Map until read; keys() reads each one, which drops them.
-        scan: (p) => [...map.scan(p)],
-        probe: assertOpen,
-        assertOpen,
-        close: async () => {
-          map.closed = true;
-        },
-      },
-      new KeyedMutex(),
-      '',
-    );
+    return KeyvStateStore.sqlite(':memory:');
   }
 
   private run<T>(operation: StoreOperation, call: () => T | Promise<T>): Promise<T> {
-    return guarded(operation, this.backend.name, () => {
-      this.backend.assertOpen();
-      return call();
-    });
+    return guarded(operation, 'sqlite', call);
   }
 
   get<T>(key: string): Promise<T | undefined> {
-    return this.run('get', async () => (await this.backend.keyv.get<T>(this.prefix + key)) ?? undefined);
+    return this.run('get', async () => (await this.shared.keyv.get<T>(this.prefix + key)) ?? undefined);
   }
 
   set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
     return this.run('set', async () => {
-      await this.backend.keyv.set(this.prefix + key, value, ttlMs);
+      await this.shared.keyv.set(this.prefix + key, value, ttlMs);
     });
   }
 
   delete(key: string): Promise<boolean> {
-    return this.run('delete', () => this.backend.keyv.delete(this.prefix + key));
+    return this.run('delete', () => this.shared.keyv.delete(this.prefix + key));
   }
 
   setIfAbsent<T>(key: string, value: T, ttlMs?: number): Promise<boolean> {
-    const { keyv, setIfAbsent } = this.backend;
-    const full = this.prefix + key;
-    if (setIfAbsent) {
-      return this.run('setIfAbsent', async () => {
-        const ttl = ttlMs && ttlMs > 0 ? ttlMs : undefined;
-        const serialized = await keyv.serializeData({ value, expires: ttl ? Date.now() + ttl : undefined });
-        return setIfAbsent(full, serialized as string, ttl);
-      });
-    }
-    // The memory store serves one process, so a get and a set under an in-process lock are atomic.
-    return this.mutex.run(`\u0000sia:${full}`, () =>
-      this.run('setIfAbsent', async () => {
-        if ((await keyv.get(full)) !== undefined) return false;
-        await keyv.set(full, value, ttlMs);
-        return true;
-      }),
-    );
+    return this.run('setIfAbsent', async () => {
+      const ttl = ttlMs && ttlMs > 0 ? ttlMs : undefined;
+      const serialized = await this.shared.keyv.serializeData({ value, expires: ttl ? Date.now() + ttl : undefined });
+      return this.shared.adapter.setIfAbsent(this.prefix + key, serialized as string, ttl);
+    });
   }
 
   /** Serializes calls within this process; the embedded store serves one process, so that suffices. */
   withLock<R>(key: string, fn: () => Promise<R>): Promise<R> {
-    return this.mutex.run(this.prefix + key, fn);
+    return this.shared.mutex.run(this.prefix + key, fn);
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
-    const raws = await this.run('keys', () => [...this.backend.scan(this.prefix + prefix)]);
+    const raws = await this.run('keys', () => [...this.shared.adapter.scan(this.prefix + prefix)]);
     for (const raw of raws) {
       // A scan may list a key that has just expired; keyv's get drops it.
-      if ((await this.run('keys', () => this.backend.keyv.get(raw))) !== undefined) yield raw.slice(this.prefix.length);
+      if ((await this.run('keys', () => this.shared.keyv.get(raw))) !== undefined) yield raw.slice(this.prefix.length);
     }
   }
 
   namespace(name: string): StateStore {
-    return new KeyvStateStore(this.backend, this.mutex, `${this.prefix}${name}:`);
+    return new KeyvStateStore(this.shared, `${this.prefix}${name}:`);
   }
 
   ping(): Promise<void> {
-    return this.run('ping', () => this.backend.probe());
+    return this.run('ping', () => this.shared.adapter.probe());
   }
 
   close(): Promise<void> {
-    return guarded('close', this.backend.name, () => this.backend.close());
+    clearInterval(this.shared.sweep);
+    return guarded('close', 'sqlite', () => this.shared.adapter.disconnect());
   }
 }
 
 /** A keyv that throws its backend's errors instead of emitting them and answering `undefined`/`false`. */
-function strictKeyv(store: KeyvStoreAdapter | Map<string, unknown>): Keyv {
+function strictKeyv(store: KeyvStoreAdapter): Keyv {
   return new Keyv({ store, useKeyPrefix: false, namespace: '', throwOnErrors: true });
 }

@@ -1,6 +1,6 @@
 /**
  * The local backend: state and outbox in one SQLite file for one process (`file:`), on one
- * connection, so a turn's writes and its replies can commit in one transaction; or in memory (`memory://`).
+ * connection, so a turn's writes and its replies can commit in one transaction; `memory://` is the same in memory.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -11,7 +11,6 @@ import { TimeIndex } from '../../reminders/time.index.js';
 import type { StateStore } from '../../store/state-store.js';
 import type { Backend, LeaderLease } from '../backend.js';
 import { KeyvStateStore } from './keyv.store.js';
-import { MemoryOutboxStore } from './memory.outbox.js';
 import { openSqliteFile } from './sqlite.file.js';
 import { SqliteOutboxStore } from './sqlite.outbox.js';
 
@@ -41,14 +40,13 @@ function adoptFormerOutbox(db: Database.Database, stateFile: string): void {
 // One process owns the local store, so it always leads.
 const SOLE_LEADER: LeaderLease = { held: true, renewEveryMs: 60_000, hold: async () => true, release: async () => true };
 
-/** Opens the local backend on one SQLite file for state and outbox, or in memory when there is none. */
-export function openLocalBackend(file?: string): Backend {
-  if (file === undefined) return localBackend(KeyvStateStore.memory(), new MemoryOutboxStore());
+/** Opens the local backend on one SQLite file for state and outbox; `:memory:` (for `memory://`) keeps it in memory. */
+export function openLocalBackend(file = ':memory:'): Backend {
   const db = openSqliteFile(file);
   // One process owns the local file, so leases left by its previous run are released at once.
   const outbox = new SqliteOutboxStore(db, { releaseLeasesAtOpen: true });
   try {
-    adoptFormerOutbox(db, file);
+    if (file !== ':memory:') adoptFormerOutbox(db, file);
   } catch (error) {
     db.close();
     throw new Error(`the former outbox file ${formerOutboxFile(file)} could not be moved into ${file}: ${(error as Error).message}`);
@@ -57,7 +55,7 @@ export function openLocalBackend(file?: string): Backend {
 }
 
 /** The local backend over a state and an outbox already open (tests hand in their own); closing it closes both. */
-export function localBackend(state: StateStore, outbox: OutboxStore = new MemoryOutboxStore()): Backend {
+export function localBackend(state: StateStore, outbox: OutboxStore = new SqliteOutboxStore(':memory:')): Backend {
   return {
     state,
     outbox,

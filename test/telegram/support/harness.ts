@@ -12,7 +12,7 @@ import { DEMO_ANCHOR } from '../../../src/filings.js';
 import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
 import { KeyvStateStore } from '../../../src/backends/local/keyv.store.js';
-import { MemoryOutboxStore } from '../../../src/backends/local/memory.outbox.js';
+import { SqliteOutboxStore } from '../../../src/backends/local/sqlite.outbox.js';
 import { Outbox, type OutboxTuning } from '../../../src/outbox/outbox.service.js';
 import type { OutboxStore } from '../../../src/outbox/outbox.store.js';
 import type { ChannelLimits } from '../../../src/outbox/rate.limiter.js';
@@ -34,7 +34,13 @@ export const FAST_OUTBOX: OutboxTuning = { chatBusyRetryMs: 5, retryBaseMs: 20, 
 
 /** A started durable outbox for a test core: in memory unless a store is given, with loose limits and fast retries. */
 export function testOutbox(core: Pick<Core, 'metrics' | 'logger'>, opts: { store?: OutboxStore; tuning?: OutboxTuning; limits?: Partial<Record<'telegram' | 'slack', ChannelLimits>> } = {}): Outbox {
-  return new Outbox({ store: opts.store ?? new MemoryOutboxStore(), metrics: core.metrics, logger: core.logger, limits: { telegram: LOOSE, slack: LOOSE, ...opts.limits }, tuning: { ...FAST_OUTBOX, ...opts.tuning } });
+  return new Outbox({
+    store: opts.store ?? new SqliteOutboxStore(':memory:'),
+    metrics: core.metrics,
+    logger: core.logger,
+    limits: { telegram: LOOSE, slack: LOOSE, ...opts.limits },
+    tuning: { ...FAST_OUTBOX, ...opts.tuning },
+  });
 }
 
 export { waitFor };
