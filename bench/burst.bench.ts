@@ -32,14 +32,15 @@ import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { Outbox, telegramLimits } from '../src/outbox/outbox.service.js';
 import type { JsonValue, Sender, SendResult } from '../src/outbox/outbox.types.js';
-import { SqliteOutboxStore } from '../src/outbox/sqlite.store.js';
+import { SqliteOutboxStore } from '../src/backends/local/sqlite.outbox.js';
 import type { RunningReminders } from '../src/reminders/service.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 import { HttpServer } from '../src/server.js';
-import { KeyvStateStore } from '../src/store/keyv.store.js';
+import { KeyvStateStore } from '../src/backends/local/keyv.store.js';
 import { instant } from '../src/time.js';
 import { startServices } from '../test/support/services.js';
 import { route } from '../flows/router.js';
+import { localBackend } from '../src/backends/local/local.backend.js';
 
 const NOW = '2026-11-29T12:00:00+08:00';
 const HOUR = 3_600_000;
@@ -104,8 +105,15 @@ async function openApp(dir: string, records: Record<string, unknown>[], maxPerSe
   const metrics = createMetrics();
   const config = loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh', OUTBOX_MAX_PER_SECOND: String(maxPerSecond) });
   const store = KeyvStateStore.sqlite(join(dir, 'state.sqlite'));
-  const core = await createCore(config, { route, clock: new FakeClock(NOW), store, logger: silentLogger, metrics, filings: parseFilings({ filings: records }) });
-  const outbox = new Outbox({ store: new SqliteOutboxStore(join(dir, 'outbox.sqlite')), metrics, logger: silentLogger, limits: telegramLimits(config.outbox.maxPerSecond) });
+  const core = await createCore(config, {
+    route,
+    clock: new FakeClock(NOW),
+    backend: localBackend(store, new SqliteOutboxStore(join(dir, 'outbox.sqlite'))),
+    logger: silentLogger,
+    metrics,
+    filings: parseFilings({ filings: records }),
+  });
+  const outbox = new Outbox({ store: core.backend.outbox, metrics, logger: silentLogger, limits: telegramLimits(config.outbox.maxPerSecond) });
   outbox.register('telegram', sender);
   const channel = telegramChannel({ outbox, people: core.people, metrics, log: silentLogger, now: Date.now });
   // Notes each reminder's deadline by chat, so the order the platform saw can be checked.
@@ -128,7 +136,6 @@ async function openApp(dir: string, records: Record<string, unknown>[], maxPerSe
 async function close(parts: { core: Core; outbox: Outbox; reminders: RunningReminders }): Promise<void> {
   await parts.reminders.stop();
   await parts.outbox.stop(0);
-  await parts.outbox.close();
   await parts.core.close();
 }
 

@@ -1,7 +1,7 @@
 /**
  * Benchmark: the durable outbox. Prints figures, asserts nothing.
  *   - its own throughput (enqueue + claim + ack per message, no pacing) on the SQLite store, beside
- *     the in-memory store in the same run (issue 15 item 7; goal ≥ 1,000 messages/s on SQLite);
+ *     the same SQLite store in memory in the same run (issue 15 item 7; goal ≥ 1,000 messages/s on SQLite);
  *   - 10,000 messages due at once through the Dispatcher on SQLite, against a fake platform paced
  *     at 1,000/s: delivered pace as a share of that ceiling (goal ≥ 95%) and EDF inversions (goal 0)
  *     (issue 12 item 2).
@@ -11,12 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MemoryOutboxStore } from '../src/outbox/memory.store.js';
 import { Dispatcher } from '../src/outbox/outbox.dispatcher.js';
 import type { OutboxStore } from '../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, Sender, SendResult } from '../src/outbox/outbox.types.js';
 import { SlidingWindowLimiter } from '../src/outbox/rate.limiter.js';
-import { SqliteOutboxStore } from '../src/outbox/sqlite.store.js';
+import { SqliteOutboxStore } from '../src/backends/local/sqlite.outbox.js';
 
 const T0 = Date.now();
 const HOUR = 3_600_000;
@@ -111,7 +110,7 @@ export async function runOutboxBench(): Promise<OutboxBenchFigures> {
   const pace = Number(process.env.BENCH_OUTBOX_PACE ?? 1_000);
   const dir = mkdtempSync(join(tmpdir(), 'outbox-bench-'));
   try {
-    const memoryPerSecond = await measureThroughput(new MemoryOutboxStore(), count);
+    const memoryPerSecond = await measureThroughput(new SqliteOutboxStore(':memory:'), count);
     const sqlitePerSecond = await measureThroughput(new SqliteOutboxStore(join(dir, 'throughput.sqlite')), count);
     const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     console.log(`\n## Durable outbox: enqueue + claim + ack per message, no pacing (${f(count)} messages)`);

@@ -22,10 +22,8 @@ import { createCore } from '../src/core.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { startReminders } from '../src/reminders/service.js';
-import { sharedReminderOptions } from '../src/reminders/shared.reminders.js';
-import { KeyvStateStore } from '../src/store/keyv.store.js';
-import { RedisStateStore } from '../src/store/redis.store.js';
-import type { StateStore } from '../src/store/state-store.js';
+import { openBackend } from '../src/backends/backend.js';
+import { openRedisBackend } from '../src/backends/redis/redis.backend.js';
 import { instant } from '../src/time.js';
 import { route } from '../flows/router.js';
 import { startRedisServer } from '../test/support/redis-server.js';
@@ -71,10 +69,10 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function child(mode: Mode, file: string, count: number, redisUrl: string | undefined): Promise<Figures> {
   const clock = new FakeClock(NOW);
   const config = loadConfig({ FILINGS_FILE: file, STORE_URL: redisUrl ?? 'memory://', PHONE_KEY_SECRET: SECRET, DEFAULT_LOCALE: 'zh' });
-  const store: StateStore = redisUrl ? RedisStateStore.open(redisUrl, { keyPrefix: 'bench' }) : KeyvStateStore.memory();
-  const [core, openMs] = await timed(() => createCore(config, { route, clock, store, logger: silentLogger, metrics: createMetrics() }));
+  const backend = redisUrl ? openRedisBackend(redisUrl, { keyPrefix: 'bench' }) : openBackend('memory://');
+  const [core, openMs] = await timed(() => createCore(config, { route, clock, backend, logger: silentLogger, metrics: createMetrics() }));
   const deps = { ...core, reminderOffsets: config.reminderOffsets, defaultLocale: config.defaultLocale };
-  const [reminders, indexMs] = await timed(() => startReminders(deps, { intervalMs: 0, ...sharedReminderOptions(store) }));
+  const [reminders, indexMs] = await timed(() => startReminders(deps, { intervalMs: 0, lease: backend.leader('reminders'), index: backend.dueIndex() }));
   const figures: Figures = { openMs, indexMs };
   if (mode !== 'import') {
     const [catchUp, catchUpMs] = await timed(() => reminders.tick());

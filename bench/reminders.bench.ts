@@ -17,13 +17,14 @@ import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 import { HttpServer } from '../src/server.js';
-import { KeyvStateStore } from '../src/store/keyv.store.js';
+import { KeyvStateStore } from '../src/backends/local/keyv.store.js';
 import { instant } from '../src/time.js';
 import type { ConversationRef, OutgoingMessage } from '../src/activity.js';
 import type { Channel } from '../src/channel.js';
 import { PacedChannel, RecordingAlerts } from '../test/reminders/fakes.js';
 import { startServices } from '../test/support/services.js';
 import { route } from '../flows/router.js';
+import { localBackend } from '../src/backends/local/local.backend.js';
 
 const NOW = '2026-11-29T12:00:00+08:00';
 const HOUR = 3_600_000;
@@ -88,7 +89,7 @@ function mib(bytes: number): number {
 
 async function openCore(records: Record<string, unknown>[], clock: FakeClock): Promise<Core> {
   const filings = parseFilings({ filings: records });
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh' }), { route, clock, store: KeyvStateStore.memory(), logger: silentLogger, metrics: createMetrics(), filings });
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh' }), { route, clock, backend: localBackend(KeyvStateStore.memory()), logger: silentLogger, metrics: createMetrics(), filings });
   return core;
 }
 

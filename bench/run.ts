@@ -54,7 +54,7 @@ add({ section: 'event loop', name: `catch-up tick with ${s.due} due (embedded st
 add({ section: 'event loop', name: 'longest stall during that tick', value: s.stallMs, unit: 'ms', floor: s.idleStallMs, floorName: 'the same gauge while idle', goal: '≤ 50 ms' });
 
 const o = await runOutboxBench();
-add({ section: 'outbox', name: 'sqlite enqueue+claim+ack per second', value: o.throughput.sqlitePerSecond, unit: '1/s', floor: o.throughput.memoryPerSecond, floorName: 'the memory store', goal: '≥ 1,000/s' });
+add({ section: 'outbox', name: 'sqlite enqueue+claim+ack per second', value: o.throughput.sqlitePerSecond, unit: '1/s', floor: o.throughput.memoryPerSecond, floorName: 'the same store in memory', goal: '≥ 1,000/s' });
 add({
   section: 'outbox',
   name: `${o.dispatch.messages} due at once through the dispatcher, paced at ${o.dispatch.pacePerSecond}/s`,

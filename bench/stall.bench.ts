@@ -21,14 +21,15 @@ import { silentLogger } from '../src/log.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { Outbox, telegramLimits } from '../src/outbox/outbox.service.js';
 import type { Sender, SendResult } from '../src/outbox/outbox.types.js';
-import { SqliteOutboxStore } from '../src/outbox/sqlite.store.js';
+import { SqliteOutboxStore } from '../src/backends/local/sqlite.outbox.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 import { HttpServer } from '../src/server.js';
-import { KeyvStateStore } from '../src/store/keyv.store.js';
+import { KeyvStateStore } from '../src/backends/local/keyv.store.js';
 import { instant } from '../src/time.js';
 import { RecordingAlerts } from '../test/reminders/fakes.js';
 import { startServices } from '../test/support/services.js';
 import { route } from '../flows/router.js';
+import { localBackend } from '../src/backends/local/local.backend.js';
 
 const NOW = '2026-11-29T12:00:00+08:00';
 const HOUR = 3_600_000;
@@ -76,8 +77,15 @@ export async function runStallBench(opts: { due?: number } = {}): Promise<StallB
     });
     const metrics = createMetrics();
     const store = process.env.BENCH_STALL_STORE === 'memory' ? KeyvStateStore.memory() : KeyvStateStore.sqlite(join(dir, 'state.sqlite'));
-    const core = await createCore(loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh' }), { route, clock: new FakeClock(NOW), store, logger: silentLogger, metrics, filings: parseFilings({ filings: records }) });
-    const outbox = new Outbox({ store: new SqliteOutboxStore(join(dir, 'outbox.sqlite')), metrics, logger: silentLogger, limits: telegramLimits(25) });
+    const core = await createCore(loadConfig({ STORE_URL: 'memory://', DEFAULT_LOCALE: 'zh' }), {
+      route,
+      clock: new FakeClock(NOW),
+      backend: localBackend(store, new SqliteOutboxStore(join(dir, 'outbox.sqlite'))),
+      logger: silentLogger,
+      metrics,
+      filings: parseFilings({ filings: records }),
+    });
+    const outbox = new Outbox({ store: core.backend.outbox, metrics, logger: silentLogger, limits: telegramLimits(25) });
     const sender = new CountingSender();
     outbox.register('telegram', sender);
     core.channels.add(telegramChannel({ outbox, people: core.people, metrics, log: silentLogger, now: Date.now }));
@@ -100,7 +108,6 @@ export async function runStallBench(opts: { due?: number } = {}): Promise<StallB
     clearInterval(keepAlive);
     await reminders.stop();
     await outbox.stop(0);
-    await outbox.close();
     await core.close();
     const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     console.log(`\n## The event loop during a catch-up tick: ${f(due)} filings due, every verifier linked, embedded store, reminders stored in the SQLite outbox and sent at 25/s meanwhile`);

@@ -9,10 +9,11 @@ import { createCore } from '../src/core.js';
 import { DEMO_ANCHOR } from '../src/filings.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
-import { KeyvStateStore } from '../src/store/keyv.store.js';
+import { KeyvStateStore } from '../src/backends/local/keyv.store.js';
 import type { StateStore } from '../src/store/state-store.js';
 import { CONSOLE_CAPABILITIES } from '../adapters/console/console.adapter.js';
 import { route } from '../flows/router.js';
+import { localBackend } from '../src/backends/local/local.backend.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 4000);
 const USERS = 100;
@@ -42,7 +43,7 @@ function script(user: number, i: number): Activity {
 }
 
 async function measureTurns(store: StateStore): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(DEMO_ANCHOR), store, logger: silentLogger, metrics: createMetrics() });
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(DEMO_ANCHOR), backend: localBackend(store), logger: silentLogger, metrics: createMetrics() });
   for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: `/link ${DEMO_PRINCIPAL_PHONE}` } }, CONSOLE_CAPABILITIES);
   const times: number[] = [];
   const started = performance.now();

@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseReminderOffsets, type ReminderOffset } from './rules/reminder.rules.js';
-import { parseRedisUrl } from './store/redis.url.js';
+import { parseStoreUrl } from './backends/store.url.js';
 import { projectFile } from './paths.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
@@ -23,12 +23,10 @@ const url = (what: string) => optionalText.refine((v) => v === undefined || /^ht
 const EnvSchema = z
   .object({
     FILINGS_FILE: optionalText,
-    // One problem per value: a Redis URL names what is wrong in it; anything else is told the forms there are.
     STORE_URL: optionalText.superRefine((v, ctx) => {
-      if (v === undefined || v === 'memory://' || v.startsWith('file:')) return;
+      if (v === undefined) return;
       try {
-        if (!/^rediss?:\/\//.test(v)) throw new Error('must be memory://, file:<path>, redis://[user:pass@]host:port[/db] or rediss://…');
-        parseRedisUrl(v);
+        parseStoreUrl(v);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
       }
@@ -99,7 +97,7 @@ const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
       if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
       // Several instances cannot share one long poll: Telegram answers the second getUpdates with 409 Conflict (issue 10 item 5).
-      if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && /^rediss?:/.test(env.STORE_URL ?? ''))
+      if (env.TELEGRAM_BOT_TOKEN && !env.TELEGRAM_WEBHOOK_URL && env.STORE_URL && severalInstances(env.STORE_URL))
         ctx.addIssue({
           code: 'custom',
           path: ['TELEGRAM_WEBHOOK_URL'],
@@ -108,6 +106,15 @@ const EnvSchema = z
     },
     { when: () => true },
   );
+
+/** Whether a store URL that has been checked already lets several instances share it. */
+function severalInstances(storeUrl: string): boolean {
+  try {
+    return parseStoreUrl(storeUrl).severalInstances;
+  } catch {
+    return false;
+  }
+}
 
 /** The validated configuration. */
 export interface Config {

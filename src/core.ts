@@ -5,7 +5,6 @@ import { Channels } from './channel.js';
 import { systemClock, type Clock } from './clock.js';
 import { FilingSource, readFilingsFile, shiftDemo } from './filings.js';
 import { filingsImport } from './filings.import.js';
-import { RedisFilingSource } from './filings.redis.js';
 import type { Filing } from './filing.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -15,8 +14,7 @@ import { calendarStatus, calendarWarning, loadWorkCalendar, type WorkCalendar } 
 import { createNudger, type Nudger } from './reminders/nudge.sender.js';
 import { startRetention, SWEEP_EVERY_MS, type RunningRetention } from './retention.js';
 import { TurnRunner } from './runner.js';
-import { RedisStateStore } from './store/redis.store.js';
-import { openStore } from './store/store.open.js';
+import { type Backend, openBackend } from './backends/backend.js';
 import type { StateStore } from './store/state-store.js';
 import type { Route } from './turn.types.js';
 
@@ -26,6 +24,9 @@ export interface Core {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** Every part kept in the store STORE_URL names (state, outbox, send budget, time index, leader lease). */
+  backend: Backend;
+  /** The backend's state (`backend.state`), which most parts use alone. */
   store: StateStore;
   filings: FilingSource;
   people: People;
@@ -39,13 +40,13 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** The router to inject (flows/router.ts), and for tests: the clock, logger, store, filings or nudger. */
+/** The router to inject (flows/router.ts), and for tests: the clock, logger, backend, filings or nudger. */
 export interface CoreOptions {
   route: Route;
   nudge?: Nudger;
   clock?: Clock;
   logger?: Logger;
-  store?: StateStore;
+  backend?: Backend;
   filings?: Filing[];
   metrics?: Metrics;
   /**
@@ -60,12 +61,13 @@ export interface CoreOptions {
   calendarShown?: boolean;
 }
 
-/** Opens the store, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
+/** Opens the backend, loads the filings (the demo shifted to now), builds the nudger, then the runner with it. */
 export async function createCore(config: Config, opts: CoreOptions): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger();
   const metrics = opts.metrics ?? createMetrics({ defaults: !opts.metrics && !opts.clock });
-  const store = opts.store ?? openStore(config.storeUrl);
+  const backend = opts.backend ?? openBackend(config.storeUrl);
+  const store = backend.state;
   const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
   let owned = false;
   const records = (): Filing[] => {
@@ -81,17 +83,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     loaded = list.length;
     return FilingSource.open(list, store.namespace('filings'), keyOf, { seal: true, owned, deferred: owned && opts.deferStart });
   };
-  // Several instances share the filings in Redis (imported once per file content); one process holds them in memory.
-  const filings =
-    store instanceof RedisStateStore
-      ? await RedisFilingSource.openShared(await filingsImport(config, clock, keyOf, records, opts.filings), {
-          connection: store.connection,
-          root: store.root,
-          store: store.namespace('filings'),
-          keyOf,
-          logger,
-        })
-      : await openLocal();
+  const filings = await backend.openFilings({ local: openLocal, shared: () => filingsImport(config, clock, keyOf, records, opts.filings), keyOf, logger });
   metrics.watchOpenWindows(() => filings.countOpen());
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
@@ -118,7 +110,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   logger.info('core ready', { filings: filings.shared ? 'shared' : filings.settled ? filings.size : loaded, store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();
-    await store.close();
+    await backend.close();
   };
-  return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, retention, close };
+  return { config, clock, logger, metrics, backend, store, filings, people, calendar, channels, runner, nudge, retention, close };
 }

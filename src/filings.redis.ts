@@ -15,16 +15,15 @@
  * naming a phone, `all` and `open` id sets, `evented` the ids an event changed, `imported` the hash
  * of the last imported file, `lease` the import lease.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilingEvent } from './events.js';
 import type { Filing } from './filing.js';
 import { CLOSED_MARK_TTL_MS, CLOSED_STATUSES, FilingSource, type ApplyResult } from './filings.js';
 import type { Logger } from './log.js';
 import { phonesOf } from './rules/verifiers.rules.js';
-import type { RedisConnection } from './store/redis.connection.js';
-import { Lease } from './store/redis.lease.js';
-import { RedisScript } from './store/redis.script.js';
+import type { RedisConnection } from './backends/redis/redis.connection.js';
+import { RedisLease } from './backends/redis/redis.lease.js';
+import { RedisScript } from './backends/redis/redis.script.js';
 import type { StateStore } from './store/state-store.js';
 import type { FilingsImport } from './filings.import.js';
 
@@ -109,10 +108,9 @@ export class RedisFilingSource extends FilingSource {
     const deadline = Date.now() + waitMs;
     for (;;) {
       if ((await connection.run('filings', (c) => c.get(`${this.p}imported`))) === source.hash) return;
-      const token = randomUUID();
-      const sentAt = Date.now();
-      if ((await connection.run('filings', (c) => c.set(leaseKey, token, 'PX', 30_000, 'NX'))) === 'OK') {
-        const lease = new Lease(connection.client, leaseKey, token, 30_000, sentAt + 30_000);
+      const lease = new RedisLease(connection, leaseKey, 30_000, 'filings');
+      if (await lease.hold()) {
+        lease.keepRenewed();
         try {
           await this.write(source.records(), false);
         } catch (error) {

@@ -4,7 +4,7 @@ import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
 import { createLogger } from './log.js';
 import type { FakeClock } from './clock.js';
-import { openStore } from './store/store.open.js';
+import { openBackend } from './backends/backend.js';
 import { StartError, startFailureText } from './start.errors.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
@@ -13,13 +13,10 @@ import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders, type RunningReminders } from './reminders/service.js';
-import { sharedReminderOptions } from './reminders/shared.reminders.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
 import { stopSignal, stopWithin, type Stoppable } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
-import { openOutboxStore } from './outbox/outbox.open.js';
-import { sharedOutboxParts } from './outbox/redis.open.js';
 import { Outbox, telegramLimits } from './outbox/outbox.service.js';
 import { unreachableAlerter } from './outbox/unreachable.alert.js';
 import type { Logger } from './log.js';
@@ -61,10 +58,10 @@ async function main(): Promise<number> {
   const consoleDemo = !platforms && !config.eventsSecret;
   // The console demo keeps stdout for the chat; only warnings reach stderr there, as plain text for the person reading them.
   const logger = createLogger(consoleDemo ? { level: config.logLevel ?? 'warn', format: 'text' } : { level: config.logLevel ?? 'info' });
-  // The demo clock resumes a saved demo's time, which the store holds: the console opens it first.
-  const store = consoleDemo ? openStore(config.storeUrl) : undefined;
-  const demo: FakeClock | undefined = store ? await demoClock(store) : undefined;
-  const demoParts = store && demo ? { clock: demo, store, calendarShown: true } : {};
+  // The demo clock resumes a saved demo's time, which the store holds: the console opens the backend first.
+  const backend = consoleDemo ? openBackend(config.storeUrl) : undefined;
+  const demo: FakeClock | undefined = backend ? await demoClock(backend.state) : undefined;
+  const demoParts = backend && demo ? { clock: demo, backend, calendarShown: true } : {};
   // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
   const core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
 
@@ -83,17 +80,10 @@ async function main(): Promise<number> {
 
 /** Runs the configured platforms (Telegram, Slack) with the durable outbox, reminders and the HTTP routes, until a stop signal. */
 async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
-  let outbox: Outbox;
-  try {
-    const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
-    const limits = telegramLimits(config.outbox.maxPerSecond);
-    // With a Redis store the outbox and the send budget are shared by every instance (issue 10).
-    const shared = sharedOutboxParts(core.store, limits);
-    outbox = new Outbox({ store: shared?.store ?? openOutboxStore(config.storeUrl, logger), limiter: shared?.limiter, metrics: core.metrics, logger, limits, tuning });
-  } catch (error) {
-    await core.close();
-    throw new StartError(`the outbox cannot be opened: ${(error as Error).message}`, { cause: error });
-  }
+  const { backend } = core;
+  const limits = telegramLimits(config.outbox.maxPerSecond);
+  const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
+  const outbox = new Outbox({ store: backend.outbox, limiter: backend.rateLimiter(limits), metrics: core.metrics, logger, limits, tuning });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   const telegramDeps: TelegramDeps = { config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels };
@@ -105,7 +95,7 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
   const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
   const alerts = slack?.startSlackAlerts(slackDeps, outbox);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
-  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { ...sharedReminderOptions(core.store), deferred: true });
+  const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { lease: backend.leader('reminders'), index: backend.dueIndex(), deferred: true });
   if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server, outbox));
   outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
   // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
@@ -125,7 +115,6 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
     closers: [
       { name: 'slack alerts', close: async () => alerts?.stop() },
       { name: 'http', close: () => server.close() },
-      { name: 'outbox', close: () => outbox.close() },
       { name: 'store', close: () => core.close() },
     ],
   });

@@ -55,6 +55,16 @@ describe('the checker itself', () => {
     ['flows/x.flow.ts', "import Database from 'better-sqlite3';", "flows/x.flow.ts:1: 'better-sqlite3' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import Redis from 'ioredis';", "flows/x.flow.ts:1: 'ioredis' (flows import no platform SDK or store)"],
     ['adapters/slack/slack.team.ts', "import { toActivity } from '../telegram/telegram.translate.js';", "adapters/slack/slack.team.ts:1: '../telegram/telegram.translate.js' (an adapter imports no other adapter)"],
+    [
+      'src/core.ts',
+      "import { RedisStateStore } from './backends/redis/redis.state.js';",
+      "src/core.ts:1: './backends/redis/redis.state.js' (only src/backends/ opens a backend; the rest takes the parts openBackend hands out)",
+    ],
+    [
+      'src/main.ts',
+      "import { openLocalBackend } from './backends/local/local.backend.js';",
+      "src/main.ts:1: './backends/local/local.backend.js' (only src/backends/ opens a backend; the rest takes the parts openBackend hands out)",
+    ],
     ['src/filings.ts', "import { makeFiling } from '../test/fixtures/filings.fixture.js';", "src/filings.ts:1: '../test/fixtures/filings.fixture.js' (src imports nothing from test/)"],
   ])('fails on an upward import in %s', (path, text, message) => {
     expect(wrongImports([file(path, text)])).toEqual([message]);
@@ -65,7 +75,8 @@ describe('the checker itself', () => {
     ['flows/router.ts', "import { m } from '../src/reply.builders.js';\nimport { z } from 'zod';"],
     ['adapters/slack/slack.team.ts', "import { summarizeFiling } from '../../src/summary/filing.summary.js';\nimport { x } from './slack.render.js';"],
     ['adapters/telegram/telegram.adapter.ts', "import { Telegraf } from 'telegraf';\nimport { route } from '../../flows/router.js';"],
-    ['src/store/keyv.store.ts', "import Keyv from 'keyv';"],
+    ['src/backends/local/keyv.store.ts', "import Keyv from 'keyv';"],
+    ['src/core.ts', "import { openBackend } from './backends/backend.js';"],
     ['test/x.test.ts', "import { startSlack } from '../adapters/slack/slack.adapter.js';"],
   ])('lets a downward import in %s pass', (path, text) => {
     expect(wrongImports([file(path, text)])).toEqual([]);

@@ -153,11 +153,6 @@ export class Outbox {
     }
   }
 
-  /** Closes the store (after stop). */
-  close(): Promise<void> {
-    return this.o.store.close();
-  }
-
   private async refreshGauge(): Promise<void> {
     try {
       this.o.metrics.outboxDepth.set({ channel: 'all' }, (await this.stats()).pending);

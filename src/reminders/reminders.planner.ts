@@ -99,7 +99,7 @@ export async function planFiling(deps: PlannerDeps, filing: Filing, now: Dayjs):
  * One message where one will do (issue 12 item 4): the stage due now and the one due minutes later
  * go out once, now, under the later stage's marker (so it does not repeat). When the stage due now
  * already went out, the later one waits for its own time. Reading that marker is a race with another
- * instance at worst worth one extra message; the claim itself stays atomic.
+ * instance at worst worth one extra message; the outbox id of each stage keeps that stage itself once.
  */
 async function mergedMarker(deps: PlannerDeps, filingId: string, cycle: number, due: ReminderStage, ahead: ReminderStage, phoneKey: string): Promise<ReminderStage | undefined> {
   if ((await deps.store.get(personMarker(filingId, cycle, due.id, phoneKey))) !== undefined) return undefined;

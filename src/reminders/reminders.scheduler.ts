@@ -1,12 +1,10 @@
 /**
  * The reminder scheduler (RULES R5, R6): reminders are derived from the filings, never stored as jobs.
  * A time index holds each open filing's next due instant; a tick takes only the due filings, works
- * out who needs what now, claims a sent marker for each, and sends earliest deadline first.
- * (About 400 lines since the shared index and live-send check of issue 10 and the confirmed notices
- * of issue 19; the pending returned and confirmed notices' jobs are the part to move out next, kept
- * here while other work edits this file.)
+ * out who needs what now, and enqueues it earliest deadline first under ids that make a repeat a no-op.
+ * (About 400 lines since the shared index of issue 10 and the confirmed notices of issue 19; the
+ * pending returned and confirmed notices' jobs are the part to move out next.)
  */
-import { randomUUID } from 'node:crypto';
 import type { TeamAlerts } from '../adapter.js';
 import type { Clock } from '../clock.js';
 import type { Filing } from '../filing.js';
@@ -22,7 +20,7 @@ import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
 import { loopYielder } from '../loop.yield.js';
 import { confirmedJobKey, planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
-import { MARKER_TTL_MS, SentMarkers, type Claim } from './sent.markers.js';
+import { MARKER_TTL_MS, SentMarkers } from './sent.markers.js';
 import { TimeIndex, type DueIndex } from './time.index.js';
 import { sendToUser, type UserSenderDeps } from './user.sender.js';
 
@@ -34,16 +32,12 @@ export const LATE_AFTER_MS = 60_000;
 
 /** Scheduler options; everything has a production default. */
 export interface SchedulerOptions {
-  /** This incarnation's id, written into the markers it claims (a fresh one per start by default). */
-  boot?: string;
   /** How long after a failed send to try again. */
   retryMs?: number;
   /** Attempts per marker before it is given up. */
   maxAttempts?: number;
-  /** Several instances: the time index they share (Redis); one process keeps its own heap. */
+  /** The backend's time index; an in-process heap by default. */
   index?: DueIndex;
-  /** Several instances: keep a heartbeat for this boot (TTL in ms), so no one takes over our sends in flight while we live. */
-  heartbeatMs?: number;
 }
 
 /** What the scheduler reads, sends through and records to; `teamAlerts` only when a team channel is configured. */
@@ -65,7 +59,7 @@ export interface TickReport {
   due: number;
   /** Recipients (people and team alerts) found needing something. */
   planned: number;
-  /** Markers claimed, so messages handed to a channel. */
+  /** Units not stored before, so messages handed to a channel. */
   dispatched: number;
 }
 
@@ -82,7 +76,6 @@ const CONFIRMED_JOB = /^cfjob:([^:]+):(\d+):/;
 
 /** The scheduler: a time index over the filings, sent markers in the store, EDF dispatch through the channels. */
 export class ReminderScheduler {
-  readonly boot: string;
   private readonly index: DueIndex;
   private readonly markers: SentMarkers;
   private readonly store: StateStore;
@@ -100,11 +93,10 @@ export class ReminderScheduler {
     private readonly deps: SchedulerDeps,
     opts: SchedulerOptions = {},
   ) {
-    this.boot = opts.boot ?? randomUUID();
     this.store = deps.store.namespace('reminders');
     this.planner = { people: deps.people, reminderOffsets: deps.reminderOffsets, calendar: deps.calendar, store: this.store, hasTeam: Boolean(deps.teamAlerts) };
     this.index = opts.index ?? new TimeIndex();
-    this.markers = new SentMarkers(this.store, this.boot, opts.maxAttempts ?? 3, opts.heartbeatMs);
+    this.markers = new SentMarkers(this.store, opts.maxAttempts ?? 3);
     this.retryMs = opts.retryMs ?? 60_000;
   }
 
@@ -115,7 +107,6 @@ export class ReminderScheduler {
     // Followed before anything is awaited: main opens the port first, and a filing returned while this
     // indexes would otherwise never get its return notice. Indexing one twice is harmless.
     this.deps.filings.onChange((filing, previous) => this.onChange(filing, previous));
-    await this.markers.start();
     const now = this.deps.clock.now();
     await this.deps.filings.settle();
     // Thousands of open filings after a start on a large file: requests get in between (issue 12).
@@ -157,7 +148,6 @@ export class ReminderScheduler {
     await this.chain.catch(() => undefined);
     await Promise.allSettled([...this.writes]);
     await this.settled();
-    await this.markers.stop();
   }
 
   /** How many filings are in the time index. */
@@ -178,7 +168,7 @@ export class ReminderScheduler {
   }
 
   /**
-   * Takes the due filings, plans and claims their work, and hands the messages to the channels in
+   * Takes the due filings, plans their work, and hands the messages to the channels in
    * EDF order without waiting for delivery: a paced outbox may take minutes, and a later tick must be
    * able to add a more urgent reminder meanwhile. Ticks run one at a time.
    */
@@ -247,11 +237,11 @@ export class ReminderScheduler {
     const now = this.deps.clock.now();
     const ids = await this.index.popDue(now.valueOf());
     const work: Work[] = [];
-    // A catch-up tick after a start plans and claims for every open filing; requests must get in meanwhile.
+    // A catch-up tick after a start plans for every open filing; requests must get in meanwhile.
     const pause = loopYielder();
     const returnedIds = new Set<string>();
     // A filing with work keeps its place (its bump, in a shared index) until that work is stored: moved on to its next stage
-    // first, a leader that died in between would leave the claimed but unsent reminder for no one to find until then.
+    // first, a leader that died in between would leave the planned but unstored reminder for no one to find until then.
     const settleLater = new Map<string, number | undefined>();
     const soon = new Set<string>();
     for (const id of ids) {
@@ -282,20 +272,21 @@ export class ReminderScheduler {
     const handOff = loopYielder(HAND_OFF_SLICE_MS);
     for (const item of work) {
       await handOff();
-      let claim: Claim | 'busy' | undefined;
+      let attempt: number | undefined;
       try {
-        claim = await this.markers.claim(item.key);
+        attempt = await this.markers.attempt(item.key);
       } catch (error) {
-        this.deps.logger.error('marker claim failed', { filingId: item.filingId, error });
+        this.deps.logger.error('marker read failed', { filingId: item.filingId, error });
         soon.add(item.filingId);
         continue;
       }
-      // `busy`: another live instance is sending it; look again later (then `sent`, or in doubt once that instance is gone).
-      if (claim === 'busy') soon.add(item.filingId);
-      if (!claim && item.kind === 'person' && item.job) this.track(this.writes, this.endJobIfSent(item.key, item.job));
-      if (!claim || claim === 'busy') continue;
+      if (attempt === undefined) {
+        // Already sent: a confirmed notice's pending job ends with it.
+        if (item.kind === 'person' && item.job) this.track(this.writes, this.store.delete(item.job));
+        continue;
+      }
       dispatched += 1;
-      const delivery = this.deliver(item, claim).then(async (finished) => {
+      const delivery = this.deliver(item, attempt).then(async (finished) => {
         if (!finished) soon.add(item.filingId);
         else if (item.kind === 'person' && item.job) await this.store.delete(item.job);
         return finished;
@@ -323,11 +314,6 @@ export class ReminderScheduler {
     for (const [id, next] of settleLater) this.index.reschedule(id, soon.has(id) ? Math.min(next ?? retryAt, retryAt) : next);
   }
 
-  /** A job whose marker is already sent (by another instance, or before a crash) has nothing left to do. */
-  private async endJobIfSent(marker: string, job: string): Promise<void> {
-    if ((await this.markers.get(marker))?.s === 'sent') await this.store.delete(job);
-  }
-
   /** Deletes the pending returned notice of each returned filing whose notices are all sent (or given up); any retry keeps it. */
   private async endReturnedJobs(ids: string[], returned: Work[]): Promise<void> {
     for (const id of ids) {
@@ -340,26 +326,23 @@ export class ReminderScheduler {
   }
 
   /**
-   * Sends one claimed unit and settles its marker; true when finished (sent or given up), false when
-   * it will be retried. The channel calls start before the first await, so their order is the
-   * dispatch loop's EDF order.
+   * Enqueues one unit for every recipient and records it; true when finished (stored, or given up),
+   * false when it will be tried again. A recipient stored on an earlier attempt is enqueued again
+   * under the same id, a no-op. The channel calls start before the first await, so their order is
+   * the dispatch loop's EDF order.
    */
-  private async deliver(item: Work, claim: Claim): Promise<boolean> {
-    const done = [...claim.done];
+  private async deliver(item: Work, attempt: number): Promise<boolean> {
     let failed = 0;
     if (item.kind === 'person') {
-      const targets = item.users.filter((u) => !done.includes(userKey(u.ref.channel, u.ref.userId)));
       const results = await Promise.allSettled(
-        targets.map((u) => sendToUser(this.deps, u, item.reply, item.priority, { filingId: item.filingId, kind: `reminder:${item.stage}`, id: `${item.key}:${userKey(u.ref.channel, u.ref.userId)}` })),
+        item.users.map((u) => sendToUser(this.deps, u, item.reply, item.priority, { filingId: item.filingId, kind: `reminder:${item.stage}`, id: `${item.key}:${userKey(u.ref.channel, u.ref.userId)}` })),
       );
       results.forEach((r, i) => {
-        const u = targets[i]!;
         if (r.status === 'fulfilled') {
-          done.push(userKey(u.ref.channel, u.ref.userId));
           if (r.value) this.countReminder(item);
         } else {
           failed += 1;
-          this.deps.logger.warn('reminder send failed', { filingId: item.filingId, stage: item.stage, channel: u.ref.channel, attempt: claim.n, error: r.reason });
+          this.deps.logger.warn('reminder send failed', { filingId: item.filingId, stage: item.stage, channel: item.users[i]!.ref.channel, attempt, error: r.reason });
         }
       });
     } else {
@@ -367,22 +350,21 @@ export class ReminderScheduler {
       const alerts = this.deps.teamAlerts;
       try {
         if (filing && alerts && (await alerts.alert(item.alert, filing))) this.deps.metrics.alertsSent.inc({ kind: item.alert });
-        done.push('team');
       } catch (error) {
         failed += 1;
-        this.deps.logger.warn('team alert failed', { filingId: item.filingId, kind: item.alert, attempt: claim.n, error });
+        this.deps.logger.warn('team alert failed', { filingId: item.filingId, kind: item.alert, attempt, error });
       }
     }
     try {
       if (failed === 0) {
-        await this.markers.sent(claim, done);
+        await this.markers.sent(item.key, attempt);
         return true;
       }
-      if (await this.markers.retry(claim, done)) return false;
-      this.deps.logger.error('reminder given up', { filingId: item.filingId, marker: item.kind === 'person' ? item.stage : item.alert, attempts: claim.n });
+      if (await this.markers.failed(item.key, attempt)) return false;
+      this.deps.logger.error('reminder given up', { filingId: item.filingId, marker: item.kind === 'person' ? item.stage : item.alert, attempts: attempt });
       return true;
     } catch (error) {
-      // The marker stays `sending`: the next incarnation treats it as in doubt and sends again (see SentMarkers).
+      // Unrecorded: a later tick plans the unit again, and what was stored is a no-op in the outbox.
       this.deps.logger.error('marker update failed', { filingId: item.filingId, error });
       return false;
     }

@@ -6,7 +6,7 @@ import type { RunningAdapter } from '../adapter.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Dayjs } from '../time.js';
-import type { LeaderLease } from './leader.lease.js';
+import type { LeaderLease } from '../backends/backend.js';
 import { ReminderScheduler, type SchedulerDeps, type SchedulerOptions, type TickReport } from './reminders.scheduler.js';
 
 /** How often the scheduler ticks by default; a stage is at most this late plus the outbox's pacing. */

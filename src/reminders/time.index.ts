@@ -3,7 +3,7 @@ import { Heap } from '../heap.js';
 
 /**
  * The scheduler's view of a time index: the in-process heap below, or a sorted set in Redis shared
- * by every instance (redis.time.index.ts). Writes are synchronous to the caller; a shared index
+ * by every instance (backends/redis/redis.due.ts). Writes are synchronous to the caller; a shared index
  * sends them in order before its next `popDue`.
  */
 export interface DueIndex {

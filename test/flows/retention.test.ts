@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FilingEventSchema } from '../../src/events.js';
 import type { PhoneRecord, UserRecord } from '../../src/people.js';
 import { SWEEP_EVERY_MS } from '../../src/retention.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { world, type World } from '../support/transcript.js';
 

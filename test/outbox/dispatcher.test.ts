@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable } from '../../src/outbox/outbox.dispatcher.js';
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, SendResult } from '../../src/outbox/outbox.types.js';
@@ -18,7 +18,7 @@ type Script = (chatId: string, payload: JsonValue, nth: number) => SendResult;
 function setup(o: { store?: OutboxStore; script?: Script; options?: Partial<DispatcherOptions>; timers?: ManualTimers } = {}) {
   const timers = o.timers ?? new ManualTimers();
   const platform = new FakePlatform(timers, o.script);
-  const store = o.store ?? new MemoryOutboxStore();
+  const store = o.store ?? new SqliteOutboxStore(':memory:');
   const dropped: Array<[string, DropReason]> = [];
   const unreachable: Unreachable[] = [];
   const dispatcher = new Dispatcher({
@@ -66,7 +66,7 @@ describe('Dispatcher: order', () => {
 
 describe('Dispatcher: claims waiting for a bot-wide window (issue 12)', () => {
   it('stay in hand across windows rather than being claimed again for every send, and still go out earliest deadline first', async () => {
-    const store = new MemoryOutboxStore();
+    const store = new SqliteOutboxStore(':memory:');
     let claims = 0;
     const counting: OutboxStore = Object.assign(Object.create(store) as OutboxStore, {
       claim: (opts: Parameters<OutboxStore['claim']>[0]) => {
@@ -230,7 +230,7 @@ describe('Dispatcher: rate-limit answers and failures', () => {
   it('a sender that throws counts as a transient failure', async () => {
     const timers = new ManualTimers();
     let calls = 0;
-    const store = new MemoryOutboxStore();
+    const store = new SqliteOutboxStore(':memory:');
     const dispatcher = new Dispatcher({ store, timers, senders: { telegram: { send: async () => (calls++ === 0 ? Promise.reject(new Error('socket hang up')) : { kind: 'ok' }) } } });
     await dispatcher.enqueue([msg('t', 'chat')]);
     dispatcher.start();
@@ -256,7 +256,7 @@ describe('Dispatcher: idempotence and a clean stop', () => {
   });
 
   it('stop(grace) sends until the grace ends, then leaves the rest stored for the next start', async () => {
-    const store = new MemoryOutboxStore();
+    const store = new SqliteOutboxStore(':memory:');
     const first = setup({ store });
     await first.dispatcher.enqueue(Array.from({ length: 100 }, (_, i) => msg(`m${i}`, `c${i}`, { deadline: T0 + i })));
     first.dispatcher.start();

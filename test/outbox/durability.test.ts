@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/outbox/outbox.dispatcher.js';
 import type { NewOutboxMessage } from '../../src/outbox/outbox.types.js';
-import { SqliteOutboxStore } from '../../src/outbox/sqlite.store.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import { FakePlatform, ManualTimers, T0 } from './support.js';
 
 const dirs: string[] = [];

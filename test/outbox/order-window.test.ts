@@ -1,6 +1,6 @@
 /** Two guarantees added when the outbox was wired in (issue 15 §2, §3): a chat's order across waits, and windows that hold where the platform receives. */
 import { describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import { Dispatcher } from '../../src/outbox/outbox.dispatcher.js';
 import { SlidingWindowLimiter } from '../../src/outbox/rate.limiter.js';
 import { FakePlatform, ManualTimers, T0 } from './support.js';
@@ -9,7 +9,7 @@ describe('Dispatcher: a chat keeps its order across waits', () => {
   it('a message enqueued while an earlier one of its chat waits (busy, then paced) never overtakes it', async () => {
     const timers = new ManualTimers();
     const platform = new FakePlatform(timers);
-    const dispatcher = new Dispatcher({ store: new MemoryOutboxStore(), senders: { telegram: platform }, timers, limiter: new SlidingWindowLimiter(), chatBusyRetryMs: 2000 });
+    const dispatcher = new Dispatcher({ store: new SqliteOutboxStore(':memory:'), senders: { telegram: platform }, timers, limiter: new SlidingWindowLimiter(), chatBusyRetryMs: 2000 });
     const reply = (id: string, deadline: number) => ({ id, channel: 'telegram' as const, chatId: 'c', payload: id, priority: 'interactive' as const, deadline });
     await dispatcher.enqueue([reply('a0', T0), reply('a1', T0)]);
     dispatcher.start();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { RedisRateLimiter, type RedisLimiterOptions } from '../../src/outbox/redis.limiter.js';
+import { RedisRateLimiter, type RedisLimiterOptions } from '../../src/backends/redis/redis.limiter.js';
 import { useRedisServer } from '../support/redis-server.js';
 import { T0 } from './support.js';
 

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { OutboxInputError, OutboxPrivacyError, type NewOutboxMessage } from '../../src/outbox/outbox.types.js';
-import { RedisOutboxStore } from '../../src/outbox/redis.store.js';
-import { SqliteOutboxStore } from '../../src/outbox/sqlite.store.js';
-import { RedisConnection } from '../../src/store/redis.connection.js';
+import { RedisOutboxStore } from '../../src/backends/redis/redis.outbox.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
+import { RedisConnection } from '../../src/backends/redis/redis.connection.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { T0 } from './support.js';
 
@@ -48,7 +47,7 @@ function msg(id: string, over: Partial<NewOutboxMessage> = {}): NewOutboxMessage
 const claimAt = (store: OutboxStore, now: number, limit = 100, leaseMs = 30_000) => store.claim({ now, limit, leaseMs, owner: 'test' });
 
 const backends: Array<[string, (opts?: { keepDoneMs?: number }) => OutboxStore]> = [
-  ['memory', (opts) => new MemoryOutboxStore(opts)],
+  ['sqlite in memory', (opts) => new SqliteOutboxStore(':memory:', opts)],
   ['sqlite', (opts) => new SqliteOutboxStore(tempFile(), opts)],
   ['redis', (opts) => redisOutbox(opts)],
 ];

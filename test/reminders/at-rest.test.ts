@@ -13,7 +13,7 @@ import { TELEGRAM_CAPABILITIES, toActivity } from '../../adapters/telegram/teleg
 import { FilingEventSchema } from '../../src/events.js';
 import { LEGACY_KEY } from '../../src/privacy.js';
 import { sealPhone } from '../../src/rules/phone.rules.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { instant } from '../../src/time.js';
 import { makeFiling, rawFiling } from '../fixtures/filings.fixture.js';
 import { reminderWorld } from './fakes.js';

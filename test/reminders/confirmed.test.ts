@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FilingEventSchema } from '../../src/events.js';
 import { signEvent } from '../../src/http/filing-events.hook.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { reminderWorld, SECRET, type ReminderWorld } from './fakes.js';

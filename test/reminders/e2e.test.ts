@@ -25,13 +25,14 @@ import { createLogger } from '../../src/log.js';
 import { signEvent } from '../../src/http/filing-events.hook.js';
 import type { RunningReminders } from '../../src/reminders/service.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startServices } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 import { SECRET } from './fakes.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 const TOKEN = '123456:ABC';
 const ALERT_CHANNEL = 'C0ALERTS01';
@@ -105,7 +106,7 @@ async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: Tele
   if (opts.slack) Object.assign(env, { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'slack-signing-secret', SLACK_API_URL: opts.slack.url, SLACK_ALERT_CHANNEL: ALERT_CHANNEL });
   const clock = new FakeClock(NOW);
   const logger = createLogger({ level: 'silent' });
-  const core = await createCore(loadConfig(env), { route, clock, logger, store: opts.store, filings: opts.filings });
+  const core = await createCore(loadConfig(env), { route, clock, logger, backend: localBackend(opts.store), filings: opts.filings });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   const outbox = testOutbox(core);

@@ -1,7 +1,7 @@
 /** Fakes for the reminder tests and the benchmark: a recording channel, a paced platform, team alerts, and a world on a fake clock. */
 import type { ChannelId, ConversationRef, Locale, OutgoingMessage } from '../../src/activity.js';
 import type { AlertKind, TeamAlerts } from '../../src/adapter.js';
-import type { Channel } from '../../src/channel.js';
+import type { Channel, SendOptions } from '../../src/channel.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
@@ -9,11 +9,15 @@ import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
 import { maskPhone } from '../../src/rules/phone.rules.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import type { RemindersOptions, RunningReminders } from '../../src/reminders/service.js';
 import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
+import type { Backend } from '../../src/backends/backend.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
+import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 
 /** One message a fake channel was asked to send. */
 export interface Sent {
@@ -22,16 +26,26 @@ export interface Sent {
   priority?: number;
 }
 
-/** A channel that records every send and can be told to fail. */
+/**
+ * A channel that records every send and can be told to fail. Like the real channels it stores a
+ * send with an id in an outbox first (the world's backend outbox), and records only what that
+ * outbox took as new: enqueueing an id again is a no-op there.
+ */
 export class RecordingChannel implements Channel {
   readonly sent: Sent[] = [];
   /** When set, sends to these user ids throw. */
   failFor = new Set<string>();
+  /** Where sends with an id are stored; the world sets its backend's outbox. */
+  outbox: OutboxStore = new SqliteOutboxStore(':memory:');
 
   constructor(readonly id: ChannelId = 'telegram') {}
 
-  async send(ref: ConversationRef, messages: OutgoingMessage[], opts?: { priority?: number }): Promise<void> {
+  async send(ref: ConversationRef, messages: OutgoingMessage[], opts?: SendOptions): Promise<void> {
     if (this.failFor.has(ref.userId)) throw new Error('platform said no');
+    if (opts?.id) {
+      const stored = { id: opts.id, channel: this.id, chatId: ref.conversationId, payload: {}, priority: 'proactive' as const, deadline: opts.priority ?? 0 };
+      if ((await this.outbox.enqueue([stored], Date.now())) === 0) return;
+    }
     for (const message of messages) this.sent.push({ ref, message, priority: opts?.priority });
   }
 
@@ -153,6 +167,8 @@ export async function reminderWorld(opts: {
   now: string;
   filings: Filing[];
   store?: StateStore;
+  /** The whole backend (a shared one, for several instances); `store` alone runs the local backend on it. */
+  backend?: Backend;
   env?: Record<string, string>;
   channel?: RecordingChannel;
   alerts?: boolean;
@@ -162,8 +178,9 @@ export async function reminderWorld(opts: {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   const config = loadConfig({ STORE_URL: 'memory://', EVENTS_SECRET: SECRET, DEFAULT_LOCALE: 'en', ...opts.env });
-  const core = await createCore(config, { route, clock, logger, store: opts.store ?? KeyvStateStore.memory(), filings: opts.filings });
+  const core = await createCore(config, { route, clock, logger, backend: opts.backend ?? localBackend(opts.store ?? KeyvStateStore.memory()), filings: opts.filings });
   const channel = opts.channel ?? new RecordingChannel();
+  channel.outbox = core.backend.outbox;
   core.channels.add(channel);
   const alerts = new RecordingAlerts();
   const server = new HttpServer(logger);

@@ -5,11 +5,12 @@ import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { silentLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -31,7 +32,7 @@ function unreachable(): StateStore {
 const adapter = (name: string, ok: boolean): RunningAdapter => ({ name, health: async () => ({ ok, detail: ok ? 'polling' : 'token revoked' }), stop: async () => undefined });
 
 async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00', env: Record<string, string> = {}): Promise<string> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://', ...env }), { route, clock: new FakeClock(now), logger: silentLogger, store, filings: [makeFiling()] });
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://', ...env }), { route, clock: new FakeClock(now), logger: silentLogger, backend: localBackend(store), filings: [makeFiling()] });
   const server = new HttpServer(silentLogger);
   const reminders = await startServices(core, server, { adapters, reminders: { intervalMs } });
   const port = await server.listen(0, '127.0.0.1');

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FilingEventSchema } from '../../src/events.js';
-import { LeaderLease } from '../../src/reminders/leader.lease.js';
-import { RedisTimeIndex } from '../../src/reminders/redis.time.index.js';
-import { SentMarkers } from '../../src/reminders/sent.markers.js';
-import { RedisConnection } from '../../src/store/redis.connection.js';
-import { RedisStateStore } from '../../src/store/redis.store.js';
+import { RedisTimeIndex } from '../../src/backends/redis/redis.due.js';
+import { RedisConnection } from '../../src/backends/redis/redis.connection.js';
+import { openRedisBackend } from '../../src/backends/redis/redis.backend.js';
+import { RedisLease } from '../../src/backends/redis/redis.lease.js';
+import type { RedisStateStore } from '../../src/backends/redis/redis.state.js';
+import { personMarker } from '../../src/reminders/sent.markers.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { waitFor } from '../support/wait.js';
 import { reminderWorld, type ReminderWorld } from './fakes.js';
 
 const REPORTED = '2026-11-29T09:00:00+08:00';
@@ -85,46 +87,18 @@ describe('RedisTimeIndex (issue 10 item 3: the time index in Redis)', () => {
   });
 });
 
-describe('Sent markers across instances (issue 10 item 3)', () => {
-  it('a live instance’s send in flight is never taken over; once its heartbeat lapses (it died) the other sends it, once', async () => {
-    const keyPrefix = `t-${randomUUID()}`;
-    const storeA = RedisStateStore.open(redis.url, { keyPrefix });
-    const storeB = RedisStateStore.open(redis.url, { keyPrefix });
-    closers.push(
-      () => storeA.close(),
-      () => storeB.close(),
-    );
-    const a = new SentMarkers(storeA, 'boot-a', 3, 300);
-    const b = new SentMarkers(storeB, 'boot-b', 3, 300);
-    await a.start();
-    await b.start();
-    expect(await a.claim('rem:VE-1:1:4h:p1')).toEqual({ key: 'rem:VE-1:1:4h:p1', n: 1, done: [] });
-    expect(await b.claim('rem:VE-1:1:4h:p1')).toBe('busy');
-    expect(await a.claim('rem:VE-1:1:4h:p1')).toBeUndefined();
-    // Instance A dies: its connection drops, its heartbeat is no longer renewed.
-    storeA.connection.client.disconnect();
-    let taken = await b.claim('rem:VE-1:1:4h:p1');
-    for (const until = Date.now() + 5_000; taken === 'busy' && Date.now() < until; ) {
-      await sleep(20);
-      taken = await b.claim('rem:VE-1:1:4h:p1');
-    }
-    expect(taken).toEqual({ key: 'rem:VE-1:1:4h:p1', n: 2, done: [] });
-    expect(await b.claim('rem:VE-1:1:4h:p1')).toBeUndefined();
-    await b.stop();
-  });
-});
-
 describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
   /** An instance: its own store connection on the shared prefix, the shared index, a lease on its own connection (so a test can cut it). */
-  async function instance(keyPrefix: string, leaseMs: number): Promise<{ w: ReminderWorld; lease: LeaderLease; leaseConnection: RedisConnection; store: RedisStateStore }> {
-    const store = RedisStateStore.open(redis.url, { keyPrefix });
+  async function instance(keyPrefix: string, leaseMs: number): Promise<{ w: ReminderWorld; lease: RedisLease; leaseConnection: RedisConnection; store: RedisStateStore }> {
+    const backend = openRedisBackend(redis.url, { keyPrefix });
+    const store = backend.state as RedisStateStore;
     const leaseConnection = connection();
-    const lease = new LeaderLease(leaseConnection, 'reminders', { root: keyPrefix, leaseMs });
+    const lease = new RedisLease(leaseConnection, `${keyPrefix}.leader:reminders`, leaseMs);
     const w = await reminderWorld({
       now: REPORTED,
       filings: [makeFiling()],
-      store,
-      reminders: { lease, index: new RedisTimeIndex(store.connection, { root: keyPrefix }), heartbeatMs: 2_000 },
+      backend,
+      reminders: { lease, index: backend.dueIndex() },
     });
     closers.push(() => w.close());
     return { w, lease, leaseConnection, store };
@@ -182,7 +156,6 @@ describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
     a.leaseConnection.client.disconnect();
     a.store.connection.client.disconnect();
     // Past the popped filing's bump (60 s): had the tick moved it on to its 12 h stage before the send was stored, nobody would look before then.
-    // Until A's heartbeat lapses the claim is `busy` and looked at a minute later, so the clock moves on a minute a try.
     for (let t = 3 * MIN; b.w.channel.sent.length === 0 && t < 60 * MIN; t += MIN) {
       b.w.clock.set(at(t));
       await b.w.reminders.tick();
@@ -191,6 +164,33 @@ describe('One reminder dispatcher across instances (issue 10 item 3)', () => {
     expect(b.w.channel.to('alice').map((m) => label(m.text).split(' ')[0])).toEqual(['notice']);
     await b.w.reminders.tick();
     expect(b.w.channel.sent).toHaveLength(1);
+  });
+
+  it('a notice the old leader stored but never recorded (it died in between) is planned again by the next one: the shared outbox keeps it once', async () => {
+    const keyPrefix = `t-${randomUUID()}`;
+    const a = await instance(keyPrefix, 600);
+    const b = await instance(keyPrefix, 600);
+    await a.w.link('alice', ALICE_PHONE);
+    for (const x of [a, b]) x.w.clock.set(at(MIN));
+    // The old leader stores the notice in the outbox, then dies before it records it or moves the filing on.
+    const stored = a.w.channel.send.bind(a.w.channel);
+    let died!: () => void;
+    const dead = new Promise<void>((resolve) => (died = resolve));
+    closers.push(async () => died());
+    a.w.channel.send = async (...args) => {
+      await stored(...args);
+      await dead;
+    };
+    expect((await a.w.reminders.scheduler.dispatch()).dispatched).toBe(1);
+    await waitFor('the notice to be stored', () => a.w.channel.sent.length === 1);
+    a.leaseConnection.client.disconnect();
+    a.store.connection.client.disconnect();
+    expect(await b.w.core.store.namespace('reminders').get(personMarker('VE-TEST-0001', 1, 'notice', b.w.core.people.keyOf(ALICE_PHONE)))).toBeUndefined();
+    // Past the popped filing's bump (60 s), the next leader finds it and plans the notice again.
+    b.w.clock.set(at(3 * MIN));
+    expect((await b.w.reminders.scheduler.tick()).dispatched).toBe(1);
+    expect(b.w.channel.sent).toEqual([]);
+    expect((await b.w.core.backend.outbox.stats(Date.now())).pending).toBe(1);
   });
 
   it('a new cycle reported through the standby instance is announced by the leader: the filing and the time index are shared', async () => {

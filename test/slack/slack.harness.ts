@@ -12,11 +12,12 @@ import { DEMO_ANCHOR } from '../../src/filings.js';
 import { createLogger } from '../../src/log.js';
 import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { FakeSlack, type Recorded } from './fake-slack.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
 import { testOutbox } from '../telegram/support/harness.js';
 import { route } from '../../flows/router.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 /** The signing secret of every test app. */
 export const SECRET = 'test-signing-secret-0123456789';
@@ -96,7 +97,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     STORE_URL: 'memory://',
     ...opts.env,
   });
-  const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger, clock, ...(opts.filings ? { filings: opts.filings } : {}) });
+  const core = await createCore(config, { route, backend: localBackend(KeyvStateStore.memory()), logger, clock, ...(opts.filings ? { filings: opts.filings } : {}) });
   const server = new HttpServer(logger);
   const nudger: Harness['nudger'] = {};
   const nudge: Nudger = (filing, o) => {

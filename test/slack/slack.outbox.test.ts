@@ -1,14 +1,18 @@
 /** Issue 15 §2 for Slack: a reply to a command or button is stored in the durable outbox before the request is answered 200, and sent from it. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import type { NewOutboxMessage } from '../../src/outbox/outbox.types.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { waitFor } from '../support/wait.js';
 import { ALICE, CHANNEL, drained, expectOnlyMaskedPhones, startHarness, TEAM, textOf, type Harness } from './slack.harness.js';
 
 /** The in-memory outbox store, whose next `failures` enqueues fail as a locked SQLite file would. */
-class FlakyOutboxStore extends MemoryOutboxStore {
+class FlakyOutboxStore extends SqliteOutboxStore {
   failures = 0;
+
+  constructor() {
+    super(':memory:');
+  }
 
   override async enqueue(messages: readonly NewOutboxMessage[], now: number): Promise<number> {
     if (this.failures > 0) {

@@ -16,8 +16,9 @@ import { createCore } from '../../src/core.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { silentLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { route } from '../../flows/router.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 describe('escapeMrkdwn', () => {
   it('escapes &, < and > (and & first, so nothing is escaped twice)', () => {
@@ -157,7 +158,7 @@ describe('replies as outbox records', () => {
 describe('Socket Mode', () => {
   it('is chosen with SLACK_APP_TOKEN: nothing is mounted on the shared server and nothing is called at construction', async () => {
     const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_APP_TOKEN: 'xapp-1-test', SLACK_API_URL: 'http://127.0.0.1:9/api/', STORE_URL: 'memory://' });
-    const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger: silentLogger, clock: new FakeClock(DEMO_ANCHOR) });
+    const core = await createCore(config, { route, backend: localBackend(KeyvStateStore.memory()), logger: silentLogger, clock: new FakeClock(DEMO_ANCHOR) });
     const server = new HttpServer(silentLogger);
     const built = buildSlackApp(core, server, { enqueue: async () => 0, register: () => undefined });
     expect(built.mode).toBe('socket');

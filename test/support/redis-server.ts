@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { RedisConnection } from '../../src/store/redis.connection.js';
+import { RedisConnection } from '../../src/backends/redis/redis.connection.js';
 
 /** A running test Redis. */
 export interface RedisServer {

@@ -7,12 +7,13 @@ import { createCore, type Core } from '../../src/core.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
 import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
 import { route } from '../../flows/router.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 /** Options for a test world. */
 export interface WorldOptions {
@@ -47,7 +48,7 @@ export async function world(opts: WorldOptions = {}): Promise<World> {
     route,
     ...(opts.nudge ? { nudge: opts.nudge } : {}),
     clock,
-    store: opts.store ?? KeyvStateStore.memory(),
+    backend: localBackend(opts.store ?? KeyvStateStore.memory()),
     logger: createLogger({ level: 'debug', sink: (line) => logs.push(line) }),
     filings: opts.filings,
   });

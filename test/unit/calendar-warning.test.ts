@@ -4,7 +4,8 @@ import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { createLogger } from '../../src/log.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 import { route } from '../../flows/router.js';
 import { world, type World } from '../support/transcript.js';
 
@@ -39,7 +40,7 @@ describe('R6 start-up warning about the end of the official calendar', () => {
   it('R6 a caller that shows the person its own short line (the console demo): the detail is logged at info, not as a warning', async () => {
     const logs: string[] = [];
     const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
-    const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock('2026-11-01T12:00:00+08:00'), store: KeyvStateStore.memory(), logger, calendarShown: true });
+    const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock('2026-11-01T12:00:00+08:00'), backend: localBackend(KeyvStateStore.memory()), logger, calendarShown: true });
     await core.close();
     const records = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => String(r.msg).startsWith('working-day calendar'));
     expect(records).toEqual([expect.objectContaining({ level: 'info', officialThrough: '2026-12-31', msg: expect.stringContaining("Add the State Council's 2027 holiday notice") })]);

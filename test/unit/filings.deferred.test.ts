@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FilingEventSchema } from '../../src/events.js';
 import { FilingSource, parseFilings } from '../../src/filings.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { demoJson } from '../fixtures/filings.fixture.js';
 
 const keyOf = (phone: string) => `k${phone.split('').reverse().join('')}`;

@@ -5,7 +5,7 @@ import { FilingEventSchema } from '../../src/events.js';
 import type { Filing } from '../../src/filing.js';
 import type { FilingsImport } from '../../src/filings.import.js';
 import { RedisFilingSource } from '../../src/filings.redis.js';
-import { RedisStateStore } from '../../src/store/redis.store.js';
+import { RedisStateStore } from '../../src/backends/redis/redis.state.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 

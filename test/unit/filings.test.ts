@@ -7,7 +7,7 @@ import { FILING_STATUSES, FILING_TYPES, type Filing } from '../../src/filing.js'
 import { DEMO_ANCHOR, FilingSource, FilingsFileError, parseFilings, readFilingsFile, shiftDemo } from '../../src/filings.js';
 import { FilingEventSchema, type FilingEvent } from '../../src/events.js';
 import { requiredVerifiers } from '../../src/rules/verifiers.rules.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { instant } from '../../src/time.js';
 import { demoJson, rawFiling } from '../fixtures/filings.fixture.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
-import { openStore } from '../../src/store/store.open.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
+import { type Backend, openBackend } from '../../src/backends/backend.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { describeStoreContract, listKeys } from './store.contract.js';
@@ -21,7 +21,7 @@ afterEach(async () => {
   for (const s of opened.splice(0)) await s.close();
 });
 
-describeStoreContract({ name: 'memory', open: () => KeyvStateStore.memory(), locksAcrossConnections: false });
+// memory:// and a single file: run the contract as backends (backend.test.ts); here, two connections on one file.
 describeStoreContract({
   name: 'embedded sqlite',
   open: () => KeyvStateStore.sqlite(freshFile()),
@@ -129,10 +129,19 @@ describe('issue 11 store files are private', () => {
   });
 });
 
-describe('CONTRACT §3 openStore(STORE_URL)', () => {
+describe('CONTRACT §3 openBackend(STORE_URL) on the local backend', () => {
+  const backends: Backend[] = [];
+  afterEach(async () => {
+    for (const b of backends.splice(0)) await b.close();
+  });
+  const openStore = (url: string) => {
+    const backend = openBackend(url);
+    backends.push(backend);
+    return backend.state;
+  };
+
   it('§3 memory:// opens a memory store', async () => {
     const store = openStore('memory://');
-    opened.push(store);
     expect(store).toBeInstanceOf(KeyvStateStore);
     await store.set('k', 'v');
     expect(await store.get('k')).toBe('v');
@@ -143,12 +152,11 @@ describe('CONTRACT §3 openStore(STORE_URL)', () => {
     ['file://<absolute path>', (f: string) => `file://${f}`],
   ])('§3 %s opens the sqlite file, persistent across opens', async (_name, toUrl) => {
     const file = freshFile();
-    const first = openStore(toUrl(file));
-    await first.set('k', 'persisted');
+    const first = openBackend(toUrl(file));
+    await first.state.set('k', 'persisted');
     await first.close();
     expect(existsSync(file)).toBe(true);
     const second = openStore(toUrl(file));
-    opened.push(second);
     expect(await second.get('k')).toBe('persisted');
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TelegramSender } from '../../adapters/telegram/telegram.sender.js';
-import { MemoryOutboxStore } from '../../src/outbox/memory.store.js';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import { Outbox } from '../../src/outbox/outbox.service.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -9,9 +9,10 @@ import { createCore } from '../../src/core.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { APP_VERSION } from '../../src/paths.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { route } from '../../flows/router.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const dashboard = JSON.parse(readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as {
@@ -42,7 +43,7 @@ describe('issue 13 metrics for ops at a glance', () => {
   it('beian_open_windows counts the verifying filings at each scrape', async () => {
     const config = loadConfig({ STORE_URL: 'memory://' });
     const filings = [makeFiling({ id: 'VE-OPEN-0001' }), makeFiling({ id: 'VE-OPEN-0002' }), makeFiling({ id: 'VE-DONE-0003', status: 'approved', cycle: undefined })];
-    const core = await createCore(config, { route, clock: new FakeClock('2026-11-29T10:00:00+08:00'), logger: createLogger({ sink: () => {} }), store: KeyvStateStore.memory(), filings });
+    const core = await createCore(config, { route, clock: new FakeClock('2026-11-29T10:00:00+08:00'), logger: createLogger({ sink: () => {} }), backend: localBackend(KeyvStateStore.memory()), filings });
     try {
       expect(await core.metrics.registry.metrics()).toMatch(/^beian_open_windows 2$/m);
       await core.filings.apply({ eventId: 'e', type: 'filing.status', at: '2026-11-29T10:00:00+08:00', filingId: 'VE-OPEN-0001', status: 'approved' });
@@ -55,7 +56,7 @@ describe('issue 13 metrics for ops at a glance', () => {
   it('a 429 from Telegram counts in beian_rate_limited_total{channel="telegram"}', async () => {
     const metrics = createMetrics();
     const logger = createLogger({ sink: () => {} });
-    const outbox = new Outbox({ store: new MemoryOutboxStore(), metrics, logger, tuning: { pollMs: 5 } });
+    const outbox = new Outbox({ store: new SqliteOutboxStore(':memory:'), metrics, logger, tuning: { pollMs: 5 } });
     let calls = 0;
     const telegram = {
       sendMessage: async () => {

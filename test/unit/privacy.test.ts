@@ -9,7 +9,7 @@ import { createCore } from '../../src/core.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { createLogger } from '../../src/log.js';
 import { KEY_CHECK, keyCheckOf, LEGACY_KEY, loadPhoneKey, openPhoneKeyer, PhoneKeyError, phoneKeySource } from '../../src/privacy.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { route } from '../../flows/router.js';
 

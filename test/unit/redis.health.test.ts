@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '../../src/http/health.routes.js';
-import { RedisStateStore } from '../../src/store/redis.store.js';
+import { RedisStateStore } from '../../src/backends/redis/redis.state.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 let server: RedisServer;

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStateStore, type RedisStoreOptions } from '../../src/store/redis.store.js';
-import { openStore } from '../../src/store/store.open.js';
+import { RedisStateStore, type RedisStoreOptions } from '../../src/backends/redis/redis.state.js';
+import { openBackend } from '../../src/backends/backend.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import { StoreLockTimeoutError, StoreUnavailableError } from '../../src/store/store.errors.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
-import { describeStoreContract, listKeys } from './store.contract.js';
+import { listKeys } from './store.contract.js';
 
 // One real redis-server for this file; every store gets its own key prefix, so tests never see each other's keys.
 let server: RedisServer;
@@ -31,19 +31,10 @@ function redisStore(options: RedisStoreOptions = {}): RedisStateStore {
   return store;
 }
 
-describeStoreContract({
-  name: 'redis',
-  open: () => RedisStateStore.open(server.url, { keyPrefix: `t-${randomUUID()}` }),
-  openPair: () => {
-    const keyPrefix = `t-${randomUUID()}`;
-    return [RedisStateStore.open(server.url, { keyPrefix }), RedisStateStore.open(server.url, { keyPrefix })];
-  },
-  locksAcrossConnections: true,
-});
-
 describe('the Redis store on a real redis-server', () => {
-  it('§3 openStore(redis://…) opens a Redis store that works', async () => {
-    const store = openStore(`${server.url}/3`);
+  it('§3 openBackend(redis://…) opens a Redis store that works', async () => {
+    const backend = openBackend(`${server.url}/3`);
+    const store = backend.state;
     opened.push(store);
     expect(store).toBeInstanceOf(RedisStateStore);
     await store.set('openStore:k', { a: 1 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { describeRedisTarget, parseRedisUrl } from '../../src/store/redis.url.js';
+import { describeRedisTarget, parseRedisUrl } from '../../src/backends/redis/redis.url.js';
 
 describe('CONTRACT §3 STORE_URL=redis://[user:pass@]host:port[/db]', () => {
   it.each([

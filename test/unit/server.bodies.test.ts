@@ -13,7 +13,8 @@ import { createCore } from '../../src/core.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { silentLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 import { startHarness, type Harness } from '../slack/slack.harness.js';
 import { startServices } from '../support/services.js';
 
@@ -104,7 +105,7 @@ describe('a 50 MB body is refused and not read to its end', () => {
 
     it(`filing-event hook (${how}): 413 after its 256 KiB limit`, async () => {
       const config = loadConfig({ STORE_URL: 'memory://', EVENTS_SECRET: 'e'.repeat(32) });
-      const core = await createCore(config, { route, store: KeyvStateStore.memory(), clock: new FakeClock(DEMO_ANCHOR), logger: silentLogger });
+      const core = await createCore(config, { route, backend: localBackend(KeyvStateStore.memory()), clock: new FakeClock(DEMO_ANCHOR), logger: silentLogger });
       cleanups.push(() => core.close());
       const server = new HttpServer(silentLogger);
       const read = readCounter(server);

@@ -12,10 +12,11 @@ import { createCore, type Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
 import { DEMO_ANCHOR } from '../../src/filings.js';
 import { silentLogger } from '../../src/log.js';
-import { KeyvStateStore } from '../../src/store/keyv.store.js';
+import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { route } from '../../flows/router.js';
 import { waitFor } from '../support/wait.js';
 import { makeFiling, returnedAccessRecord } from '../fixtures/filings.fixture.js';
+import { localBackend } from '../../src/backends/local/local.backend.js';
 
 let core: Core;
 let clock: FakeClock;
@@ -25,7 +26,7 @@ let nudged: string[];
 
 beforeEach(async () => {
   clock = new FakeClock(DEMO_ANCHOR);
-  core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, store: KeyvStateStore.memory(), logger: silentLogger, clock });
+  core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, backend: localBackend(KeyvStateStore.memory()), logger: silentLogger, clock });
   audits = [];
   nudged = [];
   deps = {

@@ -11,13 +11,14 @@ import { createCore, type Core } from '../../../src/core.js';
 import { DEMO_ANCHOR } from '../../../src/filings.js';
 import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
-import { KeyvStateStore } from '../../../src/store/keyv.store.js';
-import { MemoryOutboxStore } from '../../../src/outbox/memory.store.js';
+import { KeyvStateStore } from '../../../src/backends/local/keyv.store.js';
+import { SqliteOutboxStore } from '../../../src/backends/local/sqlite.outbox.js';
 import { Outbox, type OutboxTuning } from '../../../src/outbox/outbox.service.js';
 import type { OutboxStore } from '../../../src/outbox/outbox.store.js';
 import type { ChannelLimits } from '../../../src/outbox/rate.limiter.js';
 import { route } from '../../../flows/router.js';
 import { TELEGRAM_CAPABILITIES } from '../../../adapters/telegram/telegram.translate.js';
+import { localBackend } from '../../../src/backends/local/local.backend.js';
 
 /** The bot token every test uses. */
 export const TOKEN = '123456:ABC';
@@ -33,7 +34,13 @@ export const FAST_OUTBOX: OutboxTuning = { chatBusyRetryMs: 5, retryBaseMs: 20, 
 
 /** A started durable outbox for a test core: in memory unless a store is given, with loose limits and fast retries. */
 export function testOutbox(core: Pick<Core, 'metrics' | 'logger'>, opts: { store?: OutboxStore; tuning?: OutboxTuning; limits?: Partial<Record<'telegram' | 'slack', ChannelLimits>> } = {}): Outbox {
-  return new Outbox({ store: opts.store ?? new MemoryOutboxStore(), metrics: core.metrics, logger: core.logger, limits: { telegram: LOOSE, slack: LOOSE, ...opts.limits }, tuning: { ...FAST_OUTBOX, ...opts.tuning } });
+  return new Outbox({
+    store: opts.store ?? new SqliteOutboxStore(':memory:'),
+    metrics: core.metrics,
+    logger: core.logger,
+    limits: { telegram: LOOSE, slack: LOOSE, ...opts.limits },
+    tuning: { ...FAST_OUTBOX, ...opts.tuning },
+  });
 }
 
 export { waitFor };
@@ -54,7 +61,7 @@ export async function makeCore(env: Record<string, string>): Promise<{ core: Cor
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
   const config = loadConfig({ TELEGRAM_BOT_TOKEN: TOKEN, STORE_URL: 'memory://', ...env });
-  const core = await createCore(config, { route, store: KeyvStateStore.memory(), logger, clock: new FakeClock(DEMO_ANCHOR) });
+  const core = await createCore(config, { route, backend: localBackend(KeyvStateStore.memory()), logger, clock: new FakeClock(DEMO_ANCHOR) });
   return { core, logs };
 }
 

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from './redis.url.js';
-import { guarded, type StoreOperation } from './store.errors.js';
+import { guarded, type StoreOperation } from '../../store/store.errors.js';
 
 // ioredis is loaded with the first connection: an instance on the embedded store never loads it (issue 12).
 const requireLazily = createRequire(import.meta.url);

@@ -8,9 +8,9 @@
  * the sent markers stop repeats). `reschedule` moves it to its planned next instant only when no
  * change touched it since the pop (its score is still the bump); a change's earlier time wins.
  */
-import type { RedisConnection } from '../store/redis.connection.js';
-import { RedisScript } from '../store/redis.script.js';
-import type { DueIndex } from './time.index.js';
+import type { RedisConnection } from './redis.connection.js';
+import { RedisScript } from './redis.script.js';
+import type { DueIndex } from '../../reminders/time.index.js';
 
 /** KEYS: the set. ARGV: now, bump instant, limit. The due ids, earliest first, each moved to the bump instant. */
 const POP = new RedisScript(`

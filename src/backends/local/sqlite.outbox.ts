@@ -1,13 +1,12 @@
 /**
- * The embedded OutboxStore: its own table in a SQLite file (better-sqlite3, one connection, WAL).
+ * The embedded OutboxStore: its own tables in the local backend's SQLite file (better-sqlite3, one connection, WAL).
  * Claims walk one index in urgency order, so claiming the most urgent due messages costs the
  * same with 10 or 100,000 waiting. Errors are thrown to the caller, never swallowed.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from './outbox.store.js';
-import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from './outbox.types.js';
+import type Database from 'better-sqlite3';
+import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
+import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from '../../outbox/outbox.types.js';
+import { openSqliteFile } from './sqlite.file.js';
 
 interface Row {
   seq: number;
@@ -78,18 +77,10 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly enqueueMany: (rows: OutboxMessage[], now: number) => number;
   private readonly finish: (id: string, now: number) => void;
 
-  constructor(file: string, opts: SqliteOutboxOptions = {}) {
-    if (file !== ':memory:') {
-      mkdirSync(dirname(file), { recursive: true });
-      closeSync(openSync(file, 'a', 0o600));
-      chmodSync(file, 0o600);
-    }
+  /** `file`: a path (opened here, created 0600), or the local backend's file already open, shared with the state. */
+  constructor(file: string | Database.Database, opts: SqliteOutboxOptions = {}) {
     this.keepDoneMs = opts.keepDoneMs ?? DEFAULT_KEEP_DONE_MS;
-    this.db = new Database(file);
-    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    this.db.pragma('journal_mode = WAL');
-    // WAL with NORMAL survives a process crash; only a power cut may lose the last commits.
-    this.db.pragma('synchronous = NORMAL');
+    this.db = typeof file === 'string' ? openSqliteFile(file, opts.busyTimeoutMs) : file;
     this.db.exec(SCHEMA);
     if (opts.releaseLeasesAtOpen) this.db.exec('UPDATE outbox SET lease_until = 0, lease_owner = NULL WHERE lease_until > 0');
     const db = this.db;

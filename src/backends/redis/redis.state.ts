@@ -19,10 +19,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { Lease } from './redis.lease.js';
+import { RedisLease } from './redis.lease.js';
 import { RedisConnection } from './redis.connection.js';
-import { KeyedMutex, type StateStore } from './state-store.js';
-import { StoreLockLostError, StoreLockTimeoutError, StoreUnavailableError, type StoreOperation } from './store.errors.js';
+import { KeyedMutex, type StateStore } from '../../store/state-store.js';
+import { StoreLockLostError, StoreLockTimeoutError, StoreUnavailableError, type StoreOperation } from '../../store/store.errors.js';
 
 /** Tuning for the Redis store; the defaults suit production, tests shorten them. */
 export interface RedisStoreOptions {
@@ -131,7 +131,7 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
-   * A lease: `SET lock token NX PX lease`, renewed while `fn` runs, released by compare-and-delete.
+   * A lease (redis.lease.ts): taken when free, renewed while `fn` runs, released by compare-and-delete.
    * Callers in this process queue on a local mutex first, so only one of them polls Redis.
    */
   withLock<R>(key: string, fn: () => Promise<R>): Promise<R> {
@@ -151,14 +151,15 @@ export class RedisStateStore implements StateStore {
     });
   }
 
-  private async acquire(lockKey: string, deadline: number): Promise<Lease> {
+  private async acquire(lockKey: string, deadline: number): Promise<RedisLease> {
     const { leaseMs, lockWaitMs } = this.shared.opts;
-    const token = randomUUID();
+    const lease = new RedisLease(this.shared.connection, lockKey, leaseMs, 'withLock');
     let backoff = 5;
     for (;;) {
-      const sentAt = Date.now();
-      const reply = await this.command('withLock', (c) => c.set(lockKey, token, 'PX', leaseMs, 'NX'));
-      if (reply === 'OK') return new Lease(this.shared.connection.client, lockKey, token, leaseMs, sentAt + leaseMs);
+      if (await lease.hold()) {
+        lease.keepRenewed();
+        return lease;
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new StoreLockTimeoutError(this.shared.connection.name, lockWaitMs);
       // Jitter, so waiters on several instances do not retry in lockstep.

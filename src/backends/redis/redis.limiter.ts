@@ -9,10 +9,10 @@
  * uses the `now` each caller passes instead (deterministic tests).
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisConnection } from '../store/redis.connection.js';
-import { RedisScript } from '../store/redis.script.js';
-import type { OutboxChannel } from './outbox.types.js';
-import { DEFAULT_CHANNEL_LIMITS, type ChannelLimits, type Grant, type RateLimiter } from './rate.limiter.js';
+import type { RedisConnection } from './redis.connection.js';
+import { RedisScript } from './redis.script.js';
+import type { OutboxChannel } from '../../outbox/outbox.types.js';
+import { DEFAULT_CHANNEL_LIMITS, type ChannelLimits, type Grant, type RateLimiter } from '../../outbox/rate.limiter.js';
 
 /**
  * KEYS: the bot's log, the chat's log, the chat's block. ARGV: now ('' = Redis TIME), member,

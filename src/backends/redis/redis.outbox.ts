@@ -18,16 +18,16 @@
  * - Claim-many with a lease, release, stats by class: BullMQ's model is a Worker running a
  *   processor with lock renewal; the Dispatcher (the pacing, EDF and crash semantics tested in
  *   dispatcher.test.ts and durability.test.ts) would have to be rewritten around it.
- * So the queue is five short Lua scripts (redis.scripts.ts) over sorted sets, with the same
+ * So the queue is five short Lua scripts (redis.outbox.scripts.ts) over sorted sets, with the same
  * contract tests as the memory and SQLite stores. It needs one Redis node (or Sentinel), not a
  * Redis Cluster: the scripts derive per-message keys from the prefix.
  *
  * Layout: every key under `<root>.outbox:` (outside `<root>:*`, so StateStore.keys() never lists it).
  */
-import type { RedisConnection } from '../store/redis.connection.js';
-import { CLAIM, ENQUEUE, FINISH, RELEASE, RESCHEDULE } from './redis.scripts.js';
-import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from './outbox.store.js';
-import { toStoredMessage, type NewOutboxMessage, type OutboxMessage, type PriorityClass } from './outbox.types.js';
+import type { RedisConnection } from './redis.connection.js';
+import { CLAIM, ENQUEUE, FINISH, RELEASE, RESCHEDULE } from './redis.outbox.scripts.js';
+import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
+import { toStoredMessage, type NewOutboxMessage, type OutboxMessage, type PriorityClass } from '../../outbox/outbox.types.js';
 
 /** Options for the Redis outbox. */
 export interface RedisOutboxOptions {
@@ -35,8 +35,6 @@ export interface RedisOutboxOptions {
   root?: string;
   /** How long finished ids are remembered, so a replayed enqueue stays a no-op. */
   keepDoneMs?: number;
-  /** Close the connection with the store (it was opened for the outbox alone). */
-  ownsConnection?: boolean;
 }
 
 // The class is the top bit of the urgency score and the deadline the rest: a double holds both
@@ -51,7 +49,6 @@ type Body = Pick<OutboxMessage, 'id' | 'channel' | 'chatId' | 'payload' | 'prior
 export class RedisOutboxStore implements OutboxStore {
   private readonly p: string;
   private readonly keepDoneMs: number;
-  private readonly ownsConnection: boolean;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -59,7 +56,6 @@ export class RedisOutboxStore implements OutboxStore {
   ) {
     this.p = `${opts.root ?? 'beian'}.outbox:`;
     this.keepDoneMs = opts.keepDoneMs ?? DEFAULT_KEEP_DONE_MS;
-    this.ownsConnection = opts.ownsConnection ?? false;
   }
 
   async enqueue(messages: readonly NewOutboxMessage[], now: number): Promise<number> {
@@ -123,10 +119,8 @@ export class RedisOutboxStore implements OutboxStore {
     return row[0] === null ? undefined : toMessage(row);
   }
 
-  /** Closes the connection only if it was opened for the outbox; a shared one is the StateStore's to close. */
-  async close(): Promise<void> {
-    if (this.ownsConnection) await this.connection.close();
-  }
+  /** Nothing of its own to close: the connection is the backend's. */
+  async close(): Promise<void> {}
 
   private async classStats(c: RedisConnection['client'], cls: PriorityClass): Promise<{ n: number; oldest: number }> {
     const key = `${this.p}class:${cls}`;

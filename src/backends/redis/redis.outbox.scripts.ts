@@ -9,7 +9,7 @@
  * The message hash holds the caller's JSON (`b`) untouched: Lua's cjson would round a 16-digit
  * chat id in a payload, so the scripts never decode it.
  */
-import { RedisScript } from '../store/redis.script.js';
+import { RedisScript } from './redis.script.js';
 
 /** ARGV: prefix, now, forgetBefore, count, then per message: id, body, class, urgency, notBefore. Returns how many were new. */
 export const ENQUEUE = new RedisScript(`

@@ -1,0 +1,80 @@
+/**
+ * One storage backend per `STORE_URL`, opened once: the state, the outbox, the send budget, the
+ * reminders' time index and leader lease, and the filings. Callers get the parts and never ask
+ * which backend they came from; a new backend is one folder here that passes the backend contract
+ * tests (`test/unit/backend.contract.ts`).
+ */
+import { StartError } from '../start.errors.js';
+import type { FilingSource } from '../filings.js';
+import type { FilingsImport } from '../filings.import.js';
+import type { Logger } from '../log.js';
+import type { OutboxStore } from '../outbox/outbox.store.js';
+import type { OutboxChannel } from '../outbox/outbox.types.js';
+import type { ChannelLimits, RateLimiter } from '../outbox/rate.limiter.js';
+import type { DueIndex } from '../reminders/time.index.js';
+import type { StateStore } from '../store/state-store.js';
+import { openLocalBackend } from './local/local.backend.js';
+import { openRedisBackend } from './redis/redis.backend.js';
+import { parseStoreUrl } from './store.url.js';
+
+/** Who dispatches reminders: held by one instance at a time, renewed by its holder, taken over when it lapses. */
+export interface LeaderLease {
+  /** True while the last renewal is known to hold (a local view; `hold()` asks the backend). */
+  readonly held: boolean;
+  /** How often the holder renews and the others try to take over. */
+  readonly renewEveryMs: number;
+  /** Renews the lease if held here, takes it if free; true when this instance holds it now. */
+  hold(): Promise<boolean>;
+  /** Gives the lease up (a clean stop), so another instance takes over at its next try; true when it was held without a gap until then. */
+  release(): Promise<boolean>;
+}
+
+/** How the core opens its filings; the backend picks which of the two it runs. */
+export interface FilingsOpening {
+  /** The filings held in this process, laid over the file at start. */
+  local(): Promise<FilingSource>;
+  /** What the file brings to filings kept in the backend for every instance: imported once per content hash. */
+  shared(): Promise<FilingsImport>;
+  keyOf: (phone: string) => string;
+  logger?: Logger;
+}
+
+/** Everything that lives in the store a `STORE_URL` names. */
+export interface Backend {
+  /** Key-value state with TTLs, atomic set-if-absent and per-key locks; its `ping`/`describe` are the backend's health. */
+  readonly state: StateStore;
+  /** Where messages wait until their platform accepted them; enqueueing an id twice is a no-op. */
+  readonly outbox: OutboxStore;
+  /** The send budget for the given per-platform limits (shared by every instance on a shared backend). */
+  rateLimiter(limits?: Partial<Record<OutboxChannel, ChannelLimits>>): RateLimiter;
+  /** The reminders' time index: each open filing's next due instant. */
+  dueIndex(): DueIndex;
+  /** The lease that makes one instance at a time run the job `name`. */
+  leader(name: string): LeaderLease;
+  /** Opens the filings through the opening that suits this backend. */
+  openFilings(opening: FilingsOpening): Promise<FilingSource>;
+  /** Closes every part and the connection or file under them. */
+  close(): Promise<void>;
+}
+
+/** Opens the backend `STORE_URL` names; a failure is a StartError naming STORE_URL (never echoing it: it may hold a password). */
+export function openBackend(url: string): Backend {
+  let location: ReturnType<typeof parseStoreUrl>;
+  try {
+    location = parseStoreUrl(url);
+  } catch (error) {
+    throw new StartError(`STORE_URL: ${(error as Error).message}`, { cause: error });
+  }
+  if (location.redisUrl) {
+    try {
+      return openRedisBackend(location.redisUrl);
+    } catch (error) {
+      throw new StartError(`STORE_URL: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  try {
+    return openLocalBackend(location.file);
+  } catch (error) {
+    throw new StartError(`the store file ${location.file} cannot be opened (${(error as Error).message}): set STORE_URL to file:<a path this process can write>`, { cause: error });
+  }
+}

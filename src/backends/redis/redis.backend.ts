@@ -1,0 +1,26 @@
+/** The Redis backend: every part on one connection, shared by every instance on the same Redis. */
+import { RedisFilingSource } from '../../filings.redis.js';
+import type { Backend } from '../backend.js';
+import { RedisTimeIndex } from './redis.due.js';
+import { RedisLease } from './redis.lease.js';
+import { RedisRateLimiter } from './redis.limiter.js';
+import { RedisOutboxStore } from './redis.outbox.js';
+import { RedisStateStore, type RedisStoreOptions } from './redis.state.js';
+
+/** How long the reminder leader's lease lasts without renewal: a dead leader is replaced within 25 s. */
+const LEADER_LEASE_MS = 20_000;
+
+/** Opens the Redis backend a `redis://` or `rediss://` URL names; commands fail fast while it is unreachable. */
+export function openRedisBackend(url: string, options: RedisStoreOptions = {}): Backend {
+  const state = RedisStateStore.open(url, options);
+  const { connection, root } = state;
+  return {
+    state,
+    outbox: new RedisOutboxStore(connection, { root }),
+    rateLimiter: (limits) => new RedisRateLimiter(connection, { root, limits }),
+    dueIndex: () => new RedisTimeIndex(connection, { root }),
+    leader: (name) => new RedisLease(connection, `${root}.leader:${name}`, LEADER_LEASE_MS),
+    openFilings: async (opening) => RedisFilingSource.openShared(await opening.shared(), { connection, root, store: state.namespace('filings'), keyOf: opening.keyOf, logger: opening.logger }),
+    close: () => state.close(),
+  };
+}
