@@ -5,7 +5,7 @@ import { createCore, type Core } from './core.js';
 import { createLogger } from './log.js';
 import type { FakeClock } from './clock.js';
 import { openBackend } from './backends/backend.js';
-import { StartError, startFailureText } from './start.errors.js';
+import { startFailureText } from './start.errors.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
