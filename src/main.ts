@@ -3,10 +3,9 @@ import { type Config, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
 import { createLogger } from './log.js';
-import type { FakeClock } from './clock.js';
 import { openStore } from './store/store.open.js';
 import { StartError, startFailureText } from './start.errors.js';
-import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
+import { openDemo, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
 import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
@@ -63,13 +62,13 @@ async function main(): Promise<number> {
   const logger = createLogger(consoleDemo ? { level: config.logLevel ?? 'warn', format: 'text' } : { level: config.logLevel ?? 'info' });
   // The demo clock resumes a saved demo's time, which the store holds: the console opens it first.
   const store = consoleDemo ? openStore(config.storeUrl) : undefined;
-  const demo: FakeClock | undefined = store ? await demoClock(store) : undefined;
-  const demoParts = store && demo ? { clock: demo, store, calendarShown: true } : {};
+  const demo = store ? await openDemo(store) : undefined;
+  const demoParts = demo ? { clock: demo.clock, store: demo.store, calendarShown: true } : {};
   // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
   const core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
 
   if (demo) {
-    await runConsoleDemo(core, demo, { tty: process.stdin.isTTY === true });
+    await runConsoleDemo(core, demo.clock, { tty: process.stdin.isTTY === true, setAside: demo.setAside });
     await core.close();
     return 0;
   }
