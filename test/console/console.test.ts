@@ -99,6 +99,19 @@ describe('console adapter', () => {
     await w.core.close();
   });
 
+  it('/help offers the other language once, before and after linking', async () => {
+    const w = await world();
+    const out: string[] = [];
+    const lines = ['/help', '/link 13800138000', '/help'];
+    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(lines.map((l) => `${l}\n`)), write: (t) => out.push(t), locale: async () => 'zh' });
+    const [before, , after] = out;
+    expect(before).toMatch(/\n\[1\] 帮助 {3}\[2\] English\n$/);
+    expect(before!.match(/English/g)).toHaveLength(1);
+    expect(after).toMatch(/\[\d+\] 我的备案 {3}\[\d+\] 帮助\n\[\d+\] English\n$/);
+    expect(after!.match(/\] English/g)).toHaveLength(1);
+    await w.core.close();
+  });
+
   it('`npm start` with no tokens chats over the demo filings and exits 0 at end of input', () => {
     const run = start('/link 13800138000\n/lookup VE-2026-000101\n');
     expect(run.status).toBe(0);
