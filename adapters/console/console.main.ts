@@ -53,14 +53,16 @@ export interface OpenedDemo {
  * moves it. A demo saved with its time starts again where that demo started, so the demo filings
  * shift to the same instant as before, and `runConsoleDemo` moves it on to where that demo stopped.
  * State saved without its time (by an older version) would show windows longer than 24 h on the new
- * clock, so it is set aside, kept untouched, and this demo starts in a fresh namespace.
+ * clock, so in the embedded store it is set aside, kept untouched, and this demo starts in a fresh namespace.
  */
 export async function openDemo(root: StateStore): Promise<OpenedDemo> {
   const generation = (await root.get<number>(DEMO_GENERATION)) ?? 0;
   const store = generation > 0 ? root.namespace(`console-demo-${generation}`) : root;
   const saved = await savedTime(store);
   if (saved) return { store, clock: new FakeClock(saved.start), setAside: false };
-  if (!(await isEmpty(store))) {
+  // A networked store (it describes itself) is shared with running instances and holds real filings on the real
+  // timeline: it is not the demo's to set aside, and the real now is the right start for it.
+  if (!root.describe && !(await isEmpty(store))) {
     await root.set(DEMO_GENERATION, generation + 1);
     return { store: root.namespace(`console-demo-${generation + 1}`), clock: new FakeClock(Date.now()), setAside: true };
   }
