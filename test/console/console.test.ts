@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { renderMessages, runConsole, ShownButtons, toActivity } from '../../adapters/console/console.adapter.js';
 import { world } from '../support/transcript.js';
+import { waitFor } from '../support/wait.js';
 import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -98,6 +99,28 @@ describe('console adapter', () => {
     expect(gone).toBe('选项 1 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。\n');
     await w.core.close();
   });
+
+  it('`npm run dev` chats in the console: each line is answered, and Enter does not restart the app', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beian-dev-'));
+    const dev = spawn('npm', ['run', 'dev', '--silent'], {
+      cwd: root,
+      detached: true,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: 'memory://', PHONE_KEY_FILE: join(dir, 'phone-key') },
+    });
+    let out = '';
+    dev.stdout.on('data', (chunk) => (out += chunk));
+    dev.stderr.on('data', (chunk) => (out += chunk));
+    try {
+      dev.stdin.end('/link 13800138000\n\n/help\n');
+      // The watcher says so when the app has run to the end of its input; it then only waits for a file change.
+      await waitFor('the app to finish its input under the watcher', () => out.includes("Completed running 'src/main.ts'"), 60_000);
+      expect(out).toContain('已绑定：138****8000');
+      expect(out).toContain('/link <手机号> — 绑定手机号（仅限控制台演示）');
+      expect(out.match(/beian-assistant 控制台演示/g)).toHaveLength(1);
+    } finally {
+      process.kill(-dev.pid!, 'SIGTERM');
+    }
+  }, 90_000);
 
   it('/help offers the other language once, before and after linking', async () => {
     const w = await world();
