@@ -13,7 +13,7 @@ export async function resendStart(id: string, deps: FlowDeps): Promise<StepResul
   const open = await myOpenCycle(id, deps);
   if (!open.ok) return open.result;
   const budget = resendBudget((await deps.myFacts(open.filing)).resends);
-  const { deadline, left } = open.summary.cycle!;
+  const { deadline, left } = open.window;
   if (budget.exhausted)
     return done(reply([m('resend.budget', { used: budget.used, remaining: 0 }), m('resend.exhausted', { deadline }), m('resend.noonHint')], [[btn('btn.verifyGuide', encodeButton('vg', id))], ...menuButtons(deps)]));
   const state: SessionState = { v: SESSION_VERSION, flow: 'resend', step: 'outcome', data: { filingId: id, cycle: open.cycle } };
@@ -34,7 +34,7 @@ export async function resendOutcome(id: string, outcome: string, session: Sessio
   const open = await myOpenCycle(id, deps);
   if (!open.ok) return open.result;
   if (session?.flow !== 'resend' || session.data.filingId !== id || session.data.cycle !== open.cycle) return expired(deps);
-  const { deadline, left } = open.summary.cycle!;
+  const { deadline, left } = open.window;
   if (outcome === 'ok') {
     const budget = resendBudget((await deps.myFacts(open.filing)).resends + 1);
     const lines = [m('resend.ok', { phone: open.me.phone, remaining: budget.remaining }), m('resend.noDeadlineChange', { deadline, left })];

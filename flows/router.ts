@@ -21,7 +21,11 @@ const BARE_ID = /^(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{4,40}$/;
 export function help(deps: FlowDeps): StepResult {
   const lines = [m('help.text')];
   if (deps.me.can.canLinkByCommand) lines.push(m('help.console'));
-  return { status: 'keep', replies: [reply(lines, [...menuButtons(deps), [btn('menu.lang', encodeButton('lg', deps.me.locale === 'zh' ? 'en' : 'zh'))]])] };
+  const menu = menuButtons(deps);
+  const lang = btn('menu.lang', encodeButton('lg', deps.me.locale === 'zh' ? 'en' : 'zh'));
+  // Before linking, the menu already offers the other language: one button for it is enough.
+  const offered = menu.flat().some((b) => 'data' in b && b.data === lang.data);
+  return { status: 'keep', replies: [reply(lines, offered ? menu : [...menu, [lang]])] };
 }
 
 async function onText(text: string, input: TurnInput, deps: FlowDeps): Promise<StepResult> {

@@ -4,20 +4,23 @@ import { wrongEntryBudget } from '../src/rules/warnings.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';
 import { done, expired, notFound } from './step.results.js';
-import { meIn, summaryFor, visibleFiling } from './my.filings.js';
+import { isMine, meIn, summaryFor, visibleFiling } from './my.filings.js';
+import { myPart } from '../src/rules/my-part.rules.js';
 import { menuButtons, miitLinkRow } from './menu.replies.js';
 import { SESSION_VERSION, type FlowDeps, type SessionState, type StepResult } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';
 import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.js';
 
-/** The open cycle in which this person is a verifier still to verify, or why not. */
-export async function myOpenCycle(id: string, deps: FlowDeps): Promise<{ ok: true; filing: Filing; summary: FilingSummary; me: VerifierView; cycle: number } | { ok: false; result: StepResult }> {
+type OpenWindow = NonNullable<FilingSummary['cycle']>;
+
+/** The open cycle in which this person must verify now, as the one rule `myPart` decides, or their filing card instead. */
+export async function myOpenCycle(id: string, deps: FlowDeps): Promise<{ ok: true; filing: Filing; summary: FilingSummary; window: OpenWindow; me: VerifierView; cycle: number } | { ok: false; result: StepResult }> {
   const filing = visibleFiling(deps, id);
   if (!filing) return { ok: false, result: notFound(deps, id) };
   const summary = await summaryFor(filing, deps);
   const me = meIn(summary, deps);
-  if (filing.status !== 'verifying' || !summary.cycle?.open || !me || me.state !== 'pending') return { ok: false, result: done(await filingCard(filing, deps)) };
-  return { ok: true, filing, summary, me, cycle: summary.cycle.number };
+  if (myPart(filing, summary.state, isMine(deps)).kind !== 'verify' || !me || !summary.cycle) return { ok: false, result: done(await filingCard(filing, deps)) };
+  return { ok: true, filing, summary, window: summary.cycle, me, cycle: summary.cycle.number };
 }
 
 function state(step: string, filingId: string, cycle: number): SessionState {
@@ -44,7 +47,7 @@ export async function verifyNext(id: string, session: SessionState | undefined, 
   const open = await myOpenCycle(id, deps);
   if (!open.ok) return open.result;
   if (!inFlow(session, id, open.cycle, ['where', 'outcome'])) return expired(deps);
-  const { deadline, left } = open.summary.cycle!;
+  const { deadline, left } = open.window;
   return {
     status: 'waiting',
     state: state('outcome', id, open.cycle),
@@ -73,7 +76,7 @@ export async function verifyOutcome(id: string, outcome: string, session: Sessio
     const others = summary.verifiers.filter((v) => v.state === 'pending' && v.key !== deps.me.phoneKey);
     const effects = [{ type: 'selfReport' as const, filingId: id, cycle }];
     if (others.length === 0) return { status: 'done', replies: [reply([m('verify.waitingNone')], menuButtons(deps))], effects };
-    const lines = [m('verify.waiting', { deadline: summary.cycle!.deadline }), ...others.map((v) => m('lookup.verifier', { name: v.name, phone: v.phone, roles: v.roles, state: m('state.pending') }))];
+    const lines = [m('verify.waiting', { deadline: open.window.deadline }), ...others.map((v) => m('lookup.verifier', { name: v.name, phone: v.phone, roles: v.roles, state: m('state.pending') }))];
     const linked = await deps.linkedCount(others.map((v) => v.rawPhone));
     if (linked === 0) return { status: 'done', replies: [reply([...lines, m('verify.remindNone')], menuButtons(deps))], effects };
     return {
@@ -122,8 +125,7 @@ export async function selfReport(id: string, deps: FlowDeps): Promise<StepResult
   const filing = visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const summary = await summaryFor(filing, deps);
-  const me = meIn(summary, deps);
-  if (!summary.cycle?.open || !me || me.state !== 'pending') return done(reply([m('self.notPending', { id })], menuButtons(deps)));
+  if (myPart(filing, summary.state, isMine(deps)).kind !== 'verify' || !summary.cycle) return done(reply([m('self.notPending', { id })], menuButtons(deps)));
   return {
     status: 'done',
     replies: [reply([m('self.done', { id, cycle: summary.cycle.number })], menuButtons(deps))],

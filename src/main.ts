@@ -3,10 +3,9 @@ import { type Config, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
 import { createLogger } from './log.js';
-import type { FakeClock } from './clock.js';
 import { openBackend } from './backends/backend.js';
 import { startFailureText } from './start.errors.js';
-import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
+import { openDemo, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
 import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
@@ -60,13 +59,14 @@ async function main(): Promise<number> {
   const logger = createLogger(consoleDemo ? { level: config.logLevel ?? 'warn', format: 'text' } : { level: config.logLevel ?? 'info' });
   // The demo clock resumes a saved demo's time, which the store holds: the console opens the backend first.
   const backend = consoleDemo ? openBackend(config.storeUrl) : undefined;
-  const demo: FakeClock | undefined = backend ? await demoClock(backend.state) : undefined;
-  const demoParts = backend && demo ? { clock: demo, backend, calendarShown: true } : {};
+  const demo = backend ? await openDemo(backend.state) : undefined;
+  // A demo saved by an older version is set aside: this one keeps its state in a fresh namespace of the same backend.
+  const demoParts = backend && demo ? { clock: demo.clock, backend: { ...backend, state: demo.store }, calendarShown: true } : {};
   // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
   const core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
 
   if (demo) {
-    await runConsoleDemo(core, demo, { tty: process.stdin.isTTY === true });
+    await runConsoleDemo(core, demo.clock, { tty: process.stdin.isTTY === true, setAside: demo.setAside });
     await core.close();
     return 0;
   }

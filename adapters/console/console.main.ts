@@ -38,13 +38,40 @@ async function savedTime(store: StateStore): Promise<DemoTime | undefined> {
   return saved && Number.isFinite(saved.start) && Number.isFinite(saved.now) && saved.now >= saved.start ? saved : undefined;
 }
 
+// Which namespace holds the current demo, at the store's root: 0 (or absent) is the root itself.
+const DEMO_GENERATION = 'console-demo:generation';
+
+/** The demo as it opens: its store, its clock, and whether a stale saved demo was set aside. */
+export interface OpenedDemo {
+  store: StateStore;
+  clock: FakeClock;
+  setAside: boolean;
+}
+
 /**
- * The demo clock: it starts at the real now and then moves only when the person moves it. A demo
- * saved in the store starts again where that demo started, so the demo filings shift to the same
- * instant as before, and `runConsoleDemo` moves it on to where that demo stopped.
+ * Opens the demo on `root`. Its clock starts at the real now and then moves only when the person
+ * moves it. A demo saved with its time starts again where that demo started, so the demo filings
+ * shift to the same instant as before, and `runConsoleDemo` moves it on to where that demo stopped.
+ * State saved without its time (by an older version) would show windows longer than 24 h on the new
+ * clock, so in the embedded store it is set aside, kept untouched, and this demo starts in a fresh namespace.
  */
-export async function demoClock(store: StateStore): Promise<FakeClock> {
-  return new FakeClock((await savedTime(store))?.start ?? Date.now());
+export async function openDemo(root: StateStore): Promise<OpenedDemo> {
+  const generation = (await root.get<number>(DEMO_GENERATION)) ?? 0;
+  const store = generation > 0 ? root.namespace(`console-demo-${generation}`) : root;
+  const saved = await savedTime(store);
+  if (saved) return { store, clock: new FakeClock(saved.start), setAside: false };
+  // A networked store (it describes itself) is shared with running instances and holds real filings on the real
+  // timeline: it is not the demo's to set aside, and the real now is the right start for it.
+  if (!root.describe && !(await isEmpty(store))) {
+    await root.set(DEMO_GENERATION, generation + 1);
+    return { store: root.namespace(`console-demo-${generation + 1}`), clock: new FakeClock(Date.now()), setAside: true };
+  }
+  return { store, clock: new FakeClock(Date.now()), setAside: false };
+}
+
+async function isEmpty(store: StateStore): Promise<boolean> {
+  for await (const _ of store.keys('')) return false;
+  return true;
 }
 
 /** What the greeting suggests: ids from the loaded filings, and the demo's phone only for the shipped demo file. */
@@ -81,8 +108,8 @@ export function greeting(locale: Locale, s: Suggestions, notes: string[] = []): 
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs the console demo over an assembled core (built with `clock`, as demoClock made it) until the input ends. */
-export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?: NodeJS.ReadableStream; tty?: boolean } = {}): Promise<void> {
+/** Runs the console demo over an assembled core (built with the store and clock openDemo gave) until the input ends; `setAside` says a stale demo was set aside. */
+export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?: NodeJS.ReadableStream; tty?: boolean; setAside?: boolean } = {}): Promise<void> {
   const { config } = core;
   const write = (text: string) => process.stdout.write(`${text}\n`);
   const locale = async (): Promise<Locale> => (await core.people.user('console', USER))?.locale ?? config.defaultLocale;
@@ -137,6 +164,7 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   const calendar = calendarStatus(core.calendar, clock.now());
   const notes: string[] = [];
   if (saved) notes.push(t(lang, 'console.resumed', { time: toChinaTime(clock.now()) }));
+  if (io.setAside) notes.push(t(lang, 'console.setAside', { time: toChinaTime(clock.now()) }));
   // The person sees one short line; the log keeps the operator's detail (createCore's `calendarShown`).
   if (calendar.warn) notes.push(t(lang, 'console.calendar', { date: calendar.officialThrough }));
   write(greeting(lang, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : loaded, demo), notes));

@@ -217,6 +217,7 @@ export const en = {
   'console.event.refused': '[filing system → POST /hooks/filing-events] {type} {id}: refused (HTTP {status}), {reason}. Correct it and send it again; /event alone shows the forms.',
   'console.notOffered': 'Choice {n} is no longer offered. Type the number of a button shown since your last message, or a command such as /help.',
   'console.resumed': 'The demo resumes where the saved one stopped: demo time {time} (China time). To start over instead, see the line above.',
+  'console.setAside': 'The saved demo had no demo time of its own, so it was set aside (not deleted): this demo starts fresh at {time} (China time).',
   'console.calendar': 'Note: the built-in table of official holidays runs through {date}; working days after it are estimated.',
 
   // Telegram's command menu.

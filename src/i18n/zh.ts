@@ -216,6 +216,7 @@ export const zh: Record<MessageKey, string> = {
   'console.event.refused': '[备案系统 → POST /hooks/filing-events] {type} {id}：被拒绝（HTTP {status}），{reason}。请改正后重新发送；只输入 /event 可查看格式。',
   'console.notOffered': '选项 {n} 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。',
   'console.resumed': '演示从上次保存处继续：演示时间为 {time}（北京时间）。如需从头开始，请见上一行。',
+  'console.setAside': '之前保存的演示没有记录演示时间，已将其搁置（未删除）：本次演示从 {time}（北京时间）重新开始。',
   'console.calendar': '注意：内置的法定节假日表只到 {date}，之后的工作日为估算。',
 
   // Telegram's command menu.

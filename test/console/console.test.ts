@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { renderMessages, runConsole, ShownButtons, toActivity } from '../../adapters/console/console.adapter.js';
 import { world } from '../support/transcript.js';
+import { waitFor } from '../support/wait.js';
 import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -96,6 +97,41 @@ describe('console adapter', () => {
     // The verify guide's link shows its address, unnumbered; the numbers go on with the buttons that can be pressed.
     expect(guide).toContain('打开工信部备案管理系统: https://beian.miit.gov.cn\n[12] 下一步');
     expect(gone).toBe('选项 1 已不再提供。请输入您上一条消息之后显示的按钮编号，或输入 /help 等命令。\n');
+    await w.core.close();
+  });
+
+  it('`npm run dev` chats in the console: each line is answered, and Enter does not restart the app', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beian-dev-'));
+    const dev = spawn('npm', ['run', 'dev', '--silent'], {
+      cwd: root,
+      detached: true,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', STORE_URL: 'memory://', PHONE_KEY_FILE: join(dir, 'phone-key') },
+    });
+    let out = '';
+    dev.stdout.on('data', (chunk) => (out += chunk));
+    dev.stderr.on('data', (chunk) => (out += chunk));
+    try {
+      dev.stdin.end('/link 13800138000\n\n/help\n');
+      // The watcher says so when the app has run to the end of its input; it then only waits for a file change.
+      await waitFor('the app to finish its input under the watcher', () => out.includes("Completed running 'src/main.ts'"), 60_000);
+      expect(out).toContain('已绑定：138****8000');
+      expect(out).toContain('/link <手机号> — 绑定手机号（仅限控制台演示）');
+      expect(out.match(/beian-assistant 控制台演示/g)).toHaveLength(1);
+    } finally {
+      process.kill(-dev.pid!, 'SIGTERM');
+    }
+  }, 90_000);
+
+  it('/help offers the other language once, before and after linking', async () => {
+    const w = await world();
+    const out: string[] = [];
+    const lines = ['/help', '/link 13800138000', '/help'];
+    await runConsole({ handle: (a) => w.core.runner.handle(a, CONSOLE_CAPABILITIES), input: Readable.from(lines.map((l) => `${l}\n`)), write: (t) => out.push(t), locale: async () => 'zh' });
+    const [before, , after] = out;
+    expect(before).toMatch(/\n\[1\] 帮助 {3}\[2\] English\n$/);
+    expect(before!.match(/English/g)).toHaveLength(1);
+    expect(after).toMatch(/\[\d+\] 我的备案 {3}\[\d+\] 帮助\n\[\d+\] English\n$/);
+    expect(after!.match(/\] English/g)).toHaveLength(1);
     await w.core.close();
   });
 

@@ -202,6 +202,42 @@ describe('the console demo, run again on the same store', () => {
   });
 });
 
+describe('a demo saved by an older version, with no demo time', () => {
+  const dir = storeDir();
+  let second: ReturnType<typeof pipe>;
+  let third: ReturnType<typeof pipe>;
+  beforeAll(async () => {
+    // The first run starts a new cycle 13 h into its demo; an older version would not have saved where its clock stood.
+    const first = pipe(['/link 13800138000', '/wait 13h', '/event reported VE-2026-000112', ''].join('\n'), { DEFAULT_LOCALE: 'en' }, dir);
+    expect(first.status).toBe(0);
+    const store = KeyvStateStore.sqlite(join(dir, 'state.sqlite'));
+    expect(await store.namespace('console').delete('demo:time')).toBe(true);
+    await store.close();
+    second = pipe(['/link 13800138000', '/lookup VE-2026-000112', '/wait 1h', ''].join('\n'), { DEFAULT_LOCALE: 'en' }, dir);
+    third = pipe(['/time', ''].join('\n'), { DEFAULT_LOCALE: 'en' }, dir);
+  }, 200_000);
+
+  it('sets the stale state aside with one line, and no window shows more than 24 h', () => {
+    expect(second.status).toBe(0);
+    const notes = second.stdout.split('\n').filter((l) => /set aside|resumes where/.test(l));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^The saved demo had no demo time of its own, so it was set aside \(not deleted\): this demo starts fresh at \d{4}-\d\d-\d\d \d\d:\d\d \(China time\)\.$/);
+    // The cycle the stale run started is not shown on the new clock.
+    expect(second.stdout).not.toContain('Verification cycle 2');
+    const left = [...second.stdout.matchAll(/(\d+) h (\d+) min left/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    expect(left.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...left)).toBeLessThanOrEqual(24 * 60);
+  });
+
+  it('the next run resumes the fresh demo where it stopped', () => {
+    expect(third.status).toBe(0);
+    const stopped = /The demo clock moved on 1h: now (\d{4}-\d\d-\d\d \d\d:\d\d)/.exec(second.stdout)?.[1];
+    expect(stopped).toBeDefined();
+    expect(third.stdout).toContain(`The demo resumes where the saved one stopped: demo time ${stopped} (China time).`);
+    expect(third.stdout).not.toContain('set aside');
+  });
+});
+
 describe('a saved demo near the end of the official holiday table', () => {
   const dir = storeDir();
   const end = Math.max(...loadWorkCalendar().years);

@@ -22,6 +22,9 @@ const FILINGS = [
   makeFiling({ id: 'VE-LIST-EMERGENCY', subject: { name: '丙公司', principal: { name: '钱七', phone: '15800158000' } }, websites: site(OTHER), emergencyPhone: ME.phone }),
   makeFiling({ id: 'VE-LIST-WEBCHANGE', type: 'change', changes: ['website'], subject: { name: '丁公司', principal: ME }, websites: site(OTHER) }),
   makeFiling({ id: 'VE-LIST-WEBDEREG', type: 'deregister', target: 'website', subject: { name: '戊公司', principal: ME }, websites: site(OTHER) }),
+  // The website principal's side of the same table: a subject-only change and a subject deregistration.
+  makeFiling({ id: 'VE-LIST-SUBCHANGE', type: 'change', changes: ['subject'], subject: { name: '己公司', principal: OTHER }, websites: site(ME) }),
+  makeFiling({ id: 'VE-LIST-SUBDEREG', type: 'deregister', target: 'subject', subject: { name: '庚公司', principal: OTHER }, websites: site(ME) }),
 ];
 
 /** The list line each filing should get, by locale. */
@@ -32,6 +35,8 @@ const LINES: Record<Locale, Record<string, string>> = {
     'VE-LIST-EMERGENCY': '• VE-LIST-EMERGENCY：首次备案，短信核验中（24 小时内）；您不会收到核验短信：您是应急联系人，核验短信只发给备案中填写的负责人手机号码，不会发给应急联系电话',
     'VE-LIST-WEBCHANGE': '• VE-LIST-WEBCHANGE：变更备案，短信核验中（24 小时内）；您不会收到核验短信：本次变更只涉及网站信息，只由网站负责人核验，主体负责人无需核验',
     'VE-LIST-WEBDEREG': '• VE-LIST-WEBDEREG：注销备案，短信核验中（24 小时内）；您不会收到核验短信：注销网站只由该网站的网站负责人核验，主体负责人无需核验',
+    'VE-LIST-SUBCHANGE': '• VE-LIST-SUBCHANGE：变更备案，短信核验中（24 小时内）；您不会收到核验短信：本次变更只涉及主体信息，只由主体负责人核验，网站负责人无需核验',
+    'VE-LIST-SUBDEREG': '• VE-LIST-SUBDEREG：注销备案，短信核验中（24 小时内）；您不会收到核验短信：注销主体只由主体负责人核验，网站负责人无需核验',
   },
   en: {
     'VE-LIST-PENDING': '• VE-LIST-PENDING: first filing, SMS verification (24 h window); verify by 2026-11-30 09:00 (China time), 21 h 0 min left',
@@ -41,6 +46,9 @@ const LINES: Record<Locale, Record<string, string>> = {
     'VE-LIST-WEBCHANGE':
       '• VE-LIST-WEBCHANGE: change, SMS verification (24 h window); no SMS for you: this change touches only the website’s information, so only the website principal verifies, not the subject principal',
     'VE-LIST-WEBDEREG': '• VE-LIST-WEBDEREG: deregistration, SMS verification (24 h window); no SMS for you: deregistering a website is verified by that website’s principal only, not the subject principal',
+    'VE-LIST-SUBCHANGE':
+      '• VE-LIST-SUBCHANGE: change, SMS verification (24 h window); no SMS for you: this change touches only the subject’s information, so only the subject principal verifies, not the website principal',
+    'VE-LIST-SUBDEREG': '• VE-LIST-SUBDEREG: deregistration, SMS verification (24 h window); no SMS for you: deregistering the subject is verified by the subject principal only, not the website principal',
   },
 };
 
@@ -52,6 +60,8 @@ const CARD: Record<Locale, Record<string, string>> = {
     'VE-LIST-EMERGENCY': '您的号码无需核验此备案：您是应急联系人，核验短信只发给备案中填写的负责人手机号码，不会发给应急联系电话。',
     'VE-LIST-WEBCHANGE': '您的号码无需核验此备案：本次变更只涉及网站信息，只由网站负责人核验，主体负责人无需核验。',
     'VE-LIST-WEBDEREG': '您的号码无需核验此备案：注销网站只由该网站的网站负责人核验，主体负责人无需核验。',
+    'VE-LIST-SUBCHANGE': '您的号码无需核验此备案：本次变更只涉及主体信息，只由主体负责人核验，网站负责人无需核验。',
+    'VE-LIST-SUBDEREG': '您的号码无需核验此备案：注销主体只由主体负责人核验，网站负责人无需核验。',
   },
   en: {
     'VE-LIST-PENDING': 'You must verify: the SMS went to your number 138****8000.',
@@ -59,6 +69,8 @@ const CARD: Record<Locale, Record<string, string>> = {
     'VE-LIST-EMERGENCY': 'Your number does not need to verify this filing: you are the emergency contact, and the SMS goes only to the principals’ numbers written in the filing, never to the emergency contact phone.',
     'VE-LIST-WEBCHANGE': 'Your number does not need to verify this filing: this change touches only the website’s information, so only the website principal verifies, not the subject principal.',
     'VE-LIST-WEBDEREG': 'Your number does not need to verify this filing: deregistering a website is verified by that website’s principal only, not the subject principal.',
+    'VE-LIST-SUBCHANGE': 'Your number does not need to verify this filing: this change touches only the subject’s information, so only the subject principal verifies, not the website principal.',
+    'VE-LIST-SUBDEREG': 'Your number does not need to verify this filing: deregistering the subject is verified by the subject principal only, not the website principal.',
   },
 };
 
@@ -69,7 +81,7 @@ function expectLines(chat: Chat, expected: Record<string, string>): void {
 }
 
 describe.each<Locale>(['zh', 'en'])('issue 19 each list line says what I must do (%s)', (locale) => {
-  it('R1 R2 R3 right after linking: verify, verified while others pending, emergency contact, subject principal of a website-only change and of a website deregistration', async () => {
+  it('R1 R2 R3 right after linking: verify, verified while others pending, emergency contact, subject principal of a website-only change and of a website deregistration, website principal of a subject-only change and of a subject deregistration', async () => {
     w = await world({ filings: FILINGS });
     const chat = w.chat({ channel: 'telegram', locale });
     await chat.contact(ME.phone).check((c) => expectLines(c, LINES[locale]));

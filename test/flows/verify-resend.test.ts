@@ -75,6 +75,18 @@ describe('verify guide (R2)', () => {
     expect(w.core.filings.get('VE-2026-000101')!.cycle!.verified).toEqual({});
     await chat.press('iv:VE-2026-000101').expect('You are not a pending verifier');
   });
+
+  it('a guide button for a filing where I need not verify answers with my part, as the list and card say it', async () => {
+    w = await world();
+    const chat = w.chat({ locale: 'en' }).send('/link 13800138000');
+    // The emergency contact of VE-2026-000104: no guide, the card with the reason instead.
+    for (const data of ['vg:VE-2026-000104', 'rg:VE-2026-000104', 'iv:VE-2026-000104']) await chat.press(data).expectNot('MIIT filing system');
+    await chat.press('vg:VE-2026-000104').expect('Your number does not need to verify this filing: you are the emergency contact');
+    await chat.press('rg:VE-2026-000104').expect('Your number does not need to verify this filing: you are the emergency contact').expectNot('Resends used');
+    // Once I report I have verified, the guides show that I am done and wait for the others.
+    await chat.send('/lookup VE-2026-000101').tap('I have verified').press('vg:VE-2026-000101').expect('You are done for this cycle (as you reported').expectNot('Next');
+    await chat.press('rg:VE-2026-000101').expect('You are done for this cycle (as you reported').expectNot('Resends used');
+  });
 });
 
 describe('the guides link the MIIT system', () => {
