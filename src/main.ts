@@ -85,7 +85,7 @@ async function main(): Promise<number> {
 async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
   let outbox: Outbox;
   try {
-    const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
+    const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs, leaseMs: config.outbox.leaseMs };
     const limits = telegramLimits(config.outbox.maxPerSecond);
     // With a Redis store the outbox and the send budget are shared by every instance (issue 10).
     const shared = sharedOutboxParts(core.store, limits);

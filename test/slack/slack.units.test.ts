@@ -147,7 +147,7 @@ describe('replies as outbox records', () => {
   it('the Sender posts a stored alert (no `via`) to its channel and an ephemeral reply to its person', async () => {
     const calls: Array<[string, Record<string, unknown>]> = [];
     const chat = { postMessage: async (a: Record<string, unknown>) => void calls.push(['postMessage', a]), postEphemeral: async (a: Record<string, unknown>) => void calls.push(['postEphemeral', a]) };
-    const sender = new SlackSender({ chat } as never, silentLogger);
+    const sender = new SlackSender({ chat } as never, silentLogger, 10_000);
     expect(await sender.send('C0ALERTS1', message)).toEqual({ kind: 'ok' });
     expect(await sender.send('C1/U1', { via: 'ephemeral', channel: 'C1', user: 'U1', message })).toEqual({ kind: 'ok' });
     expect(calls.map(([m, a]) => `${m} ${a.channel} ${a.user ?? ''}`.trim())).toEqual(['postMessage C0ALERTS1', 'postEphemeral C1 U1']);
