@@ -112,7 +112,13 @@ function accessOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackAccess {
 function localesOf(cfg: SlackConfig, deps: SlackDeps): SlackLocales {
   // Its own client: the lookup sits before the 3 s ack, so a 429 or a slow Slack falls back to the
   // default at once instead of waiting out Retry-After or retrying.
-  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl, deps.config.platformTimeoutMs), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: LOCALE_LOOKUP_TIMEOUT_MS, logger: toBoltLogger(deps.logger) });
+  const client = new webApi.WebClient(cfg.botToken, {
+    ...slackClientOptions(cfg.apiUrl, deps.config.platformTimeoutMs),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: LOCALE_LOOKUP_TIMEOUT_MS,
+    logger: toBoltLogger(deps.logger),
+  });
   const lookup = async (user: string) => (await client.users.info({ user, include_locale: true })).user?.locale;
   return new SlackLocales(deps.store.namespace('slack'), lookup, deps.config.defaultLocale, deps.logger);
 }
