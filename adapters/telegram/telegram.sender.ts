@@ -34,7 +34,7 @@ export function toSendResult(error: unknown): Exclude<SendResult, { kind: 'ok' }
 }
 
 /** A Bot API call given up after its time limit; whether Telegram acted on it is unknown. */
-export class CallTimeoutError extends Error {
+class CallTimeoutError extends Error {
   constructor(method: string, ms: number, options?: ErrorOptions) {
     super(`${method} got no answer within ${ms} ms`, options);
     this.name = 'CallTimeoutError';

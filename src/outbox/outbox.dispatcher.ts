@@ -58,11 +58,14 @@ export interface DispatcherOptions {
   slowSendMs?: number;
   /** Sends in flight at once, slow ones included, which also bounds what a crash can repeat. */
   maxInFlight?: number;
-  /** How long the dispatcher may finish no send while work is due before it reports itself stalled. */
+  /**
+   * How long the dispatcher may finish no send while work is due before it reports itself stalled;
+   * half the lease by default, which every send outlives only when its Sender has no timeout of its own.
+   */
   stallMs?: number;
   /** Messages claimed per store round trip. */
   claimBatch?: number;
-  /** How long a claim holds; must exceed a Sender's own timeout. */
+  /** How long a claim holds; at least twice a Sender's own timeout (the configuration checks it). */
   leaseMs?: number;
   /** The longest wait a platform's retry_after can impose before the message is tried again (a probe). */
   maxRetryAfterMs?: number;
@@ -89,7 +92,8 @@ export interface StopSummary {
   pending: number;
 }
 
-const DEFAULTS = { concurrency: 8, slowSendMs: 1000, maxInFlight: 64, stallMs: 30_000, claimBatch: 32, leaseMs: 60_000, maxRetryAfterMs: 300_000, maxAttempts: 5, retryBaseMs: 1000, pollMs: 1000, chatBusyRetryMs: 1000 };
+// stallMs: half the lease given, set in the constructor.
+const DEFAULTS = { concurrency: 8, slowSendMs: 1000, maxInFlight: 64, stallMs: 0, claimBatch: 32, leaseMs: 60_000, maxRetryAfterMs: 300_000, maxAttempts: 5, retryBaseMs: 1000, pollMs: 1000, chatBusyRetryMs: 1000 };
 
 /** Drains the outbox; `start` resumes whatever is pending, `stop(graceMs)` leaves the rest stored. */
 export class Dispatcher {
@@ -118,7 +122,8 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherOptions) {
     const given = Object.fromEntries(Object.entries(deps).filter(([k, v]) => k in DEFAULTS && v !== undefined));
-    this.o = { ...DEFAULTS, ...given, owner: deps.owner ?? `outbox-${process.pid}-${randomUUID().slice(0, 8)}` };
+    const leaseMs = deps.leaseMs ?? DEFAULTS.leaseMs;
+    this.o = { ...DEFAULTS, stallMs: leaseMs / 2, ...given, owner: deps.owner ?? `outbox-${process.pid}-${randomUUID().slice(0, 8)}` };
     this.store = deps.store;
     this.limiter = deps.limiter ?? new SlidingWindowLimiter();
     this.timers = deps.timers ?? realTimers;

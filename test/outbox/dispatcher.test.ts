@@ -309,8 +309,8 @@ describe('Dispatcher: chats whose platform calls hang', () => {
     await stop();
   });
 
-  it('reports itself stalled when no send finished for stallMs while work is due, and not when it is merely idle', async () => {
-    const { timers, dispatcher } = hanging({ maxInFlight: 8, stallMs: 30_000 }, { timeoutMs: null });
+  it('reports itself stalled when no send finished for stallMs (half the lease) while work is due, and not when it is merely idle', async () => {
+    const { timers, dispatcher } = hanging({ maxInFlight: 8, leaseMs: 60_000 }, { timeoutMs: null });
     dispatcher.start();
     await timers.advance(60_000);
     expect(dispatcher.progress().stalledMs).toBe(0);
