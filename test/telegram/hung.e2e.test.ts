@@ -3,8 +3,12 @@
  * fake Bot API, where some chats' sendMessage is never answered. The others must still be answered
  * while those hang, and the hung replies must go out once their chats answer again.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Telegram } from 'telegraf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTelegram, type TelegramAdapter } from '../../adapters/telegram/telegram.adapter.js';
+import { limitCallTime } from '../../adapters/telegram/telegram.sender.js';
 import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
 import type { Core } from '../../src/core.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
@@ -66,5 +70,32 @@ describe('Telegram, chats whose sends hang', () => {
     const failed = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'telegram send failed');
     expect(failed).toHaveLength(hung.length);
     for (const line of failed) expect(line).toMatchObject({ outcome: 'transient', description: `sendMessage got no answer within ${TIMEOUT_MS} ms` });
+  });
+});
+
+describe('Telegram, the time limit on every Bot API call', () => {
+  it('a call with no answer is given up after the limit, saying so; a long poll gets its own wait on top; a caller’s abort stays an abort', async () => {
+    // A Bot API that reads each request and never answers.
+    const silent = createServer((req) => req.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    stops.push(async () => {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const telegram = new Telegram(TOKEN, { apiRoot: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+    limitCallTime(telegram, 200);
+    await expect(telegram.getMe()).rejects.toThrow('getMe got no answer within 200 ms');
+    await expect(telegram.callApi('getUpdates', { timeout: 1 })).rejects.toThrow('getUpdates got no answer within 1200 ms');
+    const abort = new AbortController();
+    const polling = telegram.callApi('getUpdates', { timeout: 30 }, { signal: abort.signal as never });
+    abort.abort();
+    await expect(polling).rejects.toThrow(/abort/i);
+
+    // A long poll that waits its full time on a live Bot API is not cut short by the limit.
+    const api = await FakeBotApi.start({ token: TOKEN });
+    stops.push(() => api.stop());
+    const live = new Telegram(TOKEN, { apiRoot: api.apiRoot });
+    limitCallTime(live, 200);
+    expect(await live.callApi('getUpdates', { timeout: 1 })).toEqual([]);
   });
 });
