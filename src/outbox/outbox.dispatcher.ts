@@ -13,7 +13,7 @@
  * flight) cannot take every slot while the others wait; `maxInFlight` bounds them all. Each Sender
  * gives up a call after its own timeout, shorter than the lease, and a send given up is retried later.
  *
- * (A little over 300 lines: claiming, pacing, sending and the outcome of a send share the state of
+ * (About 360 lines: claiming, pacing, sending and the outcome of a send share the state of
  * one drain loop, and splitting them would pass that state around instead.)
  */
 import { randomUUID } from 'node:crypto';
