@@ -17,6 +17,16 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 // A supervisor kills a process that takes longer than its own stop timeout (Kubernetes: 30 s by default).
 const MAX_SHUTDOWN_GRACE_MS = 60_000;
 
+/** How long one platform call (a Telegram or Slack send, any Bot or Web API call) may take before it is given up. */
+export const DEFAULT_PLATFORM_TIMEOUT_MS = 10_000;
+/** How long the outbox's claim on a message holds before another instance may send it. */
+export const DEFAULT_OUTBOX_LEASE_MS = 60_000;
+/** How many platform timeouts a claim must outlast, so a send that hangs is given up well before its message can be claimed again. */
+const LEASE_PER_TIMEOUT = 2;
+
+const milliseconds = (fallback: number) =>
+  z.preprocess((v) => (v === undefined || v === '' ? String(fallback) : v), z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().min(1, 'must be at least 1 ms')));
+
 const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().min(1).optional());
 const url = (what: string) => optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `must be an http(s) URL for ${what}` });
 
@@ -80,10 +90,9 @@ const EnvSchema = z
         .transform(Number)
         .pipe(z.number().int().max(MAX_SHUTDOWN_GRACE_MS, `must be at most ${MAX_SHUTDOWN_GRACE_MS} ms`)),
     ),
-    OUTBOX_MAX_RETRY_AFTER_MS: z.preprocess(
-      (v) => (v === undefined || v === '' ? '300000' : v),
-      z.string().regex(/^\d+$/, 'must be a number of milliseconds').transform(Number).pipe(z.number().int().min(1, 'must be at least 1 ms')),
-    ),
+    OUTBOX_MAX_RETRY_AFTER_MS: milliseconds(300_000),
+    PLATFORM_TIMEOUT_MS: milliseconds(DEFAULT_PLATFORM_TIMEOUT_MS),
+    OUTBOX_LEASE_MS: milliseconds(DEFAULT_OUTBOX_LEASE_MS),
     OUTBOX_MAX_PER_SECOND: z.preprocess(
       (v) => (v === undefined || v === '' ? '25' : v),
       z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1000, 'must be at most 1000 (Telegram’s paid broadcast ceiling)')),
@@ -102,6 +111,13 @@ const EnvSchema = z
           code: 'custom',
           path: ['TELEGRAM_WEBHOOK_URL'],
           message: 'is required with STORE_URL=redis://… (several instances): long polling works for one process only, so set the public https URL Telegram posts to, behind the load balancer',
+        });
+      // A send still waiting when its claim runs out can be claimed and sent again by another instance.
+      if (typeof env.OUTBOX_LEASE_MS === 'number' && typeof env.PLATFORM_TIMEOUT_MS === 'number' && env.OUTBOX_LEASE_MS < LEASE_PER_TIMEOUT * env.PLATFORM_TIMEOUT_MS)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OUTBOX_LEASE_MS'],
+          message: `must be at least ${LEASE_PER_TIMEOUT} × PLATFORM_TIMEOUT_MS (${LEASE_PER_TIMEOUT * env.PLATFORM_TIMEOUT_MS} ms), so a send that hangs is given up before another instance may claim its message again`,
         });
     },
     { when: () => true },
@@ -140,8 +156,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** The least severe log lines written (`debug` also writes a failed start's stack trace); unset: info, or warn in the console demo. */
   logLevel?: LogLevel;
-  /** The outbox: the longest retry_after it waits before probing again, and the bot-wide sends per second (25 unless paid broadcast). */
-  outbox: { maxRetryAfterMs: number; maxPerSecond: number };
+  /** How long one call to Telegram or Slack may take before it is given up (a send that times out is tried again later). */
+  platformTimeoutMs: number;
+  /** The outbox: the longest retry_after it waits before probing again, the bot-wide sends per second (25 unless paid broadcast), and how long a claim holds. */
+  outbox: { maxRetryAfterMs: number; maxPerSecond: number; leaseMs: number };
 }
 
 /** A configuration error: one line per bad variable, naming it and what it must be. */
@@ -187,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.METRICS_TOKEN,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL as LogLevel | undefined,
-    outbox: { maxRetryAfterMs: e.OUTBOX_MAX_RETRY_AFTER_MS, maxPerSecond: e.OUTBOX_MAX_PER_SECOND },
+    platformTimeoutMs: e.PLATFORM_TIMEOUT_MS,
+    outbox: { maxRetryAfterMs: e.OUTBOX_MAX_RETRY_AFTER_MS, maxPerSecond: e.OUTBOX_MAX_PER_SECOND, leaseMs: e.OUTBOX_LEASE_MS },
   };
 }

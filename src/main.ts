@@ -82,7 +82,7 @@ async function main(): Promise<number> {
 async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
   const { backend } = core;
   const limits = telegramLimits(config.outbox.maxPerSecond);
-  const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs };
+  const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs, leaseMs: config.outbox.leaseMs };
   const outbox = new Outbox({ store: backend.outbox, limiter: backend.rateLimiter(limits), metrics: core.metrics, logger, limits, tuning });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];

@@ -76,7 +76,7 @@ function answerer(outbox: SlackOutbox, now: () => number, apiUrl: string | undef
 function createApp(deps: SlackDeps, cfg: SlackConfig, server: HttpServer): { app: App; receiver?: SharedServerReceiver; socket: boolean } {
   const { logger } = deps;
   const boltLogger = toBoltLogger(logger);
-  const clientOptions = slackClientOptions(cfg.apiUrl);
+  const clientOptions = slackClientOptions(cfg.apiUrl, deps.config.platformTimeoutMs);
 
   const socket = Boolean(cfg.appToken);
   let receiver: SharedServerReceiver | undefined;
@@ -112,7 +112,13 @@ function accessOf(app: App, cfg: SlackConfig, deps: SlackDeps): SlackAccess {
 function localesOf(cfg: SlackConfig, deps: SlackDeps): SlackLocales {
   // Its own client: the lookup sits before the 3 s ack, so a 429 or a slow Slack falls back to the
   // default at once instead of waiting out Retry-After or retrying.
-  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: LOCALE_LOOKUP_TIMEOUT_MS, logger: toBoltLogger(deps.logger) });
+  const client = new webApi.WebClient(cfg.botToken, {
+    ...slackClientOptions(cfg.apiUrl, deps.config.platformTimeoutMs),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: LOCALE_LOOKUP_TIMEOUT_MS,
+    logger: toBoltLogger(deps.logger),
+  });
   const lookup = async (user: string) => (await client.users.info({ user, include_locale: true })).user?.locale;
   return new SlackLocales(deps.store.namespace('slack'), lookup, deps.config.defaultLocale, deps.logger);
 }
@@ -133,7 +139,7 @@ export function buildSlackApp(deps: SlackDeps, server: HttpServer, outbox: Slack
     return locale === 'zh' || locale === 'en' ? locale : ctx.locale;
   };
   const { app, receiver, socket } = createApp(deps, cfg, server);
-  registerSlackSender(outbox, cfg, logger);
+  registerSlackSender(outbox, cfg, deps.config.platformTimeoutMs, logger);
   const reply = answerer(outbox, options.now ?? Date.now, cfg.apiUrl);
 
   const access = accessOf(app, cfg, deps);

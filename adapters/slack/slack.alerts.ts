@@ -28,7 +28,7 @@ export function startSlackAlerts(deps: Omit<SlackDeps, 'nudge'>, outbox: Pick<Ou
   const team = teamDeps(deps);
   const ctx: RenderContext = { locale: deps.config.defaultLocale };
   // Rate limits come back to the outbox, which waits them out per channel (capped) instead of the client holding the call.
-  registerSlackSender(outbox, cfg, logger);
+  registerSlackSender(outbox, cfg, deps.config.platformTimeoutMs, logger);
   let stopped = false;
   return {
     async alert(kind: AlertKind, filing: Filing, detail?: UnreachableDetail): Promise<boolean> {

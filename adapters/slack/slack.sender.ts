@@ -10,8 +10,6 @@ import { toBoltLogger } from './slack.logger.js';
 
 // Slack's own words for a failure that may pass: worth a retry with back-off.
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org']);
-/** How long one response_url post may take; well under the outbox's lease. */
-const RESPONSE_TIMEOUT_MS = 10_000;
 
 /** A reply to a command or button through its response_url (the URL base64url-encoded, see `encodeUrl`). */
 export interface RespondPayload {
@@ -39,7 +37,11 @@ export function encodeUrl(url: string): string {
   return Buffer.from(url, 'utf8').toString('base64url');
 }
 
-/** Sorts a failed Web API call: rate limits say when to come back, network and server trouble are retried, the rest is final. */
+/**
+ * Sorts a failed Web API call: rate limits say when to come back, network and server trouble are retried, the rest is final.
+ * A call that timed out is network trouble: Slack may or may not have posted it, and a message
+ * posted twice is better than a reply lost (the outbox delivers at least once).
+ */
 export function toSlackResult(error: unknown): Exclude<SendResult, { kind: 'ok' }> {
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string }; message?: string };
   const message = e?.data?.error ?? e?.message ?? String(error);
@@ -59,9 +61,9 @@ export function toResponseResult(status: number, retryAfter: string | null, text
   return status >= 500 ? { kind: 'transient', error } : { kind: 'permanent', error };
 }
 
-/** The Web API client options every Slack client of this app uses (the API root tests point at a fake). */
-export function slackClientOptions(apiUrl: string | undefined): webApi.WebClientOptions {
-  return { retryConfig: { retries: 2 }, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) };
+/** The Web API client options every Slack client of this app uses: each call's time limit, and the API root (tests point it at a fake). */
+export function slackClientOptions(apiUrl: string | undefined, timeoutMs: number): webApi.WebClientOptions {
+  return { retryConfig: { retries: 2 }, timeout: timeoutMs, ...(apiUrl ? { slackApiUrl: apiUrl } : {}) };
 }
 
 /** The Sender the outbox drains Slack messages through. */
@@ -69,6 +71,8 @@ export class SlackSender implements Sender {
   constructor(
     private readonly client: Pick<webApi.WebClient, 'chat'>,
     private readonly log: Logger,
+    /** How long a response_url post may take (the Web API client has its own, the same). */
+    private readonly timeoutMs: number,
   ) {}
 
   async send(chatId: string, stored: JsonValue): Promise<SendResult> {
@@ -92,7 +96,7 @@ export class SlackSender implements Sender {
 
   private async respond(payload: RespondPayload): Promise<SendResult> {
     const url = Buffer.from(payload.url64, 'base64url').toString('utf8');
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload.body), signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS) });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload.body), signal: AbortSignal.timeout(this.timeoutMs) });
     const result = toResponseResult(res.status, res.headers.get('retry-after'), await res.text().catch(() => ''));
     // The URL itself is a capability for 30 minutes: it is never logged.
     if (result.kind !== 'ok') this.log.warn('slack: reply failed', { outcome: result.kind, error: result.error });
@@ -101,7 +105,8 @@ export class SlackSender implements Sender {
 }
 
 /** Registers the Slack Sender on the outbox, with a client that hands rate limits back to the outbox instead of holding the call. */
-export function registerSlackSender(outbox: { register(channel: OutboxChannel, sender: Sender): void }, cfg: { botToken: string; apiUrl?: string }, logger: Logger): void {
-  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: toBoltLogger(logger) });
-  outbox.register('slack', new SlackSender(client, logger));
+export function registerSlackSender(outbox: { register(channel: OutboxChannel, sender: Sender): void }, cfg: { botToken: string; apiUrl?: string }, timeoutMs: number, logger: Logger): void {
+  // No retries inside the client: one call stays within its time limit, and the outbox retries it later instead.
+  const client = new webApi.WebClient(cfg.botToken, { ...slackClientOptions(cfg.apiUrl, timeoutMs), rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: toBoltLogger(logger) });
+  outbox.register('slack', new SlackSender(client, logger, timeoutMs));
 }

@@ -17,7 +17,7 @@ import { returnDate } from '../../flows/team.views.js';
 
 /** What the Slack adapter uses, and nothing more. */
 export interface SlackDeps {
-  config: Pick<Config, 'slack' | 'defaultLocale'>;
+  config: Pick<Config, 'slack' | 'defaultLocale' | 'platformTimeoutMs'>;
   clock: Clock;
   logger: Logger;
   /** Event de-duplication, alert marks and (under `slack:`) the team's marks. */

@@ -24,13 +24,13 @@ import type { StateStore } from '../../src/store/state-store.js';
 import { optionalCaller, telegramChannel } from './telegram.channel.js';
 import { ALLOWED_UPDATES, startPolling, type Polling } from './telegram.polling.js';
 import { setBotProfile } from './telegram.profile.js';
-import { apiErrorOf, TelegramSender } from './telegram.sender.js';
+import { apiErrorOf, limitCallTime, TelegramSender } from './telegram.sender.js';
 import { updateHandler, type UpdateOutcome } from './telegram.turns.js';
 import { mountWebhook } from './telegram.webhook.js';
 
 /** What the Telegram adapter uses, and nothing more. */
 export interface TelegramDeps {
-  config: Pick<Config, 'telegram' | 'defaultLocale'>;
+  config: Pick<Config, 'telegram' | 'defaultLocale' | 'platformTimeoutMs'>;
   /** Runs one turn: the turn runner, whose per-conversation lock keeps a chat's turns in order. */
   turn(activity: Activity): Promise<TurnOutcome>;
   /** Whether a person turned reminders off (proactive sends skip them). */
@@ -88,9 +88,10 @@ function getMeFailure(error: unknown, apiRoot = DEFAULT_API_ROOT): StartError {
   return new StartError(`the Telegram Bot API at ${apiRoot} did not answer (${reason}): check TELEGRAM_API_ROOT (unset: ${DEFAULT_API_ROOT}) and this machine's network`, { cause: error });
 }
 
-/** A bot that has answered getMe (so its id is known), or a StartError naming what to change. */
-async function connect(token: string, apiRoot: string | undefined): Promise<Telegraf> {
+/** A bot that has answered getMe (so its id is known), every call limited to `timeoutMs`, or a StartError naming what to change. */
+async function connect(token: string, apiRoot: string | undefined, timeoutMs: number): Promise<Telegraf> {
   const bot = new Telegraf(token, { telegram: { webhookReply: false, ...(apiRoot ? { apiRoot } : {}) } });
+  limitCallTime(bot.telegram, timeoutMs);
   try {
     bot.botInfo = await bot.telegram.getMe();
   } catch (error) {
@@ -105,7 +106,7 @@ export async function startTelegram(deps: TelegramDeps, server: HttpServer, opts
   if (!cfg) throw new Error('the Telegram adapter needs TELEGRAM_BOT_TOKEN');
   if (cfg.webhookUrl && !cfg.webhookSecret) throw new Error('TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL');
   const log = deps.logger.child({ adapter: 'telegram' });
-  const bot = await connect(cfg.token, cfg.apiRoot);
+  const bot = await connect(cfg.token, cfg.apiRoot, deps.config.platformTimeoutMs);
   const now = deps.now ?? Date.now;
   deps.outbox.register('telegram', new TelegramSender(bot.telegram, log));
   const optional = optionalCaller(log);

@@ -21,12 +21,45 @@ export function apiErrorOf(error: unknown): { code?: number; retryAfterS?: numbe
   return { code, retryAfterS: typeof retryAfter === 'number' && retryAfter >= 0 ? retryAfter : undefined, description };
 }
 
-/** Sorts a failed Bot API call: 429 says when to come back, no answer or a 5xx is worth a retry, anything else is final. */
+/**
+ * Sorts a failed Bot API call: 429 says when to come back, no answer or a 5xx is worth a retry, anything else is final.
+ * A call that timed out counts as no answer: Telegram may or may not have delivered it, and a message
+ * sent twice is better than a reply lost (the outbox delivers at least once).
+ */
 export function toSendResult(error: unknown): Exclude<SendResult, { kind: 'ok' }> {
   const api = apiErrorOf(error);
   if (api.code === 429) return { kind: 'retry-after', retryAfterMs: (api.retryAfterS ?? 1) * 1000, error: api.description };
   if (api.code === undefined || api.code >= 500) return { kind: 'transient', error: api.description };
   return { kind: 'permanent', error: `${api.code} ${api.description}` };
+}
+
+/** A Bot API call given up after its time limit; whether Telegram acted on it is unknown. */
+class CallTimeoutError extends Error {
+  constructor(method: string, ms: number, options?: ErrorOptions) {
+    super(`${method} got no answer within ${ms} ms`, options);
+    this.name = 'CallTimeoutError';
+  }
+}
+
+/**
+ * Gives every call of this client a time limit of its own, `timeoutMs` (a long poll adds the
+ * seconds it asked to wait), instead of telegraf's 500 s: a call that hangs would otherwise hold
+ * its outbox slot, or the poll loop, for minutes. A caller's own signal still cancels it sooner.
+ */
+export function limitCallTime(telegram: Telegram, timeoutMs: number): void {
+  const call = telegram.callApi.bind(telegram) as (method: string, payload: unknown, opts?: { signal?: AbortSignal }) => Promise<unknown>;
+  const limited = async (method: string, payload: unknown, opts: { signal?: AbortSignal } = {}): Promise<unknown> => {
+    const waitS = method === 'getUpdates' ? Number((payload as { timeout?: unknown }).timeout ?? 0) : 0;
+    const ms = timeoutMs + (Number.isFinite(waitS) ? waitS * 1000 : 0);
+    const deadline = AbortSignal.timeout(ms);
+    try {
+      return await call(method, payload, { signal: opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline });
+    } catch (error) {
+      if (deadline.aborted && !opts.signal?.aborted) throw new CallTimeoutError(method, ms, { cause: error });
+      throw error;
+    }
+  };
+  telegram.callApi = limited as unknown as Telegram['callApi'];
 }
 
 /** How one batch of messages is stored. */

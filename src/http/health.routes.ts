@@ -21,7 +21,7 @@ export interface HealthReport {
   adapters: Record<string, ComponentHealth>;
   /** How far the official holiday table reaches, and whether re-report dates are estimated now (R6). */
   calendar: Pick<CalendarStatus, 'officialThrough' | 'estimating'>;
-  /** The durable outbox: messages waiting, the oldest one's age, and those parked by a long retry_after. */
+  /** The durable outbox: messages waiting, the oldest one's age, those parked by a long retry_after, and why it is not ok (a stall). */
   outbox?: OutboxHealth;
 }
 
@@ -63,14 +63,14 @@ export async function checkHealth(store: StateStore, adapters: RunningAdapter[],
 }
 
 /**
- * GET /healthz: 200 while the store and the outbox answer, 503 when either does not (nothing works without them). An
+ * GET /healthz: 200 while the store and the outbox answer and the outbox keeps sending, 503 when not (nothing works without them). An
  * adapter that is down shows in the body with `ok: false` but does not fail the probe, so a load
  * balancer keeps the instance that still serves the other platform and the filing events.
  */
 export function healthHandler(store: StateStore, adapters: () => RunningAdapter[], calendar: () => CalendarStatus, outbox?: OutboxProbe) {
   return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const report = await checkHealth(store, adapters(), calendar(), outbox);
-    // The outbox holds every reply: when it cannot be read or written, nothing taken in is safe either.
+    // The outbox holds every reply: when it cannot be read or written, or sends nothing, no one is answered.
     sendJson(res, report.store.ok && (report.outbox?.ok ?? true) ? 200 : 503, report);
   };
 }

@@ -4,11 +4,16 @@
  * flight per chat, and a chat that is slow or rate-limited never holds up the others.
  *
  * Delivery is at least once. A message leaves the store only after its platform accepted it, so
- * a crash repeats at most the sends in flight at that moment: at most `concurrency` messages
- * (8 by default), each at most once more. Messages claimed but not yet sent come back after their
+ * a crash repeats at most the sends in flight at that moment: at most `maxInFlight` messages
+ * (64 by default), each at most once more. Messages claimed but not yet sent come back after their
  * lease and are sent for the first time, not repeated.
  *
- * (A little over 300 lines: claiming, pacing, sending and the outcome of a send share the state of
+ * Hung platforms: `concurrency` (8) sends share the bot's pace, but a send still waiting after
+ * `slowSendMs` (1 s) stops counting against it, so chats whose calls hang (each held to one send in
+ * flight) cannot take every slot while the others wait; `maxInFlight` bounds them all. Each Sender
+ * gives up a call after its own timeout, shorter than the lease, and a send given up is retried later.
+ *
+ * (About 360 lines: claiming, pacing, sending and the outcome of a send share the state of
  * one drain loop, and splitting them would pass that state around instead.)
  */
 import { randomUUID } from 'node:crypto';
@@ -47,11 +52,20 @@ export interface DispatcherOptions {
   logger?: Logger;
   /** This instance's name on its leases. */
   owner?: string;
-  /** Sends in flight at once, which also bounds what a crash can repeat. */
+  /** Sends in flight at once that are not yet slow. */
   concurrency?: number;
+  /** How long a send may take before it stops counting against `concurrency` (its platform may be hanging). */
+  slowSendMs?: number;
+  /** Sends in flight at once, slow ones included, which also bounds what a crash can repeat. */
+  maxInFlight?: number;
+  /**
+   * How long the dispatcher may finish no send while work is due before it reports itself stalled;
+   * half the lease by default, which every send outlives only when its Sender has no timeout of its own.
+   */
+  stallMs?: number;
   /** Messages claimed per store round trip. */
   claimBatch?: number;
-  /** How long a claim holds; must exceed a Sender's own timeout. */
+  /** How long a claim holds; at least twice a Sender's own timeout (the configuration checks it). */
   leaseMs?: number;
   /** The longest wait a platform's retry_after can impose before the message is tried again (a probe). */
   maxRetryAfterMs?: number;
@@ -65,12 +79,21 @@ export interface DispatcherOptions {
   chatBusyRetryMs?: number;
 }
 
+/** Whether the dispatcher keeps up: `stalledMs` > 0 when it finished no send for that long while work was due. */
+export interface Progress {
+  stalledMs: number;
+  /** Sends in flight now, and how many of them are past `slowSendMs`. */
+  inFlight: number;
+  slow: number;
+}
+
 /** What a stop left behind. */
 export interface StopSummary {
   pending: number;
 }
 
-const DEFAULTS = { concurrency: 8, claimBatch: 32, leaseMs: 60_000, maxRetryAfterMs: 300_000, maxAttempts: 5, retryBaseMs: 1000, pollMs: 1000, chatBusyRetryMs: 1000 };
+// stallMs: half the lease given, set in the constructor.
+const DEFAULTS = { concurrency: 8, slowSendMs: 1000, maxInFlight: 64, stallMs: 0, claimBatch: 32, leaseMs: 60_000, maxRetryAfterMs: 300_000, maxAttempts: 5, retryBaseMs: 1000, pollMs: 1000, chatBusyRetryMs: 1000 };
 
 /** Drains the outbox; `start` resumes whatever is pending, `stop(graceMs)` leaves the rest stored. */
 export class Dispatcher {
@@ -87,6 +110,10 @@ export class Dispatcher {
   private claimedAt = 0;
   private overtaken = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Sends in flight past `slowSendMs`: they no longer count against `concurrency`. */
+  private slow = 0;
+  /** When a send last finished, or the dispatcher last found nothing due: stalled when this lies long ago. */
+  private progressAt = 0;
   private readonly busyChats = new Set<string>();
   private readonly holds = new ChatHolds();
   private graceEnd = Infinity;
@@ -95,7 +122,8 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherOptions) {
     const given = Object.fromEntries(Object.entries(deps).filter(([k, v]) => k in DEFAULTS && v !== undefined));
-    this.o = { ...DEFAULTS, ...given, owner: deps.owner ?? `outbox-${process.pid}-${randomUUID().slice(0, 8)}` };
+    const leaseMs = deps.leaseMs ?? DEFAULTS.leaseMs;
+    this.o = { ...DEFAULTS, stallMs: leaseMs / 2, ...given, owner: deps.owner ?? `outbox-${process.pid}-${randomUUID().slice(0, 8)}` };
     this.store = deps.store;
     this.limiter = deps.limiter ?? new SlidingWindowLimiter();
     this.timers = deps.timers ?? realTimers;
@@ -117,6 +145,7 @@ export class Dispatcher {
     if (this.state !== 'idle') return;
     this.state = 'running';
     this.graceEnd = Infinity;
+    this.progressAt = this.timers.now();
     this.loop = this.run();
   }
 
@@ -145,6 +174,17 @@ export class Dispatcher {
     return this.store.stats(this.timers.now());
   }
 
+  /** Whether sends are finishing; a stopped dispatcher is never stalled (nothing is due to it). */
+  progress(): Progress {
+    const since = this.state === 'idle' ? 0 : this.timers.now() - this.progressAt;
+    return { stalledMs: since >= this.o.stallMs ? since : 0, inFlight: this.inFlight.size, slow: this.slow };
+  }
+
+  /** Whether no further send may start now: the shared slots are taken, or too many sends hang. */
+  private full(): boolean {
+    return this.inFlight.size - this.slow >= this.o.concurrency || this.inFlight.size >= this.o.maxInFlight;
+  }
+
   private async run(): Promise<void> {
     for (;;) {
       if (this.state === 'draining' && this.timers.now() >= this.graceEnd) return;
@@ -170,11 +210,13 @@ export class Dispatcher {
     // Something more urgent came in (a reply during a burst): the claims in hand go back, so it is claimed ahead of them.
     if (this.buffer.length > 0 && (this.overtaken || now - this.claimedAt >= HOLD_CLAIMED_MS)) await this.store.release(this.buffer.splice(0).map((m) => m.id));
     if (this.buffer.length === 0) {
-      if (this.inFlight.size >= this.o.concurrency) return Infinity;
+      if (this.full()) return Infinity;
       this.overtaken = false;
       this.claimedAt = now;
       this.buffer = await this.store.claim({ now, limit: this.o.claimBatch, leaseMs: this.o.leaseMs, owner: this.o.owner });
       if (this.buffer.length === 0) {
+        // Nothing is due: caught up, however long ago the last send finished.
+        if (this.inFlight.size === 0) this.progressAt = now;
         const next = await this.store.nextDueAt(now);
         return next === undefined ? Infinity : Math.max(1, next - now);
       }
@@ -182,7 +224,7 @@ export class Dispatcher {
     const waitingOn = new Map<OutboxChannel, number>();
     let i = 0;
     while (i < this.buffer.length) {
-      if (this.inFlight.size >= this.o.concurrency) return Infinity;
+      if (this.full()) return Infinity;
       const m = this.buffer[i]!;
       if (waitingOn.has(m.channel)) {
         i += 1;
@@ -231,11 +273,21 @@ export class Dispatcher {
   private launch(m: OutboxMessage, sender: Sender, ticket: unknown): void {
     const key = chatKey(m);
     this.busyChats.add(key);
+    let slow = false;
+    // A send this slow is likely hanging: its slot goes to the other chats until its own timeout ends it.
+    const slowTimer = this.timers.setTimeout(() => {
+      slow = true;
+      this.slow += 1;
+      this.wake();
+    }, this.o.slowSendMs);
     const flight: Promise<void> = this.deliver(m, sender, () => this.limiter.sent?.(ticket, this.timers.now()))
       .catch((error) => this.log.error('outbox could not record a send outcome; the message comes back after its lease', { id: m.id, error }))
       .finally(() => {
+        this.timers.clearTimeout(slowTimer);
+        if (slow) this.slow -= 1;
         this.busyChats.delete(key);
         this.inFlight.delete(flight);
+        this.progressAt = this.timers.now();
         this.wake();
       });
     this.inFlight.add(flight);

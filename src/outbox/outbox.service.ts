@@ -11,7 +11,7 @@ import type { NewOutboxMessage, OutboxChannel, OutboxMessage, OutboxTimers, Send
 import { DEFAULT_CHANNEL_LIMITS, SlidingWindowLimiter, type ChannelLimits, type RateLimiter } from './rate.limiter.js';
 
 /** The dispatcher's numbers an operator or a test may set. */
-export type OutboxTuning = Pick<DispatcherOptions, 'concurrency' | 'claimBatch' | 'leaseMs' | 'maxRetryAfterMs' | 'maxAttempts' | 'retryBaseMs' | 'pollMs' | 'chatBusyRetryMs'>;
+export type OutboxTuning = Pick<DispatcherOptions, 'concurrency' | 'slowSendMs' | 'maxInFlight' | 'stallMs' | 'claimBatch' | 'leaseMs' | 'maxRetryAfterMs' | 'maxAttempts' | 'retryBaseMs' | 'pollMs' | 'chatBusyRetryMs'>;
 
 /** What the outbox is built from. */
 export interface OutboxOptions {
@@ -142,12 +142,16 @@ export class Outbox {
     return this.dispatcher.stats();
   }
 
-  /** Depth, oldest age and parked messages; not ok when the outbox store cannot be read. */
+  /** Depth, oldest age and parked messages; not ok when the outbox store cannot be read, or no send finished for long while messages wait. */
   async health(): Promise<OutboxHealth> {
     try {
       const stats = await this.stats();
       this.o.metrics.outboxDepth.set({ channel: 'all' }, stats.pending);
-      return { ok: true, depth: stats.pending, oldestAgeS: Math.round(stats.oldestAgeMs / 1000), parked: this.parkedIds.size };
+      const health = { ok: true, depth: stats.pending, oldestAgeS: Math.round(stats.oldestAgeMs / 1000), parked: this.parkedIds.size };
+      const { stalledMs, inFlight, slow } = this.dispatcher.progress();
+      if (stalledMs === 0 || stats.pending === 0) return health;
+      const detail = `stalled: no send finished for ${Math.round(stalledMs / 1000)} s while ${stats.pending} messages wait (${inFlight} sends in flight, ${slow} of them slow)`;
+      return { ...health, ok: false, detail };
     } catch (error) {
       return { ok: false, depth: 0, oldestAgeS: 0, parked: this.parkedIds.size, detail: error instanceof Error ? error.message : String(error) };
     }

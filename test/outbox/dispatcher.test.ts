@@ -4,7 +4,7 @@ import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable }
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, SendResult } from '../../src/outbox/outbox.types.js';
 import { SlidingWindowLimiter } from '../../src/outbox/rate.limiter.js';
-import { FakePlatform, ManualTimers, T0 } from './support.js';
+import { FakePlatform, hangingSender, ManualTimers, T0 } from './support.js';
 
 const HOUR = 3_600_000;
 const CAP = 300_000;
@@ -240,6 +240,86 @@ describe('Dispatcher: rate-limit answers and failures', () => {
     expect(calls).toBe(2);
     expect((await store.stats(timers.now())).pending).toBe(0);
     await dispatcher.stop();
+  });
+});
+
+describe('Dispatcher: chats whose platform calls hang', () => {
+  const TIMEOUT = 10_000;
+  const hungChats = Array.from({ length: 10 }, (_, i) => `hung${i}`);
+
+  /** `timeoutMs` null: a Sender with no timeout of its own, whose hung calls never end. */
+  function hanging(options: Partial<DispatcherOptions> = {}, o: { chats?: string[]; timeoutMs?: number | null } = {}) {
+    const timers = new ManualTimers();
+    const platform = new FakePlatform(timers);
+    const hung = new Set(o.chats ?? hungChats);
+    const store = new SqliteOutboxStore(':memory:');
+    const sender = hangingSender(timers, platform, hung, o.timeoutMs === null ? undefined : (o.timeoutMs ?? TIMEOUT));
+    const dispatcher = new Dispatcher({ store, timers, limiter: new SlidingWindowLimiter(), senders: { telegram: sender }, ...options });
+    // A stop waits for the sends in flight, which end only at their timeout.
+    const stop = async () => {
+      const stopping = dispatcher.stop();
+      await timers.advance(TIMEOUT);
+      await stopping;
+    };
+    return { timers, platform, hung, store, dispatcher, stop };
+  }
+
+  it('ten hung chats (more than the 8 shared slots) do not hold up the others: all are answered before any hung send times out', async () => {
+    const { timers, platform, dispatcher, stop } = hanging();
+    // The hung chats' replies are the most urgent, so they take every shared slot first.
+    await dispatcher.enqueue(hungChats.map((c, i) => msg(`h${i}`, c, { priority: 'interactive', deadline: T0 })));
+    await dispatcher.enqueue(Array.from({ length: 20 }, (_, i) => msg(`o${i}`, `other${i}`, { priority: 'interactive', deadline: T0 + 1 + i })));
+    dispatcher.start();
+    await timers.advance(0);
+    expect(platform.received.map((r) => r.chatId)).toEqual(hungChats.slice(0, 8));
+    await timers.advance(2000);
+    const others = platform.received.filter((r) => r.chatId.startsWith('other'));
+    expect(others.map((r) => r.payload)).toEqual(Array.from({ length: 20 }, (_, i) => `o${i}`));
+    expect(others.every((r) => r.result === 'ok' && r.at - T0 <= 2000)).toBe(true);
+    // Every hung chat got its one send, and none has timed out yet.
+    expect(platform.received.filter((r) => r.chatId.startsWith('hung')).map((r) => r.chatId)).toEqual(hungChats);
+    expect(dispatcher.progress()).toMatchObject({ inFlight: 10, slow: 10 });
+    await stop();
+  });
+
+  it('a send given up after its timeout frees its slot and is tried again later, and goes out once the chat answers', async () => {
+    const { timers, platform, hung, store, dispatcher } = hanging();
+    await dispatcher.enqueue(hungChats.map((c, i) => msg(`h${i}`, c)));
+    dispatcher.start();
+    await timers.advance(TIMEOUT);
+    // The first eight gave up and wait for their retry; the last two started a second later, when the first eight turned slow.
+    expect(dispatcher.progress()).toMatchObject({ inFlight: 2, slow: 2 });
+    expect(await store.get('h0')).toMatchObject({ attempts: 1, lastError: `no answer within ${TIMEOUT} ms` });
+    hung.clear();
+    await timers.advance(3000);
+    expect(platform.delivered().sort()).toEqual(hungChats.map((_, i) => `h${i}`).sort());
+    for (const chat of hungChats) expect(platform.received.filter((r) => r.chatId === chat).map((r) => r.result)).toEqual(['transient', 'ok']);
+    expect((await dispatcher.stats()).pending).toBe(0);
+    await dispatcher.stop();
+  });
+
+  it('slow sends are bounded overall: never more than maxInFlight in flight, however many chats hang', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => msg(`m${i}`, `many${i}`));
+    const { timers, platform, dispatcher, stop } = hanging({ maxInFlight: 12 }, { chats: many.map((m) => m.chatId) });
+    await dispatcher.enqueue(many);
+    dispatcher.start();
+    await timers.advance(5000);
+    expect(platform.received).toHaveLength(12);
+    expect(dispatcher.progress()).toMatchObject({ inFlight: 12, slow: 12 });
+    await stop();
+  });
+
+  it('reports itself stalled when no send finished for stallMs (half the lease) while work is due, and not when it is merely idle', async () => {
+    const { timers, dispatcher } = hanging({ maxInFlight: 8, leaseMs: 60_000 }, { timeoutMs: null });
+    dispatcher.start();
+    await timers.advance(60_000);
+    expect(dispatcher.progress().stalledMs).toBe(0);
+    await dispatcher.enqueue([...hungChats.map((c, i) => msg(`h${i}`, c)), msg('waiting', 'other')]);
+    await timers.advance(29_000);
+    expect(dispatcher.progress().stalledMs).toBe(0);
+    await timers.advance(2000);
+    expect(dispatcher.progress()).toMatchObject({ inFlight: 8, slow: 8 });
+    expect(dispatcher.progress().stalledMs).toBeGreaterThanOrEqual(30_000);
   });
 });
 

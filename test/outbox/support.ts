@@ -100,3 +100,19 @@ export class FakePlatform implements Sender {
     return max;
   }
 }
+
+/**
+ * A platform on which the chats in `hung` never answer: like a real Sender, it gives a call up after
+ * its own `timeoutMs` (none: it waits forever, a Sender without a timeout) and reports it transient.
+ */
+export function hangingSender(timers: OutboxTimers, platform: FakePlatform, hung: ReadonlySet<string>, timeoutMs?: number): Sender {
+  return {
+    send: (chatId, payload) => {
+      if (!hung.has(chatId)) return platform.send(chatId, payload);
+      platform.received.push({ chatId, payload, at: timers.now(), result: 'transient' });
+      return new Promise((resolve) => {
+        if (timeoutMs !== undefined) timers.setTimeout(() => resolve({ kind: 'transient', error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+      });
+    },
+  };
+}

@@ -62,6 +62,12 @@ describe('a start that cannot go on says so in one line', () => {
     expect(failed.stderr).toEqual(['cannot start: STORE_URL: must be memory://, file:<path>, redis://[user:pass@]host:port[/db] or rediss://…']);
   }, 60_000);
 
+  it('a claim lease shorter than two platform timeouts: one line naming both variables, before anything is opened', async () => {
+    const failed = await run({ STORE_URL: 'memory://', PLATFORM_TIMEOUT_MS: '40000', OUTBOX_LEASE_MS: '60000' });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toEqual(['cannot start: OUTBOX_LEASE_MS: must be at least 2 × PLATFORM_TIMEOUT_MS (80000 ms), so a send that hangs is given up before another instance may claim its message again']);
+  }, 60_000);
+
   it('a missing filings file: one line naming the file and what to set', async () => {
     const failed = await run({ STORE_URL: 'memory://', FILINGS_FILE: './nope.json' });
     expect(failed.code).toBe(1);

@@ -83,13 +83,13 @@ export class FakeSlack {
     return new Promise((resolve) => this.waiters.push({ match, resolve }));
   }
 
-  /** Holds answers to response_url posts (they are still recorded) until `release`. */
-  hold(kind: 'response'): void {
+  /** Holds answers to response_url posts (`response`) or to a Web API method's calls (they are still recorded) until `release`. */
+  hold(kind: string): void {
     this.holding.add(kind);
   }
 
   /** Answers every held post. */
-  release(kind: 'response'): void {
+  release(kind: string): void {
     this.holding.delete(kind);
     for (const answer of this.held.get(kind) ?? []) answer();
     this.held.delete(kind);
@@ -152,6 +152,14 @@ export class FakeSlack {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(out));
     };
+    if (this.holding.has(method)) {
+      this.held.set(method, [...(this.held.get(method) ?? []), () => void this.answerApi(method, body, token, json)]);
+      return;
+    }
+    return this.answerApi(method, body, token, json);
+  }
+
+  private answerApi(method: string, body: Record<string, any>, token: string | undefined, json: (status: number, out: unknown) => void) {
     const failuresLeft = this.failures.get(method) ?? 0;
     if (failuresLeft > 0) {
       this.failures.set(method, failuresLeft - 1);

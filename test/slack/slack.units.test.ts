@@ -2,7 +2,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildSlackApp } from '../../adapters/slack/slack.adapter.js';
-import { SlackSender, toResponseResult, toSlackResult } from '../../adapters/slack/slack.sender.js';
+import { encodeUrl, registerSlackSender, SlackSender, toResponseResult, toSlackResult } from '../../adapters/slack/slack.sender.js';
+import type { Sender } from '../../src/outbox/outbox.types.js';
+import { FakeSlack } from './fake-slack.js';
 import { isResponseUrl, replyId, toReplyRecord } from '../../adapters/slack/slack.replies.js';
 import { toStoredMessage } from '../../src/outbox/outbox.types.js';
 import { webApi } from '@slack/bolt';
@@ -148,10 +150,35 @@ describe('replies as outbox records', () => {
   it('the Sender posts a stored alert (no `via`) to its channel and an ephemeral reply to its person', async () => {
     const calls: Array<[string, Record<string, unknown>]> = [];
     const chat = { postMessage: async (a: Record<string, unknown>) => void calls.push(['postMessage', a]), postEphemeral: async (a: Record<string, unknown>) => void calls.push(['postEphemeral', a]) };
-    const sender = new SlackSender({ chat } as never, silentLogger);
+    const sender = new SlackSender({ chat } as never, silentLogger, 10_000);
     expect(await sender.send('C0ALERTS1', message)).toEqual({ kind: 'ok' });
     expect(await sender.send('C1/U1', { via: 'ephemeral', channel: 'C1', user: 'U1', message })).toEqual({ kind: 'ok' });
     expect(calls.map(([m, a]) => `${m} ${a.channel} ${a.user ?? ''}`.trim())).toEqual(['postMessage C0ALERTS1', 'postEphemeral C1 U1']);
+  });
+});
+
+describe('issue 22 a Slack call that hangs', () => {
+  it('a post or a response_url reply with no answer is given up after the time limit as transient (to be retried), and goes out once Slack answers', async () => {
+    const fake = new FakeSlack();
+    await fake.start();
+    try {
+      let sender: Sender | undefined;
+      registerSlackSender({ register: (_channel, s) => void (sender = s) }, { botToken: 'xoxb-test', apiUrl: fake.apiUrl }, 300, silentLogger);
+      const message = { text: 'hi', blocks: [] };
+      const reply = { via: 'respond', url64: encodeUrl(fake.nextResponseUrl()), body: { response_type: 'ephemeral', replace_original: false, text: 'hi', blocks: [] } };
+      fake.hold('chat.postMessage');
+      fake.hold('response');
+      const [post, respond] = await Promise.all([sender!.send('C0ALERTS1', message), sender!.send('C1/U1', reply)]);
+      expect(post).toMatchObject({ kind: 'transient', error: expect.stringMatching(/timeout/i) });
+      expect(respond).toMatchObject({ kind: 'transient', error: expect.stringMatching(/timeout/i) });
+      fake.release('chat.postMessage');
+      fake.release('response');
+      expect(await sender!.send('C0ALERTS1', message)).toEqual({ kind: 'ok' });
+      expect(await sender!.send('C1/U1', reply)).toEqual({ kind: 'ok' });
+      expect(fake.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(2);
+    } finally {
+      await fake.close();
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * A small Telegram Bot API fake on loopback for durability tests. Unlike telegram-test-api it keeps
  * each update until a later getUpdates `offset` confirms it (or a webhook answers 2xx), so it shows
- * what a crash loses. It records every send with its time and can answer with injected 429s and 5xx.
+ * what a crash loses. It records every send with its time and can answer with injected 429s and 5xx,
+ * or never answer a chat's sendMessage at all (`hang`).
  * Point telegraf at `apiRoot` (TELEGRAM_API_ROOT); it calls `${apiRoot}/bot${token}/${method}`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,6 +32,14 @@ export interface CallRecord {
   status: number;
 }
 
+/** A sendMessage the fake never answered (its chat hangs); `open` until the bot gave it up and closed the connection. */
+export interface HungCall {
+  chatId: string;
+  text: string;
+  at: number;
+  open: boolean;
+}
+
 const MAX_TEXT = 4096;
 
 interface Waiter {
@@ -56,6 +65,8 @@ export class FakeBotApi {
   readonly calls: CallRecord[] = [];
   /** How often each update_id was handed out (by getUpdates or a webhook POST). */
   readonly deliveries = new Map<number, number>();
+  /** sendMessage calls to hung chats, never answered, in order. */
+  readonly hung: HungCall[] = [];
   apiRoot = '';
   private readonly server: Server;
   private pending: Update[] = [];
@@ -68,6 +79,7 @@ export class FakeBotApi {
   private retryTimer?: NodeJS.Timeout;
   private readonly refusals = new Refusals();
   private readonly messageIds = new Map<string, number>();
+  private readonly hungChats = new Set<string>();
 
   private constructor(
     readonly token: string,
@@ -127,6 +139,16 @@ export class FakeBotApi {
     this.refusals.blocked.add(String(chatId));
   }
 
+  /** Every later sendMessage to this chat is never answered (the connection stays open) until `answer(chatId)`. */
+  hang(chatId: string | number): void {
+    this.hungChats.add(String(chatId));
+  }
+
+  /** Later sendMessage calls to this chat are answered again (those already hung stay unanswered). */
+  answer(chatId: string | number): void {
+    this.hungChats.delete(String(chatId));
+  }
+
   /** The texts of sendMessage calls accepted for one chat, in order. */
   messagesTo(chatId: string | number): string[] {
     return this.sent.filter((s) => s.method === 'sendMessage' && s.chatId === String(chatId)).map((s) => s.text);
@@ -172,6 +194,14 @@ export class FakeBotApi {
     const ok = (result: unknown) => reply(200, { ok: true, result });
     const fail = (status: number, description: string, parameters?: Record<string, unknown>) => reply(status, { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) });
     if (!match || match[1] !== this.token) return fail(match ? 401 : 404, match ? 'Unauthorized' : 'Not Found');
+    if (method === 'sendMessage' && this.hungChats.has(String(params.chat_id ?? ''))) {
+      const call: HungCall = { chatId: String(params.chat_id), text: String(params.text ?? ''), at: Date.now(), open: true };
+      this.hung.push(call);
+      res.on('close', () => {
+        call.open = false;
+      });
+      return;
+    }
     const refusal = this.refusals.next(method, String(params.chat_id ?? ''));
     if (refusal) return fail(refusal.status, refusal.description, refusal.parameters);
     switch (method) {

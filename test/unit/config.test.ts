@@ -119,6 +119,16 @@ describe('CONTRACT §3 each bad variable gives a ConfigError naming it', () => {
     expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1' })[0]).toMatch(/SLACK_SIGNING_SECRET.*SLACK_BOT_TOKEN/);
   });
 
+  it('issue 22 a claim lease that does not outlast two platform timeouts is refused in one line; the defaults and a longer lease pass', () => {
+    expect(problemsOf({ PLATFORM_TIMEOUT_MS: '40000' })).toEqual([
+      'OUTBOX_LEASE_MS: must be at least 2 × PLATFORM_TIMEOUT_MS (80000 ms), so a send that hangs is given up before another instance may claim its message again',
+    ]);
+    expect(problemsOf({ OUTBOX_LEASE_MS: '15000' })).toHaveLength(1);
+    expect(problemsOf({ PLATFORM_TIMEOUT_MS: '10s' })).toEqual(['PLATFORM_TIMEOUT_MS: must be a number of milliseconds']);
+    expect(loadConfig({})).toMatchObject({ platformTimeoutMs: 10_000, outbox: { leaseMs: 60_000 } });
+    expect(loadConfig({ PLATFORM_TIMEOUT_MS: '40000', OUTBOX_LEASE_MS: '80000' })).toMatchObject({ platformTimeoutMs: 40_000, outbox: { leaseMs: 80_000 } });
+  });
+
   it('issue 10 Telegram long polling with a Redis store (several instances) is refused with what to set; a webhook, or one process on a file store, is fine', () => {
     expect(problemsOf({ STORE_URL: 'redis://cache:6379', TELEGRAM_BOT_TOKEN: '1:a' })).toEqual([
       'TELEGRAM_WEBHOOK_URL: is required with STORE_URL=redis://… (several instances): long polling works for one process only, so set the public https URL Telegram posts to, behind the load balancer',
