@@ -6,7 +6,7 @@ import type { Activity } from '../src/activity.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
-import { DEMO_ANCHOR } from '../src/filings.js';
+import { DEMO_ANCHOR } from '../src/filings/filings.file.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { KeyvStateStore } from '../src/store/keyv.store.js';

@@ -58,7 +58,7 @@ export async function filingCard(filing: Filing, deps: FlowDeps): Promise<Reply>
 /** `/lookup <id>` (alias `/status`), or the lookup button. */
 export async function lookup(id: string | undefined, deps: FlowDeps): Promise<StepResult> {
   if (!id) return done(reply([m('lookup.usage')], menuButtons(deps)));
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   return done(await filingCard(filing, deps));
 }

@@ -5,14 +5,14 @@ import { summarizeFiling, type FilingSummary } from '../src/summary/filing.summa
 import type { FlowDeps } from '../src/turn.types.js';
 
 /** A filing by id, only if this person may see it (R8): their phone is a principal's or the emergency contact's. */
-export function visibleFiling(deps: FlowDeps, id: string): Filing | undefined {
-  const filing = deps.filing(id);
+export async function visibleFiling(deps: FlowDeps, id: string): Promise<Filing | undefined> {
+  const filing = await deps.filing(id);
   if (!filing || !deps.me.phoneKey) return undefined;
   return phonesOf(filing).some((p) => deps.keyOf(p) === deps.me.phoneKey) ? filing : undefined;
 }
 
 /** Filings naming this person's linked phone. */
-export function myFilingList(deps: FlowDeps): Filing[] {
+export async function myFilingList(deps: FlowDeps): Promise<Filing[]> {
   return deps.me.phoneKey ? deps.filingsByKey(deps.me.phoneKey) : [];
 }
 

@@ -16,8 +16,8 @@ import { timeLeftMsg } from '../src/summary/filing.summary.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
 
 /** The list of filings naming my phone, each with a button to open it. */
-export function myFilingsReply(deps: FlowDeps, phoneMasked = deps.me.phoneMasked ?? ''): Reply {
-  const filings = myFilingList(deps);
+export async function myFilingsReply(deps: FlowDeps, phoneMasked = deps.me.phoneMasked ?? ''): Promise<Reply> {
+  const filings = await myFilingList(deps);
   if (filings.length === 0) return reply([m('mine.none', { phone: phoneMasked })], menuButtons(deps));
   const now = deps.clock.now();
   const lines = [m('mine.title')];
@@ -42,8 +42,8 @@ export async function start(payload: string | undefined, deps: FlowDeps): Promis
     return { status: 'waiting', state, replies: [askToLink(deps, extra)], effects };
   }
   const replies: Reply[] = [reply([m('start.welcome'), ...resumed, m('start.welcomeBack', { phone: deps.me.phoneMasked ?? '' })])];
-  const filing = filingId ? visibleFiling(deps, filingId) : undefined;
-  replies.push(filing ? await filingCard(filing, deps) : myFilingsReply(deps));
+  const filing = filingId ? await visibleFiling(deps, filingId) : undefined;
+  replies.push(filing ? await filingCard(filing, deps) : await myFilingsReply(deps));
   if (filingId && !filing) replies.push(reply([m('lookup.notFound', { id: filingId })]));
   return { status: 'done', replies, effects };
 }
@@ -60,13 +60,13 @@ export async function link(input: { phone: string; isOwn: boolean }, session: Se
   // The flow sees the linked view right away, so the list below already uses the new link.
   const linkedDeps: FlowDeps = { ...deps, me: { ...deps.me, phoneKey: deps.keyOf(phone.phone), phoneMasked: masked } };
   const replies: Reply[] = [reply([m('link.done', { phone: masked })])];
-  const deepLinked = session?.flow === 'onboarding' && session.data.filingId ? visibleFiling(linkedDeps, session.data.filingId) : undefined;
-  replies.push(deepLinked ? await filingCard(deepLinked, linkedDeps) : myFilingsReply(linkedDeps, masked));
+  const deepLinked = session?.flow === 'onboarding' && session.data.filingId ? await visibleFiling(linkedDeps, session.data.filingId) : undefined;
+  replies.push(deepLinked ? await filingCard(deepLinked, linkedDeps) : await myFilingsReply(linkedDeps, masked));
   return { status: 'done', replies, effects: [{ type: 'link', phone: phone.phone }] };
 }
 
 /** The "my filings" button or command. */
-export function myFilings(deps: FlowDeps): StepResult {
+export async function myFilings(deps: FlowDeps): Promise<StepResult> {
   if (!deps.me.phoneKey) return done(askToLink(deps, [m('link.needed')]));
-  return done(myFilingsReply(deps));
+  return done(await myFilingsReply(deps));
 }

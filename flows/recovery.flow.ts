@@ -29,8 +29,8 @@ function showNode(filing: Filing, node: RecoveryNode, path: string[], deps: Flow
 }
 
 /** Start the wizard for a returned filing. */
-export function recoveryStart(id: string, deps: FlowDeps): StepResult {
-  const filing = visibleFiling(deps, id);
+export async function recoveryStart(id: string, deps: FlowDeps): Promise<StepResult> {
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const tree = recoveryTree(filing.type);
   if (!tree) return done(reply([m('recovery.notApplicable')], menuButtons(deps)));
@@ -42,8 +42,8 @@ export function recoveryStart(id: string, deps: FlowDeps): StepResult {
 }
 
 /** An answer button: valid only for the question this conversation is on now. */
-export function recoveryAnswer(id: string, nodeId: string, answerId: string, session: SessionState | undefined, deps: FlowDeps): StepResult {
-  const filing = visibleFiling(deps, id);
+export async function recoveryAnswer(id: string, nodeId: string, answerId: string, session: SessionState | undefined, deps: FlowDeps): Promise<StepResult> {
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const tree = recoveryTree(filing.type);
   const node = tree?.nodes[nodeId];

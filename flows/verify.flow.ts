@@ -12,7 +12,7 @@ import type { FilingSummary, VerifierView } from '../src/summary/filing.summary.
 
 /** The open cycle in which this person is a verifier still to verify, or why not. */
 export async function myOpenCycle(id: string, deps: FlowDeps): Promise<{ ok: true; filing: Filing; summary: FilingSummary; me: VerifierView; cycle: number } | { ok: false; result: StepResult }> {
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return { ok: false, result: notFound(deps, id) };
   const summary = await summaryFor(filing, deps);
   const me = meIn(summary, deps);
@@ -107,7 +107,7 @@ export async function verifyOutcome(id: string, outcome: string, session: Sessio
 
 /** "Remind them": nudge the linked pending verifiers of this filing. */
 export async function remindOthers(id: string, session: SessionState | undefined, deps: FlowDeps): Promise<StepResult> {
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const summary = await summaryFor(filing, deps);
   const cycle = summary.cycle?.number;
@@ -119,7 +119,7 @@ export async function remindOthers(id: string, session: SessionState | undefined
 
 /** "I have verified": a self-report that stops my reminders, kept apart from the filing system's confirmation. */
 export async function selfReport(id: string, deps: FlowDeps): Promise<StepResult> {
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const summary = await summaryFor(filing, deps);
   const me = meIn(summary, deps);

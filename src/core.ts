@@ -3,9 +3,10 @@ import type { Config } from './config.js';
 import { DEMO_FILINGS_FILE } from './config.js';
 import { Channels } from './channel.js';
 import { systemClock, type Clock } from './clock.js';
-import { FilingSource, readFilingsFile, shiftDemo } from './filings.js';
-import { filingsImport } from './filings.import.js';
-import { RedisFilingSource } from './filings.redis.js';
+import { readFilingsFile, shiftDemo } from './filings/filings.file.js';
+import { filingsImport } from './filings/filings.import.js';
+import { openFilings } from './filings/filings.open.js';
+import type { FilingSource } from './filings/filings.port.js';
 import type { Filing } from './filing.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -49,8 +50,8 @@ export interface CoreOptions {
   filings?: Filing[];
   metrics?: Metrics;
   /**
-   * Leave sealing and indexing the file's filings (`FilingSource.settle`) and the first retention
-   * sweep to the caller: main runs them once the port is open (issue 12).
+   * Leave writing a new file's filings into the backend (`FilingSource.settle`) and the first
+   * retention sweep to the caller: main runs them once the port is open (issue 12).
    */
   deferStart?: boolean;
 }
@@ -62,31 +63,13 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const metrics = opts.metrics ?? createMetrics({ defaults: !opts.metrics && !opts.clock });
   const store = opts.store ?? openStore(config.storeUrl);
   const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
-  let owned = false;
   const records = (): Filing[] => {
     if (opts.filings) return opts.filings;
-    // Filings read here belong to nobody else, so they are sealed in place rather than copied (issue 12).
-    owned = true;
     const read = readFilingsFile(config.filingsFile);
     return config.filingsFile === DEMO_FILINGS_FILE ? shiftDemo(read, clock.now()) : read;
   };
-  let loaded = 0;
-  const openLocal = async () => {
-    const list = records();
-    loaded = list.length;
-    return FilingSource.open(list, store.namespace('filings'), keyOf, { seal: true, owned, deferred: owned && opts.deferStart });
-  };
-  // Several instances share the filings in Redis (imported once per file content); one process holds them in memory.
-  const filings =
-    store instanceof RedisStateStore
-      ? await RedisFilingSource.openShared(await filingsImport(config, clock, keyOf, records, opts.filings), {
-          connection: store.connection,
-          root: store.root,
-          store: store.namespace('filings'),
-          keyOf,
-          logger,
-        })
-      : await openLocal();
+  const filings = await openFilings(store, { source: await filingsImport(config, clock, keyOf, records, opts.filings), keyOf, logger });
+  if (!opts.deferStart) await filings.settle();
   metrics.watchOpenWindows(() => filings.countOpen());
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
@@ -106,13 +89,13 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
-  // Shared filings: one instance an hour sweeps them all, rather than every instance.
-  const claimSweep = filings.shared ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
+  // Several instances on Redis: one instance an hour sweeps them all, rather than every instance.
+  const claimSweep = store instanceof RedisStateStore ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
   const retention = await startRetention({ clock, filings, people, logger, claimSweep }, { sweepNow: !opts.deferStart });
-  // `size` would settle deferred filings here, before the port opens: the file's count says enough then.
-  logger.info('core ready', { filings: filings.shared ? 'shared' : filings.settled ? filings.size : loaded, store: config.storeUrl.split(':')[0] });
+  logger.info('core ready', { store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();
+    await filings.close();
     await store.close();
   };
   return { config, clock, logger, metrics, store, filings, people, calendar, channels, runner, nudge, retention, close };

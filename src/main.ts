@@ -2,7 +2,7 @@
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
-import { FilingsFileError } from './filings.js';
+import { FilingsFileError } from './filings/filings.file.js';
 import { createLogger } from './log.js';
 import { demoClock, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
@@ -34,12 +34,10 @@ function intakeThenOutbox(parts: RunningAdapter[], outbox: Outbox, logger: Logge
   };
 }
 
-/** After the port opened: seals and indexes the filings, starts the reminders (their catch-up tick), then the first retention sweep. */
+/** After the port opened: imports a new filings file (logging its progress), starts the reminders (their catch-up tick), then the first retention sweep. */
 async function settleThenCatchUp(core: Core, reminders: RunningReminders, logger: Logger): Promise<void> {
-  const started = performance.now();
   try {
     await core.filings.settle();
-    logger.info('filings settled', { filings: core.filings.shared ? 'shared' : core.filings.size, ms: Math.round(performance.now() - started) });
     await reminders.begin();
     await core.retention.sweep();
   } catch (error) {
@@ -66,7 +64,7 @@ async function main(): Promise<number> {
   const logger = createLogger(demo ? { level: 'warn', format: 'text' } : { level: 'info' });
   let core: Core;
   try {
-    // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
+    // With a platform, writing a new filings file into the backend and the first retention sweep wait until the port is open (issue 12).
     core = await createCore(config, { logger, route, deferStart: platforms, ...(demo ? { clock: demo } : {}) });
   } catch (error) {
     // A bad filings file or an unusable store: say what is wrong, without a stack trace.

@@ -9,7 +9,7 @@ import { FakeClock } from '../../src/clock.js';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
 import type { Core } from '../../src/core.js';
 import type { Filing } from '../../src/filing.js';
-import { readFilingsFile } from '../../src/filings.js';
+import { readFilingsFile } from '../../src/filings/filings.file.js';
 import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
 import { t } from '../../src/i18n/catalog.js';
 import { startReminders } from '../../src/reminders/service.js';
@@ -101,9 +101,9 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   });
   // Loaded filings are sealed (no phone in clear); the shipped demo file is read again for its example phone.
   const demo = config.filingsFile === DEMO_FILINGS_FILE;
-  // Shared filings (Redis) are read in batches, and a sample is enough for the suggestions.
-  const loaded: Filing[] = core.filings.shared ? [] : [...core.filings.all()];
-  if (!demo && core.filings.shared) for await (const f of core.filings.scanAll()) if (loaded.push(f) >= 1000) break;
+  // A sample of another file is enough for the suggestions; the demo's come from the file itself.
+  const loaded: Filing[] = [];
+  if (!demo) for await (const f of core.filings.all()) if (loaded.push(f) >= 1000) break;
   write(greeting(config.defaultLocale, suggestions(demo ? readFilingsFile(DEMO_FILINGS_FILE) : loaded, demo)));
   // What is due at start (a stage, an at-risk filing) shows at once, as the service's catch-up tick would send it.
   await tick();

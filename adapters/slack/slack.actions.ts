@@ -47,7 +47,7 @@ export class SlackViews {
 
   /** The filing with this id, when the id is well formed and known. */
   async find(id: string | undefined): Promise<Filing | undefined> {
-    return id && FilingIdSchema.safeParse(id).success ? this.team.filings.load(id) : undefined;
+    return id && FilingIdSchema.safeParse(id).success ? this.team.filings.get(id) : undefined;
   }
 
   /** "No such filing", with the id escaped and cut short. */

@@ -1,7 +1,7 @@
 /** The Slack adapter's dependencies, and the team flow's ports built from them (audit lines keep their `slack.` names). */
 import type { Config } from '../../src/config.js';
 import type { Clock } from '../../src/clock.js';
-import type { FilingSource } from '../../src/filings.js';
+import type { FilingSource } from '../../src/filings/filings.port.js';
 import type { Logger } from '../../src/log.js';
 import type { People } from '../../src/people.js';
 import type { WorkCalendar } from '../../src/rules/workday.rules.js';

@@ -130,6 +130,8 @@ class MemoryAdapter extends Map<string, unknown> {
 /** What a KeyvStateStore needs from its backend besides keyv itself. */
 interface Backend {
   name: string;
+  /** The SQLite file, for the embedded store. */
+  file?: string;
   keyv: Keyv;
   scan(prefix: string): Iterable<string>;
   probe(): void;
@@ -161,6 +163,7 @@ export class KeyvStateStore implements StateStore {
     return new KeyvStateStore(
       {
         name: 'sqlite',
+        file,
         keyv: strictKeyv(adapter),
         scan: (p) => adapter.scan(p),
         probe: () => adapter.probe(),
@@ -197,6 +200,11 @@ export class KeyvStateStore implements StateStore {
       new KeyedMutex(),
       '',
     );
+  }
+
+  /** The SQLite file this store keeps its data in (the filings' tables go there too); none for the memory store. */
+  get file(): string | undefined {
+    return this.backend.file;
   }
 
   private run<T>(operation: StoreOperation, call: () => T | Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import type { Activity, Capabilities, ChannelId, Locale, OutgoingMessage } from 
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import type { Filing } from '../../src/filing.js';
 import { createLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';
