@@ -1,6 +1,6 @@
 /** Lookup: a filing's type, status, verifiers (masked), deadline, whether I must verify, and R7 warnings. */
 import type { Button, Msg, Reply } from '../src/activity.js';
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { hasRecovery } from '../src/rules/recovery.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';

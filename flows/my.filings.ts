@@ -1,5 +1,5 @@
 /** What the person asking may see of the filings (R8), and their own place in a filing's summary. */
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { phonesOf } from '../src/rules/verifiers.rules.js';
 import { summarizeFiling, type FilingSummary } from '../src/summary/filing.summary.js';
 import type { FlowDeps } from '../src/turn.types.js';

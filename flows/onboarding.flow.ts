@@ -8,7 +8,7 @@ import { askToLink, menuButtons } from './menu.replies.js';
 import { btn, m, reply } from '../src/reply.builders.js';
 import { done } from './step.results.js';
 import { myFilingList, visibleFiling } from './my.filings.js';
-import { FilingIdSchema } from '../src/filing.js';
+import { FilingIdSchema } from '../src/filings/filing.js';
 import type { Effect, FlowDeps, SessionState, StepResult } from '../src/turn.types.js';
 import { SESSION_VERSION } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';

@@ -1,5 +1,5 @@
 /** The recovery wizard (R6): the branching questions for the filing's type, ending with concrete steps and the re-reported-by date. */
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { recoveryTree, reReportedBy, type RecoveryNode } from '../src/rules/recovery.rules.js';
 import { toDateParams } from '../src/rules/workday.rules.js';
 import { chinaDate } from '../src/time.js';

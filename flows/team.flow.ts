@@ -4,7 +4,7 @@
  * path. Adapters translate their platform's payloads into these calls and render the results.
  */
 import type { Msg } from '../src/activity.js';
-import type { Filing, FilingType } from '../src/filing.js';
+import type { Filing, FilingType } from '../src/filings/filing.js';
 import type { People } from '../src/people.js';
 import { reReportedBy, recoveryTree, type RecoveryTree } from '../src/rules/recovery.rules.js';
 import { toDateParams, type WorkCalendar } from '../src/rules/workday.rules.js';

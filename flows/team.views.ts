@@ -3,7 +3,7 @@
  * the pending list, and the home view (at risk, recent returns, counts), over narrow ports.
  */
 import type { Clock } from '../src/clock.js';
-import type { Filing, FilingStatus } from '../src/filing.js';
+import type { Filing, FilingStatus } from '../src/filings/filing.js';
 import type { FilingSource } from '../src/filings/filings.port.js';
 import type { CycleFacts, People } from '../src/people.js';
 import { deadlineOf } from '../src/rules/cycle.rules.js';

@@ -1,5 +1,5 @@
 /** The verify guide (R2), step by step, with the outcomes the MIIT system shows; and "I have verified". */
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { wrongEntryBudget } from '../src/rules/warnings.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';

@@ -7,7 +7,7 @@ import { readFilingsFile, shiftDemo } from './filings/filings.file.js';
 import { filingsImport } from './filings/filings.import.js';
 import { openFilings } from './filings/filings.open.js';
 import type { FilingSource } from './filings/filings.port.js';
-import type { Filing } from './filing.js';
+import type { Filing } from './filings/filing.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { People } from './people.js';

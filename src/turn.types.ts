@@ -1,7 +1,7 @@
 /** What every flow step sees (FlowDeps) and returns (StepResult): pure data, all I/O through deps. */
 import type { Activity, Capabilities, Locale, Reply } from './activity.js';
 import type { Clock } from './clock.js';
-import type { Filing } from './filing.js';
+import type { Filing } from './filings/filing.js';
 import type { ExtraConfirmations } from './rules/cycle.rules.js';
 import type { WorkCalendar } from './rules/workday.rules.js';
 

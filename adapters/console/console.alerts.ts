@@ -6,7 +6,7 @@
 import type { Locale, Msg } from '../../src/activity.js';
 import type { AlertKind, TeamAlerts } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import type { FilingSource } from '../../src/filings/filings.port.js';
 import { renderMsg, t } from '../../src/i18n/catalog.js';
 import type { Logger } from '../../src/log.js';

@@ -8,7 +8,7 @@ import type { Locale } from '../../src/activity.js';
 import { FakeClock } from '../../src/clock.js';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
 import type { Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { readFilingsFile } from '../../src/filings/filings.file.js';
 import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
 import { t } from '../../src/i18n/catalog.js';

@@ -2,7 +2,7 @@
  * The team's buttons and `/beian` command, as one table from action id to operation: each entry
  * turns a button's value into a team-flow call and renders the result. Decisions stay in the flow.
  */
-import { FilingIdSchema, type Filing } from '../../src/filing.js';
+import { FilingIdSchema, type Filing } from '../../src/filings/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
 import { echoId } from '../../src/rules/echo.rules.js';
 import { confirmChoices, nudgeFiling, recordConfirmation, recoveryPath, type NudgeResult, type TeamDeps } from '../../flows/team.flow.js';

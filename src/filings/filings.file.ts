@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Dayjs } from '../time.js';
 import { dayjs } from '../time.js';
-import { FilingSchema, FilingsFileSchema, type Filing } from '../filing.js';
+import { FilingSchema, FilingsFileSchema, type Filing } from './filing.js';
 
 /** A problem found in a filings file: which record, which id, which field, what is wrong. */
 export interface FilingProblem {

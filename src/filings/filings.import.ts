@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Clock } from '../clock.js';
 import { DEMO_FILINGS_FILE, type Config } from '../config.js';
-import type { Filing } from '../filing.js';
+import type { Filing } from './filing.js';
 import type { Logger } from '../log.js';
 import { loopYielder } from '../loop.yield.js';
 

@@ -7,8 +7,8 @@
  * (phone key → id) and `filings_meta` (the imported hash and generation).
  */
 import Database from 'better-sqlite3';
-import type { FilingEvent } from '../events.js';
-import type { Filing } from '../filing.js';
+import type { FilingEvent } from './events.js';
+import type { Filing } from './filing.js';
 import type { Logger } from '../log.js';
 import { phonesOf } from '../rules/verifiers.rules.js';
 import { SQLITE_BUSY_TIMEOUT_MS } from '../store/keyv.store.js';

@@ -3,8 +3,8 @@
  * (the local SQLite table, or Redis for several instances), plus what both implementations share:
  * what an event makes of a filing, and the one way an event is applied.
  */
-import type { FilingEvent } from '../events.js';
-import type { Filing } from '../filing.js';
+import type { FilingEvent } from './events.js';
+import type { Filing } from './filing.js';
 import { sealedKey, sealPhone } from '../rules/phone.rules.js';
 import { sealFiling } from '../rules/privacy.rules.js';
 import { requiredVerifiers } from '../rules/verifiers.rules.js';

@@ -15,8 +15,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FilingEvent } from '../events.js';
-import type { Filing } from '../filing.js';
+import type { FilingEvent } from './events.js';
+import type { Filing } from './filing.js';
 import type { Logger } from '../log.js';
 import { phonesOf } from '../rules/verifiers.rules.js';
 import type { RedisConnection } from '../store/redis.connection.js';

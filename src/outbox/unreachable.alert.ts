@@ -5,7 +5,7 @@
  */
 import type { TeamAlerts } from '../adapter.js';
 import type { Clock } from '../clock.js';
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import type { FilingSource } from '../filings/filings.port.js';
 import type { Logger } from '../log.js';
 import type { People } from '../people.js';

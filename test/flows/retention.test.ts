@@ -1,6 +1,6 @@
 /** Issue 11 §4: every record about a person expires; closed filings' state expires; the sweep runs at start and hourly, on the fake clock. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import type { PhoneRecord, UserRecord } from '../../src/people.js';
 import { SWEEP_EVERY_MS } from '../../src/retention.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import type { Update } from 'telegraf/types';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TELEGRAM_CAPABILITIES, toActivity } from '../../adapters/telegram/telegram.translate.js';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { LEGACY_KEY } from '../../src/privacy.js';
 import { sealPhone } from '../../src/rules/phone.rules.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';

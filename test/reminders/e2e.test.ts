@@ -20,7 +20,7 @@ import type { RunningAdapter } from '../../src/adapter.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { createLogger } from '../../src/log.js';
 import { signEvent } from '../../src/http/filing-events.hook.js';
 import type { RunningReminders } from '../../src/reminders/service.js';

@@ -5,7 +5,7 @@ import type { Channel } from '../../src/channel.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { createLogger } from '../../src/log.js';
 import { maskPhone } from '../../src/rules/phone.rules.js';
 import { HttpServer } from '../../src/server.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { LeaderLease } from '../../src/reminders/leader.lease.js';
 import { RedisTimeIndex } from '../../src/reminders/redis.time.index.js';
 import { SentMarkers } from '../../src/reminders/sent.markers.js';

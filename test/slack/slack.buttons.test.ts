@@ -1,6 +1,6 @@
 /** Issue 5 §2 buttons: Nudge applicants, Recovery path (R6), Record confirmation — through Bolt, answered on response_url. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { expectOnlyMaskedPhones, startHarness, textOf, type Harness } from './slack.harness.js';
 import { sealPhone } from '../../src/rules/phone.rules.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
-import type { Filing } from '../../src/filing.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
+import type { Filing } from '../../src/filings/filing.js';
 import type { FilingsImport } from '../../src/filings/filings.import.js';
 import { RedisFilingSource } from '../../src/filings/filings.redis.js';
 import { RedisStateStore } from '../../src/store/redis.store.js';

@@ -4,7 +4,7 @@ import { confirmChoices, NUDGE_COOLDOWN_MS, nudgeFiling, recordConfirmation, rec
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { silentLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/store/keyv.store.js';

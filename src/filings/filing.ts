@@ -1,6 +1,6 @@
 /** Filing records (CONTRACT §1): the zod schema at the boundary and the normalized in-memory shape. */
 import { z } from 'zod';
-import { normalizePhone } from './rules/phone.rules.js';
+import { normalizePhone } from '../rules/phone.rules.js';
 
 /** Filing types, as ids in data (RULES R1). */
 export const FILING_TYPES = ['first_filing', 'new_website', 'access', 'change', 'cancel_access', 'deregister'] as const;
