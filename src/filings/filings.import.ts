@@ -25,7 +25,7 @@ const PROGRESS_EVERY = 10_000;
 /**
  * What to import: the hash of the file's bytes (streamed, so a large file is not held in memory to
  * learn it was imported already), of the phone key (the phone index depends on it), and for the
- * demo of the day it is shifted to; `given` filings (tests) are hashed as JSON.
+ * demo of the instant it is shifted to; `given` filings (tests) are hashed as JSON.
  */
 export async function filingsImport(config: Pick<Config, 'filingsFile'>, clock: Clock, keyOf: (phone: string) => string, records: () => Filing[], given?: Filing[]): Promise<FilingsImport> {
   const hash = createHash('sha256');
@@ -37,7 +37,8 @@ export async function filingsImport(config: Pick<Config, 'filingsFile'>, clock: 
       // Unreadable: the import's read reports it with the file's name.
       hash.update(randomUUID());
     }
-    if (config.filingsFile === DEMO_FILINGS_FILE) hash.update(clock.now().format('YYYY-MM-DD'));
+    // The demo is shifted to each start's now, so what it brings differs at every start (a dozen records, imported again).
+    if (config.filingsFile === DEMO_FILINGS_FILE) hash.update(clock.now().toISOString());
   }
   hash.update(keyOf('00000000000'));
   return { hash: hash.digest('hex'), records };

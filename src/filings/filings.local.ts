@@ -117,7 +117,7 @@ export class LocalFilingSource implements FilingSource {
       for (const filing of filings) {
         const row = this.stmts.get.get(filing.id);
         if (row?.evented) this.stmts.keep.run(gen, filing.id);
-        else this.put(this.seal(filing), false, gen);
+        else this.put(this.seal(filing), false, gen, row !== undefined);
       }
     });
     await importInBatches(records, (filings) => this.run('set', () => batch(filings)), this.o.logger);
@@ -135,9 +135,10 @@ export class LocalFilingSource implements FilingSource {
     return Number(this.stmts.meta.get('gen')?.value ?? 0);
   }
 
-  private put(filing: Filing, evented: boolean, gen: number): void {
+  private put(filing: Filing, evented: boolean, gen: number, existed = true): void {
     this.stmts.put.run(filing.id, JSON.stringify(filing), isOpen(filing) ? 1 : 0, evented ? 1 : 0, gen);
-    this.stmts.deletePhones.run(filing.id);
+    // A filing new to the table has no phone rows to replace: a first import skips that statement per filing.
+    if (existed) this.stmts.deletePhones.run(filing.id);
     for (const phone of phonesOf(filing)) this.stmts.addPhone.run(this.keyOf(phone), filing.id);
   }
 
