@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { phonesOf } from '../rules/verifiers.rules.js';
 import { SQLITE_BUSY_TIMEOUT_MS } from '../store/keyv.store.js';
 import { guarded, type StoreOperation } from '../store/store.errors.js';
-import { alreadyImported, IMPORT_BATCH, importInBatches, type FilingsImport } from './filings.import.js';
+import { alreadyImported, PAGE_SIZE, importInBatches, type FilingsImport } from './filings.import.js';
 import { applyEvent, ClosedMarks, filingSealer, isOpen, phoneKeyer, type ApplyResult, type FilingListener, type FilingSource, type FilingSourceParts } from './filings.port.js';
 
 /** What the local source is opened with. */
@@ -175,9 +175,9 @@ export class LocalFilingSource implements FilingSource {
   private async *pages(statement: Database.Statement<[number, number], Row>): AsyncIterable<Filing> {
     let after = 0;
     for (;;) {
-      const rows = await this.read(() => statement.all(after, IMPORT_BATCH));
+      const rows = await this.read(() => statement.all(after, PAGE_SIZE));
       for (const row of rows) yield JSON.parse(row.json) as Filing;
-      if (rows.length < IMPORT_BATCH) return;
+      if (rows.length < PAGE_SIZE) return;
       after = rows[rows.length - 1]!.rowid;
     }
   }

@@ -156,7 +156,7 @@ export class ClosedMarks {
 }
 
 /** What `applyEvent` reads and writes through: one implementation's rows. */
-export interface EventTarget {
+export interface EventRows {
   store: StateStore;
   closed: ClosedMarks;
   seal: (filing: Filing) => Filing;
@@ -173,7 +173,7 @@ export interface EventTarget {
  * Applies an event the one way every implementation does: under the filing's lock in the state
  * store (across instances on Redis), reading the filing inside it, so no event overwrites another.
  */
-export function applyEvent(target: EventTarget, event: FilingEvent): Promise<ApplyResult> {
+export function applyEvent(target: EventRows, event: FilingEvent): Promise<ApplyResult> {
   const id = eventFilingId(event);
   const sealedPhone = (phone: string) => (target.sealing ? sealPhone(phone, target.keyOf) : phone);
   return target.store.withLock(`lock:filing:${id}`, async () => {

@@ -22,7 +22,7 @@ import { phonesOf } from '../rules/verifiers.rules.js';
 import type { RedisConnection } from '../store/redis.connection.js';
 import { Lease } from '../store/redis.lease.js';
 import { RedisScript } from '../store/redis.script.js';
-import { alreadyImported, IMPORT_BATCH, importInBatches, type FilingsImport } from './filings.import.js';
+import { alreadyImported, PAGE_SIZE, importInBatches, type FilingsImport } from './filings.import.js';
 import { applyEvent, ClosedMarks, filingSealer, isOpen, phoneKeyer, type ApplyResult, type FilingListener, type FilingSource, type FilingSourceParts } from './filings.port.js';
 
 /**
@@ -165,9 +165,9 @@ export class RedisFilingSource implements FilingSource {
 
   /** Writes filings and their phone keys in batches; `evented` marks them as an event's version. */
   private async write(filings: Filing[], evented: boolean): Promise<void> {
-    for (let i = 0; i < filings.length; i += IMPORT_BATCH) {
+    for (let i = 0; i < filings.length; i += PAGE_SIZE) {
       const args: Array<string | number> = [this.p, evented ? '1' : ''];
-      for (const raw of filings.slice(i, i + IMPORT_BATCH)) {
+      for (const raw of filings.slice(i, i + PAGE_SIZE)) {
         const f = this.seal(raw);
         const keys = [...new Set(phonesOf(f).map(this.keyOf))];
         args.push(f.id, JSON.stringify(f), isOpen(f) ? '1' : '', keys.length, ...keys);
@@ -298,7 +298,7 @@ export class RedisFilingSource implements FilingSource {
     let cursor = '0';
     const seen = new Set<string>();
     do {
-      const [next, ids] = await this.o.connection.run('filings', (c) => c.sscan(`${this.p}${set}`, cursor, 'COUNT', IMPORT_BATCH));
+      const [next, ids] = await this.o.connection.run('filings', (c) => c.sscan(`${this.p}${set}`, cursor, 'COUNT', PAGE_SIZE));
       cursor = next;
       // SSCAN may return an id twice; a filing is yielded once.
       const fresh = ids.filter((id) => !seen.has(id) && seen.add(id));
