@@ -23,5 +23,5 @@ export function parseStoreUrl(url: string): StoreLocation {
     parseRedisUrl(url);
     return { redisUrl: url, severalInstances: true };
   }
-  throw new Error('must be memory://, file:<path> or redis://[user:pass@]host:port[/db]');
+  throw new Error('must be memory://, file:<path>, redis://[user:pass@]host:port[/db] or rediss://…');
 }
