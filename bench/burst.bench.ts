@@ -27,7 +27,7 @@ import type { Channel } from '../src/channel.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createCore, type Core } from '../src/core.js';
-import { parseFilings } from '../src/filings.js';
+import { parseFilings } from '../src/filings/filings.file.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { Outbox, telegramLimits } from '../src/outbox/outbox.service.js';

@@ -80,10 +80,10 @@ async function child(mode: Mode, file: string, count: number, redisUrl: string |
     const [, steadyMs] = await timed(() => reminders.tick());
     const ids = Array.from({ length: LOOKUPS }, (_, k) => `VE-BENCH-${String((k * 7919) % count).padStart(8, '0')}`);
     const [, byIdMs] = await timed(async () => {
-      for (const id of ids) await core.filings.load(id, { fresh: true });
+      for (const id of ids) await core.filings.get(id, { fresh: true });
     });
     const [, byPhoneMs] = await timed(async () => {
-      for (const id of ids) await core.filings.loadByPhoneKey(core.filings.keyOf(`138${id.slice(-8)}`));
+      for (const id of ids) await core.filings.byPhoneKey(core.people.keyOf(`138${id.slice(-8)}`));
     });
     Object.assign(figures, { catchUpMs, catchUpDue: catchUp.due, steadyMs, lookupByIdUs: (byIdMs / LOOKUPS) * 1000, lookupByPhoneUs: (byPhoneMs / LOOKUPS) * 1000, rssMiB: rssMiB() });
   }

@@ -12,7 +12,8 @@ import { runInNewContext } from 'node:vm';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createCore, type Core } from '../src/core.js';
-import { FilingSource, parseFilings } from '../src/filings.js';
+import { LocalFilingSource } from '../src/filings/filings.local.js';
+import { parseFilings } from '../src/filings/filings.file.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { maskPhone } from '../src/rules/phone.rules.js';
@@ -104,20 +105,22 @@ function collectGarbage(): void {
   gc?.();
 }
 
-/** Load figures: the JSON a FILINGS_FILE would hold, validated (parseFilings) and indexed (FilingSource); then lookups by id and by phone. */
-function measureLoad(records: Record<string, unknown>[]): { loadMs: number; byIdUs: number; byPhoneUs: number } {
+/** Load figures: the JSON a FILINGS_FILE would hold, validated (parseFilings) and imported (the in-memory FilingSource); then lookups by id and by phone. */
+async function measureLoad(records: Record<string, unknown>[]): Promise<{ loadMs: number; byIdUs: number; byPhoneUs: number }> {
   const json = JSON.parse(JSON.stringify({ filings: records }));
   const t0 = performance.now();
   const filings = parseFilings(json);
-  const source = new FilingSource(filings);
+  const state = KeyvStateStore.memory();
+  const source = await LocalFilingSource.open({ hash: 'bench', records: () => filings }, { store: state, db: state.database, seal: false });
+  await source.settle();
   const loadMs = performance.now() - t0;
-  if (source.size !== records.length) throw new Error('load lost filings');
+  if ((await source.count()) !== records.length) throw new Error('load lost filings');
   let found = 0;
   const t1 = performance.now();
-  for (const f of filings) if (source.get(f.id)) found += 1;
+  for (const f of filings) if (await source.get(f.id)) found += 1;
   const byIdUs = ((performance.now() - t1) * 1000) / filings.length;
   const t2 = performance.now();
-  for (const f of filings) found += source.byPhone(f.subject.principal.phone).length > 0 ? 1 : 0;
+  for (const f of filings) found += (await source.byPhoneKey(f.subject.principal.phone)).length > 0 ? 1 : 0;
   const byPhoneUs = ((performance.now() - t2) * 1000) / filings.length;
   if (found !== 2 * filings.length) throw new Error('a lookup missed');
   return { loadMs, byIdUs, byPhoneUs };
@@ -221,7 +224,7 @@ export async function runRemindersBench(opts: RemindersBenchOptions = {}): Promi
   console.log(`\n## Reminders (${count(total)} filings in open windows, ${count(dueCount)} due at once)`);
   // Reports spread evenly over the last 24 h, so every stage time falls somewhere in the next day.
   const records = Array.from({ length: total }, (_, i) => rawRecord(i, now - Math.floor(((i * 7919) % total) * ((24 * HOUR) / total))));
-  const { loadMs, byIdUs, byPhoneUs } = measureLoad(records);
+  const { loadMs, byIdUs, byPhoneUs } = await measureLoad(records);
   console.log(`load ${count(total)} filings (parseFilings + FilingSource):   ${f(loadMs, 0)} ms`);
   console.log(`lookup among them, each of ${count(total)}:             by id ${f(byIdUs, 2)} µs, by phone ${f(byPhoneUs, 2)} µs`);
   const ticks = await measureTicks(records, linkEvery, steadyTicks);

@@ -84,7 +84,7 @@ add({ section: 'burst', name: `/lookup reply during that drain: p99 (${b.lookups
 const st = await runStartupBench();
 add({
   section: 'start',
-  name: `ready on ${st.filings} filings (until /healthz answers; median of ${st.rounds} starts, each beside the median of ${st.rounds} bare parses)`,
+  name: `ready on ${st.filings} filings, a restart on the imported store (until /healthz answers; median of ${st.rounds} restarts, each beside the median of ${st.rounds} bare parses)`,
   value: st.startMs,
   unit: 'ms',
   floor: st.floorMs,
@@ -93,9 +93,10 @@ add({
 });
 add({ section: 'start', name: 'CPU time until ready', value: st.startCpuMs, unit: 'ms', floor: st.floorCpuMs, floorName: 'that bare parse' });
 add({ section: 'start', name: 'RSS when ready', value: st.startRssMiB, unit: 'MiB', floor: st.floorRssMiB, floorName: 'that bare parse', goal: '≤ 1.5×' });
-add({ section: 'start', name: 'all filings sealed and indexed (logged `filings settled`)', value: st.settledMs, unit: 'ms', floor: st.floorMs, floorName: 'that bare parse' });
-add({ section: 'start', name: 'CPU time until all are settled', value: st.settledCpuMs, unit: 'ms', floor: st.floorCpuMs, floorName: 'that bare parse' });
-add({ section: 'start', name: 'RSS when all are settled', value: st.settledRssMiB, unit: 'MiB', floor: st.floorRssMiB, floorName: 'that bare parse' });
+add({ section: 'start', name: 'first start on a fresh store: ready (reads and checks the file)', value: st.firstStartMs, unit: 'ms', floor: st.floorMs, floorName: 'that bare parse' });
+add({ section: 'start', name: 'first start: all filings imported (logged `filings imported`)', value: st.settledMs, unit: 'ms', floor: st.floorMs, floorName: 'that bare parse' });
+add({ section: 'start', name: 'CPU time until all are imported', value: st.settledCpuMs, unit: 'ms', floor: st.floorCpuMs, floorName: 'that bare parse' });
+add({ section: 'start', name: 'RSS when all are imported', value: st.settledRssMiB, unit: 'MiB', floor: st.floorRssMiB, floorName: 'that bare parse' });
 add({ section: 'start', name: 'peak RSS (VmHWM)', value: st.startPeakRssMiB, unit: 'MiB', floor: st.floorPeakRssMiB, floorName: 'that bare parse' });
 add({ section: 'start', name: "npm run build (npm start's prestart, where the build tools are installed)", value: st.buildMs, unit: 'ms' });
 add({ section: 'start', name: `longest event-loop stall in the ${st.settleMs / 1000} s after the port opened`, value: st.loopDelayMaxMs, unit: 'ms', goal: '≤ 50 ms' });

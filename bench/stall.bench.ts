@@ -16,7 +16,7 @@ import { telegramChannel } from '../adapters/telegram/telegram.channel.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
-import { parseFilings } from '../src/filings.js';
+import { parseFilings } from '../src/filings/filings.file.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
 import { Outbox, telegramLimits } from '../src/outbox/outbox.service.js';

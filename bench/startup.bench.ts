@@ -3,8 +3,9 @@
  *   - floor: a bare `node` child that reads and JSON.parses the same file (time to done, RSS);
  *   - the app: `node dist/main.js` as a child (what `npm start` execs once its prestart built dist/)
  *     with an embedded store and Telegram pointed at a local fake Bot API, until `/healthz` answers (time, RSS);
- *   - then until every filing is sealed and indexed (the app logs `filings settled`: main opens the
- *     port first and settles the filings after, a turn waiting for that), with the RSS then;
+ *   - on a fresh store, until the file is imported (the app logs `filings imported`: main opens the
+ *     port first and writes the filings into the store after, a read waiting for that), with the RSS then;
+ *   - the later starts on that same store and file, which read no record of it (the ready medians);
  *   - the longest event-loop stall after the port opened, as the app reports it on /metrics
  *     (`beian_event_loop_delay_max_seconds`), over the first seconds (the catch-up tick included).
  * Run alone with `npx tsx bench/startup.bench.ts`, or from `npm run bench`.
@@ -32,6 +33,7 @@ export interface StartupBenchFigures {
   settledMs: number;
   settledCpuMs: number;
   settledRssMiB: number;
+  firstStartMs: number;
   startPeakRssMiB: number;
   floorPeakRssMiB: number;
   loopDelayMaxMs: number;
@@ -87,11 +89,9 @@ async function measureFloor(file: string): Promise<{ ms: number; rss: number; pe
   return { ms, rss: (JSON.parse(line) as { rss: number }).rss, peak, cpuMs };
 }
 
-/** The app until /healthz answers (time, CPU, RSS); with `full`, then until settled and the stall over `settleMs`. */
-async function measureApp(file: string, dir: string, settleMs: number, full: boolean): Promise<AppFigures> {
+/** The app on the store in `own` until /healthz answers (time, CPU, RSS); with `full`, then until the file is imported and the stall over `settleMs`. */
+async function measureApp(file: string, own: string, settleMs: number, full: boolean): Promise<AppFigures> {
   const api = await FakeBotApi.start();
-  // Each start on a store of its own, as a first start on this file is.
-  const own = mkdtempSync(join(dir, 'app-'));
   const t0 = performance.now();
   const app = await startApp({
     mode: 'node',
@@ -108,7 +108,7 @@ async function measureApp(file: string, dir: string, settleMs: number, full: boo
     const { rss } = rssOf(app.pid);
     const cpuMs = cpuMsOf(app.pid);
     if (!full) return { ms, rss, peak: rssOf(app.pid).peak, cpuMs, settledMs: Number.NaN, settledCpuMs: Number.NaN, settledRss: Number.NaN, loopDelayMaxMs: Number.NaN };
-    await app.waitForLog('filings settled', 120_000);
+    await app.waitForLog('filings imported', 600_000);
     const settledMs = performance.now() - t0;
     const settledCpuMs = cpuMsOf(app.pid);
     const settledRss = rssOf(app.pid).rss;
@@ -160,22 +160,26 @@ export async function runStartupBench(opts: { filings?: number; settleMs?: numbe
     const buildMs = performance.now() - buildStarted;
     const floors: Array<Awaited<ReturnType<typeof measureFloor>>> = [];
     const apps: AppFigures[] = [];
-    for (let round = 0; round < rounds; round++) {
-      floors.push(await measureFloor(file));
-      apps.push(await measureApp(file, dir, settleMs, round === 0));
+    // The first start imports the file into a fresh store; the later ones restart on that store and read no record of it.
+    const own = mkdtempSync(join(dir, 'app-'));
+    for (let round = 0; round <= rounds; round++) {
+      if (round > 0) floors.push(await measureFloor(file));
+      apps.push(await measureApp(file, own, settleMs, round === 0));
     }
+    const first = apps.shift()!;
     const floor = { ms: median(floors.map((r) => r.ms)), cpuMs: median(floors.map((r) => r.cpuMs)), rss: median(floors.map((r) => r.rss)), peak: median(floors.map((r) => r.peak)) };
-    const app = { ...apps[0]!, ms: median(apps.map((r) => r.ms)), cpuMs: median(apps.map((r) => r.cpuMs)), rss: median(apps.map((r) => r.rss)) };
+    const app = { ...first, ms: median(apps.map((r) => r.ms)), cpuMs: median(apps.map((r) => r.cpuMs)), rss: median(apps.map((r) => r.rss)) };
     const spread = (values: number[]) => values.map((v) => f(v)).join(', ');
     const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     const x = (a: number, b: number) => `${f(a / b, 2)}×`;
     console.log(`\n## Start on ${f(filings)} filings (10% in open windows, file ${f(mib(bytes), 1)} MiB); floor = a bare node reading and JSON.parse-ing the same file`);
-    console.log(`medians of ${rounds} alternating starts; app ready: ${spread(apps.map((r) => r.ms))} ms; floor: ${spread(floors.map((r) => r.ms))} ms`);
+    console.log(`medians of ${rounds} alternating restarts on the imported store; app ready: ${spread(apps.map((r) => r.ms))} ms; floor: ${spread(floors.map((r) => r.ms))} ms`);
     console.log('what                          | app       | floor     | ratio | goal');
     console.log(`ready (/healthz answers)      | ${`${f(app.ms)} ms`.padStart(9)} | ${`${f(floor.ms)} ms`.padStart(9)} | ${x(app.ms, floor.ms).padStart(5)} | ≤ 2.5×`);
     console.log(`CPU time until ready          | ${`${f(app.cpuMs)} ms`.padStart(9)} | ${`${f(floor.cpuMs)} ms`.padStart(9)} | ${x(app.cpuMs, floor.cpuMs).padStart(5)} | (steadier than wall time on a shared machine)`);
     console.log(`RSS when ready                | ${`${f(mib(app.rss))} MiB`.padStart(9)} | ${`${f(mib(floor.rss))} MiB`.padStart(9)} | ${x(app.rss, floor.rss).padStart(5)} | ≤ 1.5×`);
-    console.log(`all filings sealed+indexed  | ${`${f(app.settledMs)} ms`.padStart(9)} | ${`${f(floor.ms)} ms`.padStart(9)} | ${x(app.settledMs, floor.ms).padStart(5)} | (a turn before this waits for it)`);
+    console.log(`first start: ready           | ${`${f(first.ms)} ms`.padStart(9)} | ${`${f(floor.ms)} ms`.padStart(9)} | ${x(first.ms, floor.ms).padStart(5)} | (reads and checks the file)`);
+    console.log(`first start: all imported    | ${`${f(app.settledMs)} ms`.padStart(9)} | ${`${f(floor.ms)} ms`.padStart(9)} | ${x(app.settledMs, floor.ms).padStart(5)} | (a turn before this waits for it)`);
     console.log(`CPU time until then          | ${`${f(app.settledCpuMs)} ms`.padStart(9)} | ${`${f(floor.cpuMs)} ms`.padStart(9)} | ${x(app.settledCpuMs, floor.cpuMs).padStart(5)} |`);
     console.log(`RSS then                     | ${`${f(mib(app.settledRss))} MiB`.padStart(9)} | ${`${f(mib(floor.rss))} MiB`.padStart(9)} | ${x(app.settledRss, floor.rss).padStart(5)} |`);
     console.log(`peak RSS (VmHWM)              | ${`${f(mib(app.peak))} MiB`.padStart(9)} | ${`${f(mib(floor.peak))} MiB`.padStart(9)} | ${x(app.peak, floor.peak).padStart(5)} |`);
@@ -195,6 +199,7 @@ export async function runStartupBench(opts: { filings?: number; settleMs?: numbe
       settledMs: app.settledMs,
       settledCpuMs: app.settledCpuMs,
       settledRssMiB: mib(app.settledRss),
+      firstStartMs: first.ms,
       loopDelayMaxMs: app.loopDelayMaxMs,
       settleMs,
       buildMs,

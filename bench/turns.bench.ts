@@ -6,7 +6,7 @@ import type { Activity } from '../src/activity.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createCore } from '../src/core.js';
-import { DEMO_ANCHOR } from '../src/filings.js';
+import { DEMO_ANCHOR } from '../src/filings/filings.file.js';
 import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { KeyvStateStore } from '../src/backends/local/keyv.store.js';
@@ -42,7 +42,7 @@ function script(user: number, i: number): Activity {
   }
 }
 
-async function measureTurns(store: StateStore): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
+async function measureTurns(store: KeyvStateStore): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
   const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(DEMO_ANCHOR), backend: localBackend(store), logger: silentLogger, metrics: createMetrics() });
   for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: `/link ${DEMO_PRINCIPAL_PHONE}` } }, CONSOLE_CAPABILITIES);
   const times: number[] = [];

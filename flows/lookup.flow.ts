@@ -1,6 +1,6 @@
 /** Lookup: a filing's type, status, verifiers (masked), deadline, whether I must verify, and R7 warnings. */
 import type { Button, Msg, Reply } from '../src/activity.js';
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { hasRecovery } from '../src/rules/recovery.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';
@@ -57,7 +57,7 @@ export async function filingCard(filing: Filing, deps: FlowDeps): Promise<Reply>
 /** `/lookup <id>` (alias `/status`), or the lookup button. */
 export async function lookup(id: string | undefined, deps: FlowDeps): Promise<StepResult> {
   if (!id) return done(reply([m('lookup.usage')], menuButtons(deps)));
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   return done(await filingCard(filing, deps));
 }

@@ -1,5 +1,5 @@
 /** What the person asking may see of the filings (R8), their own place in a filing's summary, and their part in words. */
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { phonesOf } from '../src/rules/verifiers.rules.js';
 import { summarizeFiling, timeLeftMsg, type FilingSummary } from '../src/summary/filing.summary.js';
 import type { MyPart } from '../src/rules/my-part.rules.js';
@@ -10,8 +10,8 @@ import { toChinaTime } from '../src/time.js';
 import type { FlowDeps } from '../src/turn.types.js';
 
 /** A filing by id, only if this person may see it (R8): their phone is a principal's or the emergency contact's. */
-export function visibleFiling(deps: FlowDeps, id: string): Filing | undefined {
-  const filing = deps.filing(id);
+export async function visibleFiling(deps: FlowDeps, id: string): Promise<Filing | undefined> {
+  const filing = await deps.filing(id);
   if (!filing || !deps.me.phoneKey) return undefined;
   return phonesOf(filing).some(isMine(deps)) ? filing : undefined;
 }
@@ -22,7 +22,7 @@ export function isMine(deps: FlowDeps): (phone: string) => boolean {
 }
 
 /** Filings naming this person's linked phone. */
-export function myFilingList(deps: FlowDeps): Filing[] {
+export async function myFilingList(deps: FlowDeps): Promise<Filing[]> {
   return deps.me.phoneKey ? deps.filingsByKey(deps.me.phoneKey) : [];
 }
 

@@ -8,7 +8,7 @@ import { btn, m, reply } from '../src/reply.builders.js';
 import { done } from './step.results.js';
 import { isMine, myFilingList, partClause, visibleFiling } from './my.filings.js';
 import { myPart } from '../src/rules/my-part.rules.js';
-import { FilingIdSchema } from '../src/filing.js';
+import { FilingIdSchema } from '../src/filings/filing.js';
 import type { Effect, FlowDeps, SessionState, StepResult } from '../src/turn.types.js';
 import { SESSION_VERSION } from '../src/turn.types.js';
 import { filingCard } from './lookup.flow.js';
@@ -16,7 +16,7 @@ import { maskPhone } from '../src/rules/phone.rules.js';
 
 /** The list of filings naming my phone, each line saying what I must do for it, with a button to open it. */
 export async function myFilingsReply(deps: FlowDeps, phoneMasked = deps.me.phoneMasked ?? ''): Promise<Reply> {
-  const filings = myFilingList(deps);
+  const filings = await myFilingList(deps);
   if (filings.length === 0) return reply([m('mine.none', { phone: phoneMasked })], menuButtons(deps));
   const now = deps.clock.now();
   const lines = [m('mine.title')];
@@ -42,7 +42,7 @@ export async function start(payload: string | undefined, deps: FlowDeps): Promis
     return { status: 'waiting', state, replies: [askToLink(deps, extra)], effects };
   }
   const replies: Reply[] = [reply([m('start.welcome'), ...resumed, m('start.welcomeBack', { phone: deps.me.phoneMasked ?? '' })])];
-  const filing = filingId ? visibleFiling(deps, filingId) : undefined;
+  const filing = filingId ? await visibleFiling(deps, filingId) : undefined;
   replies.push(filing ? await filingCard(filing, deps) : await myFilingsReply(deps));
   if (filingId && !filing) replies.push(reply([m('lookup.notFound', { id: filingId })]));
   return { status: 'done', replies, effects };
@@ -60,7 +60,7 @@ export async function link(input: { phone: string; isOwn: boolean }, session: Se
   // The flow sees the linked view right away, so the list below already uses the new link.
   const linkedDeps: FlowDeps = { ...deps, me: { ...deps.me, phoneKey: deps.keyOf(phone.phone), phoneMasked: masked } };
   const replies: Reply[] = [reply([m('link.done', { phone: masked })])];
-  const deepLinked = session?.flow === 'onboarding' && session.data.filingId ? visibleFiling(linkedDeps, session.data.filingId) : undefined;
+  const deepLinked = session?.flow === 'onboarding' && session.data.filingId ? await visibleFiling(linkedDeps, session.data.filingId) : undefined;
   replies.push(deepLinked ? await filingCard(deepLinked, linkedDeps) : await myFilingsReply(linkedDeps, masked));
   return { status: 'done', replies, effects: [{ type: 'link', phone: phone.phone }] };
 }

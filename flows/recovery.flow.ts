@@ -1,5 +1,5 @@
 /** The recovery wizard (R6): the branching questions for the filing, past what its record answers, ending with concrete steps and the re-reported-by date. */
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { recoveryTree, type RecoveryNode } from '../src/rules/recovery.rules.js';
 import type { Msg } from '../src/activity.js';
 import { encodeButton } from '../src/buttons.codec.js';
@@ -22,8 +22,8 @@ function showNode(filing: Filing, path: RecoveryPath, node: RecoveryNode, answer
 }
 
 /** Start the wizard for a returned filing, with what its record already says about the website. */
-export function recoveryStart(id: string, deps: FlowDeps): StepResult {
-  const filing = visibleFiling(deps, id);
+export async function recoveryStart(id: string, deps: FlowDeps): Promise<StepResult> {
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const path = recoveryPath(deps, filing);
   if (!path.tree) return done(reply(path.notes, menuButtons(deps)));
@@ -33,8 +33,8 @@ export function recoveryStart(id: string, deps: FlowDeps): StepResult {
 }
 
 /** An answer button: valid only for the question this conversation is on now. */
-export function recoveryAnswer(id: string, nodeId: string, answerId: string, session: SessionState | undefined, deps: FlowDeps): StepResult {
-  const filing = visibleFiling(deps, id);
+export async function recoveryAnswer(id: string, nodeId: string, answerId: string, session: SessionState | undefined, deps: FlowDeps): Promise<StepResult> {
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const tree = recoveryTree(filing.type);
   const node = tree?.nodes[nodeId];

@@ -5,7 +5,7 @@
  * return, and render the results.
  */
 import type { Msg, MsgParam } from '../src/activity.js';
-import type { Filing, FilingType } from '../src/filing.js';
+import type { Filing, FilingType } from '../src/filings/filing.js';
 import type { TeamConfirmation } from '../src/people.js';
 import { reReportedBy, recoveryTreeFor, type RecoveryTree } from '../src/rules/recovery.rules.js';
 import { toDateParams, type WorkCalendar } from '../src/rules/workday.rules.js';

@@ -3,9 +3,9 @@
  * the pending list, and the home view (at risk, recent returns, counts), over narrow ports.
  */
 import type { Clock } from '../src/clock.js';
-import type { Filing, FilingStatus } from '../src/filing.js';
-import type { FilingEvent } from '../src/events.js';
-import type { FilingSource } from '../src/filings.js';
+import type { Filing, FilingStatus } from '../src/filings/filing.js';
+import type { FilingEvent } from '../src/filings/events.js';
+import type { FilingSource } from '../src/filings/filings.port.js';
 import type { CycleFacts, People } from '../src/people.js';
 import { deadlineOf } from '../src/rules/cycle.rules.js';
 import { hasRecovery } from '../src/rules/recovery.rules.js';
@@ -21,7 +21,7 @@ export const RETURNED_WINDOW_MS = 7 * 86_400_000;
 /** What the team's reads need: the clock, the filings, the people's confirmations and facts, and the team's own marks, read only. */
 export interface TeamViewDeps {
   clock: Clock;
-  filings: Pick<FilingSource, 'load' | 'scanOpen' | 'scanAll'>;
+  filings: Pick<FilingSource, 'get' | 'openWindows' | 'all'>;
   people: Pick<People, 'confirmations' | 'facts' | 'keyOf'>;
   /** Where the team's marks live (nudge cooldowns, dated returns); the adapter gives each staff platform its namespace and applies the writes. */
   marks: Pick<StateStore, 'get'>;
@@ -86,7 +86,7 @@ export async function cycleFacts(deps: TeamViewDeps, filing: Filing, summary: Fi
 /** Filings in an open verification window: those with someone pending first, each group by time left, least first. */
 export async function pendingWindows(deps: TeamViewDeps): Promise<ListedFiling[]> {
   const out: ListedFiling[] = [];
-  for await (const filing of deps.filings.scanOpen()) {
+  for await (const filing of deps.filings.openWindows()) {
     const summary = await summaryOf(deps, filing);
     if (summary.cycle?.open) out.push({ filing, summary });
   }
@@ -113,7 +113,7 @@ export function returnDate(deps: Pick<TeamViewDeps, 'clock'>, filing: Filing, pr
 export async function homeData(deps: TeamViewDeps): Promise<HomeData> {
   const now = deps.clock.now();
   const atRisk: ListedFiling[] = [];
-  for await (const filing of deps.filings.scanOpen()) {
+  for await (const filing of deps.filings.openWindows()) {
     const summary = await summaryOf(deps, filing);
     if (summary.cycle && pendingCount(summary) > 0 && summary.cycle.msLeft <= AT_RISK_MS) atRisk.push({ filing, summary });
   }
@@ -121,7 +121,7 @@ export async function homeData(deps: TeamViewDeps): Promise<HomeData> {
 
   const returned: Array<ReturnedEntry & { ms: number }> = [];
   const counts: HomeData['counts'] = {};
-  for await (const filing of deps.filings.scanAll()) {
+  for await (const filing of deps.filings.all()) {
     counts[filing.status] = (counts[filing.status] ?? 0) + 1;
     if (filing.status !== 'returned' || !filing.cycle) continue;
     const tracked = await deps.marks.get<string>(returnedKey(filing.id, filing.cycle.number));

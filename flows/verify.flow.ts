@@ -1,5 +1,5 @@
 /** The verify guide (R2), step by step, with the outcomes the MIIT system shows; and "I have verified". */
-import type { Filing } from '../src/filing.js';
+import type { Filing } from '../src/filings/filing.js';
 import { wrongEntryBudget } from '../src/rules/warnings.rules.js';
 import { encodeButton } from '../src/buttons.codec.js';
 import { btn, m, reply } from '../src/reply.builders.js';
@@ -15,7 +15,7 @@ type OpenWindow = NonNullable<FilingSummary['cycle']>;
 
 /** The open cycle in which this person must verify now, as the one rule `myPart` decides, or their filing card instead. */
 export async function myOpenCycle(id: string, deps: FlowDeps): Promise<{ ok: true; filing: Filing; summary: FilingSummary; window: OpenWindow; me: VerifierView; cycle: number } | { ok: false; result: StepResult }> {
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return { ok: false, result: notFound(deps, id) };
   const summary = await summaryFor(filing, deps);
   const me = meIn(summary, deps);
@@ -110,7 +110,7 @@ export async function verifyOutcome(id: string, outcome: string, session: Sessio
 
 /** "Remind them": nudge the linked pending verifiers of this filing. */
 export async function remindOthers(id: string, session: SessionState | undefined, deps: FlowDeps): Promise<StepResult> {
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const summary = await summaryFor(filing, deps);
   const cycle = summary.cycle?.number;
@@ -122,7 +122,7 @@ export async function remindOthers(id: string, session: SessionState | undefined
 
 /** "I have verified": a self-report that stops my reminders, kept apart from the filing system's confirmation. */
 export async function selfReport(id: string, deps: FlowDeps): Promise<StepResult> {
-  const filing = visibleFiling(deps, id);
+  const filing = await visibleFiling(deps, id);
   if (!filing) return notFound(deps, id);
   const summary = await summaryFor(filing, deps);
   if (myPart(filing, summary.state, isMine(deps)).kind !== 'verify' || !summary.cycle) return done(reply([m('self.notPending', { id })], menuButtons(deps)));

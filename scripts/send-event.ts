@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadDotEnv } from '../src/env.js';
-import { FilingEventSchema } from '../src/events.js';
-import { FILING_STATUSES, RETURN_REASONS } from '../src/filing.js';
+import { FilingEventSchema } from '../src/filings/events.js';
+import { FILING_STATUSES, RETURN_REASONS } from '../src/filings/filing.js';
 import { signEvent } from '../src/http/filing-events.hook.js';
 
 /** How to call the script, printed on any argument error. */

@@ -1,5 +1,5 @@
 /** What a running adapter or service exposes to the process: health and an orderly stop. */
-import type { Filing } from './filing.js';
+import type { Filing } from './filings/filing.js';
 
 /** A running adapter (telegram, slack) or service (reminders). */
 export interface RunningAdapter {

@@ -3,9 +3,10 @@ import type { Config } from './config.js';
 import { DEMO_FILINGS_FILE } from './config.js';
 import { Channels } from './channel.js';
 import { systemClock, type Clock } from './clock.js';
-import { FilingSource, readFilingsFile, shiftDemo } from './filings.js';
-import { filingsImport } from './filings.import.js';
-import type { Filing } from './filing.js';
+import { readFilingsFile, shiftDemo } from './filings/filings.file.js';
+import { filingsImport } from './filings/filings.import.js';
+import type { FilingSource } from './filings/filings.port.js';
+import type { Filing } from './filings/filing.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { People } from './people.js';
@@ -24,7 +25,7 @@ export interface Core {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  /** Every part kept in the store STORE_URL names (state, outbox, send budget, time index, leader lease). */
+  /** Every part kept in the store STORE_URL names (state, outbox, send budget, time index, leader lease, filings). */
   backend: Backend;
   /** The backend's state (`backend.state`), which most parts use alone. */
   store: StateStore;
@@ -50,8 +51,8 @@ export interface CoreOptions {
   filings?: Filing[];
   metrics?: Metrics;
   /**
-   * Leave sealing and indexing the file's filings (`FilingSource.settle`) and the first retention
-   * sweep to the caller: main runs them once the port is open (issue 12).
+   * Leave writing a new file's filings into the backend (`FilingSource.settle`) and the first
+   * retention sweep to the caller: main runs them once the port is open (issue 12).
    */
   deferStart?: boolean;
   /**
@@ -69,21 +70,13 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const backend = opts.backend ?? openBackend(config.storeUrl);
   const store = backend.state;
   const keyOf = await openPhoneKeyer(store, phoneKeySource(config), logger);
-  let owned = false;
   const records = (): Filing[] => {
     if (opts.filings) return opts.filings;
-    // Filings read here belong to nobody else, so they are sealed in place rather than copied (issue 12).
-    owned = true;
     const read = readFilingsFile(config.filingsFile);
     return config.filingsFile === DEMO_FILINGS_FILE ? shiftDemo(read, clock.now()) : read;
   };
-  let loaded = 0;
-  const openLocal = async () => {
-    const list = records();
-    loaded = list.length;
-    return FilingSource.open(list, store.namespace('filings'), keyOf, { seal: true, owned, deferred: owned && opts.deferStart });
-  };
-  const filings = await backend.openFilings({ local: openLocal, shared: () => filingsImport(config, clock, keyOf, records, opts.filings), keyOf, logger });
+  const filings = await backend.openFilings({ state: store, source: await filingsImport(config, clock, keyOf, records, opts.filings), keyOf, logger });
+  if (!opts.deferStart) await filings.settle();
   metrics.watchOpenWindows(() => filings.countOpen());
   const people = new People(store.namespace('people'), keyOf, { retentionDays: config.retentionDays });
   const calendar = loadWorkCalendar();
@@ -103,11 +96,10 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     metrics,
     nudge,
   });
-  // Shared filings: one instance an hour sweeps them all, rather than every instance.
-  const claimSweep = filings.shared ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
+  // Several instances on one backend: one instance an hour sweeps them all, rather than every instance.
+  const claimSweep = backend.severalInstances ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
   const retention = await startRetention({ clock, filings, people, logger, claimSweep }, { sweepNow: !opts.deferStart });
-  // `size` would settle deferred filings here, before the port opens: the file's count says enough then.
-  logger.info('core ready', { filings: filings.shared ? 'shared' : filings.settled ? filings.size : loaded, store: config.storeUrl.split(':')[0] });
+  logger.info('core ready', { store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();
     await backend.close();

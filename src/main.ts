@@ -32,12 +32,10 @@ function intakeThenOutbox(parts: RunningAdapter[], outbox: Outbox, logger: Logge
   };
 }
 
-/** After the port opened: seals and indexes the filings, starts the reminders (their catch-up tick), then the first retention sweep. */
+/** After the port opened: imports a new filings file (logging its progress), starts the reminders (their catch-up tick), then the first retention sweep. */
 async function settleThenCatchUp(core: Core, reminders: RunningReminders, logger: Logger): Promise<void> {
-  const started = performance.now();
   try {
     await core.filings.settle();
-    logger.info('filings settled', { filings: core.filings.shared ? 'shared' : core.filings.size, ms: Math.round(performance.now() - started) });
     await reminders.begin();
     await core.retention.sweep();
   } catch (error) {
@@ -62,7 +60,7 @@ async function main(): Promise<number> {
   const demo = backend ? await openDemo(backend.state) : undefined;
   // A demo saved by an older version is set aside: this one keeps its state in a fresh namespace of the same backend.
   const demoParts = backend && demo ? { clock: demo.clock, backend: { ...backend, state: demo.store }, calendarShown: true } : {};
-  // With a platform, sealing and indexing the filings and the first retention sweep wait until the port is open (issue 12).
+  // With a platform, writing a new filings file into the backend and the first retention sweep wait until the port is open (issue 12).
   const core = await createCore(config, { logger, route, deferStart: platforms, ...demoParts });
 
   if (demo) {

@@ -1,6 +1,6 @@
 /** What the assistant keeps about people: links (by phone key, never a full phone), settings, counters and confirmations. */
 import type { ChannelId, ConversationRef, Locale } from './activity.js';
-import type { Filing } from './filing.js';
+import type { Filing } from './filings/filing.js';
 import type { ExtraConfirmations } from './rules/cycle.rules.js';
 import { requiredVerifiers } from './rules/verifiers.rules.js';
 import type { PhoneKeyer } from './privacy.js';

@@ -5,7 +5,7 @@
  * wall clock); this sweep judges on the injected clock, at start and then hourly.
  */
 import type { Clock } from './clock.js';
-import { CLOSED_KEEP_MS, CLOSED_STATUSES, type FilingSource } from './filings.js';
+import { CLOSED_KEEP_MS, CLOSED_STATUSES, type FilingSource } from './filings/filings.port.js';
 import type { Logger } from './log.js';
 import { loopYielder } from './loop.yield.js';
 import type { People, UserRecord } from './people.js';
@@ -41,10 +41,10 @@ export interface RunningRetention {
 
 // Whether every filing naming this phone key closed at least 30 days ago (and there is one).
 async function allClosedLongAgo(deps: RetentionDeps, phoneKey: string, now: number): Promise<boolean> {
-  const filings = await deps.filings.loadByPhoneKey(phoneKey);
+  const filings = await deps.filings.byPhoneKey(phoneKey);
   if (filings.length === 0) return false;
   for (const f of filings) {
-    const at = CLOSED_STATUSES.has(f.status) ? await deps.filings.loadClosedAt(f.id) : undefined;
+    const at = CLOSED_STATUSES.has(f.status) ? await deps.filings.closedAt(f.id) : undefined;
     if (at === undefined || now - Date.parse(at) < CLOSED_KEEP_MS) return false;
   }
   return true;
@@ -69,8 +69,8 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
   const report: SweepReport = { users: 0, phones: 0, filings: 0 };
   // A first start on a large file dates tens of thousands of closed filings; requests must get in meanwhile (issue 12).
   const pause = loopYielder();
-  for await (const f of deps.filings.scanAll()) {
-    if (!CLOSED_STATUSES.has(f.status) || (await deps.filings.loadClosedAt(f.id))) continue;
+  for await (const f of deps.filings.all()) {
+    if (!CLOSED_STATUSES.has(f.status) || (await deps.filings.closedAt(f.id))) continue;
     await deps.filings.markClosed(f.id, now.toISOString());
     await pause();
   }
@@ -86,9 +86,9 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
     report.users += 1;
   }
   report.phones = await deps.people.sweepPhones(now.toDate());
-  for await (const f of deps.filings.scanAll()) {
+  for await (const f of deps.filings.all()) {
     await pause();
-    const at = await deps.filings.loadClosedAt(f.id);
+    const at = await deps.filings.closedAt(f.id);
     if (!CLOSED_STATUSES.has(f.status) || at === undefined || nowMs - Date.parse(at) < CLOSED_KEEP_MS) continue;
     await deps.filings.drop(f.id);
     await deps.people.forgetFiling(f.id);

@@ -1,8 +1,7 @@
 /** The turn runner: one Activity in, rendered messages out; one turn per conversation at a time. */
 import type { Activity, Capabilities, Locale, OutgoingMessage } from './activity.js';
 import type { Clock } from './clock.js';
-import type { FilingSource } from './filings.js';
-import { withFilingView, type FilingView } from './filings.view.js';
+import type { FilingSource } from './filings/filings.port.js';
 import { t } from './i18n/catalog.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -64,8 +63,6 @@ export class TurnRunner {
     const started = performance.now();
     let locale: Locale = activity.locale ?? this.deps.defaultLocale;
     try {
-      // A turn in the first seconds after a start waits for the filings to be sealed and indexed (issue 12), without stalling the loop.
-      await this.deps.filings.settle();
       const out = await this.deps.store.withLock(People.conversationLock(activity.channel, activity.conversationId), async () => {
         const result = await this.turn(activity, can);
         locale = result.locale;
@@ -92,10 +89,8 @@ export class TurnRunner {
     const stored = await people.session<unknown>(activity.channel, activity.conversationId);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;
-    const { deps, result } = await withFilingView(this.deps.filings, user?.phoneKey, async (view) => {
-      const deps = this.flowDeps(activity, can, user, view);
-      return { deps, result: (await this.deps.route({ activity, session }, deps)) as StepResult };
-    });
+    const deps = this.flowDeps(activity, can, user);
+    const result: StepResult = await this.deps.route({ activity, session }, deps);
 
     let locale = deps.me.locale;
     for (const effect of result.effects ?? []) locale = (await this.apply(effect, activity, user, deps)) ?? locale;
@@ -113,8 +108,8 @@ export class TurnRunner {
     return { messages: replies.map((r) => renderOutgoing(r, locale)), locale };
   }
 
-  private flowDeps(activity: Activity, can: Capabilities, user: UserRecord | undefined, view: FilingView): FlowDeps {
-    const { people, clock, calendar } = this.deps;
+  private flowDeps(activity: Activity, can: Capabilities, user: UserRecord | undefined): FlowDeps {
+    const { people, clock, calendar, filings } = this.deps;
     return {
       clock,
       calendar,
@@ -126,8 +121,8 @@ export class TurnRunner {
         stopped: user?.stopped ?? false,
       },
       keyOf: people.keyOf,
-      filing: view.filing,
-      filingsByKey: view.filingsByKey,
+      filing: (id) => filings.get(id),
+      filingsByKey: (key) => filings.byPhoneKey(key),
       confirmations: (filing) => people.confirmations(filing),
       myFacts: async (filing) => {
         if (!user?.phoneKey || !filing.cycle) return { resends: 0, wrong: 0 };
@@ -163,7 +158,7 @@ export class TurnRunner {
         if (user?.phoneKey) await people.selfReport(user.phoneKey, effect.filingId, effect.cycle, clock.now().toISOString());
         return undefined;
       case 'remindOthers': {
-        const filing = await this.deps.filings.load(effect.filingId);
+        const filing = await this.deps.filings.get(effect.filingId);
         if (filing && this.deps.nudge) await this.deps.nudge(filing, { excludeKey: deps.me.phoneKey, kind: 'other' });
         return undefined;
       }

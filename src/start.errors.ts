@@ -1,6 +1,6 @@
 /** Start-up failures as an operator reads them: one line each, saying what failed and what to do; stack traces only on request. */
 import { ConfigError } from './config.js';
-import { FilingsFileError } from './filings.file.js';
+import { FilingsFileError } from './filings/filings.file.js';
 import { StoreError } from './store/store.errors.js';
 
 /** A start-up failure an operator can fix; its message is one line saying what failed and what to do. */

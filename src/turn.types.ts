@@ -1,7 +1,7 @@
 /** What every flow step sees (FlowDeps) and returns (StepResult): pure data, all I/O through deps. */
 import type { Activity, Capabilities, Locale, Reply } from './activity.js';
 import type { Clock } from './clock.js';
-import type { Filing } from './filing.js';
+import type { Filing } from './filings/filing.js';
 import type { ExtraConfirmations } from './rules/cycle.rules.js';
 import type { WorkCalendar } from './rules/workday.rules.js';
 
@@ -47,9 +47,9 @@ export interface FlowDeps {
   /** The opaque key of a phone, to compare with `me.phoneKey`. */
   keyOf(phone: string): string;
   /** A filing by id, whoever may see it; flows check visibility with `visibleFiling`. */
-  filing(id: string): Filing | undefined;
+  filing(id: string): Promise<Filing | undefined>;
   /** Filings naming the phone with this key (principal or emergency contact). */
-  filingsByKey(phoneKey: string): Filing[];
+  filingsByKey(phoneKey: string): Promise<Filing[]>;
   /** Team confirmations and self-reports for the filing's current cycle, by phone. */
   confirmations(filing: Filing): Promise<ExtraConfirmations>;
   /** This person's counters for the filing's current cycle. */

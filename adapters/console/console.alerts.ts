@@ -6,8 +6,8 @@
 import type { Locale, Msg } from '../../src/activity.js';
 import type { AlertKind, TeamAlerts } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
-import type { Filing } from '../../src/filing.js';
-import type { FilingSource } from '../../src/filings.js';
+import type { Filing } from '../../src/filings/filing.js';
+import type { FilingSource } from '../../src/filings/filings.port.js';
 import { renderMsg, t } from '../../src/i18n/catalog.js';
 import type { People } from '../../src/people.js';
 import type { WorkCalendar } from '../../src/rules/workday.rules.js';

@@ -8,8 +8,8 @@ import type { Locale } from '../../src/activity.js';
 import { FakeClock } from '../../src/clock.js';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
 import type { Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
-import { readFilingsFile } from '../../src/filings.js';
+import type { Filing } from '../../src/filings/filing.js';
+import { readFilingsFile } from '../../src/filings/filings.file.js';
 import { filingEventsHandler } from '../../src/http/filing-events.hook.js';
 import { t } from '../../src/i18n/catalog.js';
 import { createLogger } from '../../src/log.js';
@@ -157,9 +157,9 @@ export async function runConsoleDemo(core: Core, clock: FakeClock, io: { input?:
   });
   // Loaded filings are sealed (no phone in clear); the shipped demo file is read again for its example phone.
   const demo = config.filingsFile === DEMO_FILINGS_FILE;
-  // Shared filings (Redis) are read in batches, and a sample is enough for the suggestions.
-  const loaded: Filing[] = core.filings.shared ? [] : [...core.filings.all()];
-  if (!demo && core.filings.shared) for await (const f of core.filings.scanAll()) if (loaded.push(f) >= 1000) break;
+  // A sample of another file is enough for the suggestions; the demo's come from the file itself.
+  const loaded: Filing[] = [];
+  if (!demo) for await (const f of core.filings.all()) if (loaded.push(f) >= 1000) break;
   const lang = await locale();
   const calendar = calendarStatus(core.calendar, clock.now());
   const notes: string[] = [];

@@ -2,7 +2,7 @@
  * The team's buttons and `/beian` command, as one table from action id to operation: each entry
  * turns a button's value into a team-flow call and renders the result. Decisions stay in the flow.
  */
-import { FilingIdSchema, type Filing } from '../../src/filing.js';
+import { FilingIdSchema, type Filing } from '../../src/filings/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
 import { echoId } from '../../src/rules/echo.rules.js';
 import { confirmChoices, recoveryPath, type NudgeResult } from '../../flows/team.flow.js';
@@ -48,7 +48,7 @@ export class SlackViews {
 
   /** The filing with this id, when the id is well formed and known. */
   async find(id: string | undefined): Promise<Filing | undefined> {
-    return id && FilingIdSchema.safeParse(id).success ? this.team.filings.load(id) : undefined;
+    return id && FilingIdSchema.safeParse(id).success ? this.team.filings.get(id) : undefined;
   }
 
   /** "No such filing", with the id escaped and cut short. */

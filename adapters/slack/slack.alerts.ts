@@ -3,7 +3,7 @@
  * its own Web API client and paced outbox, so it needs neither the Bolt app nor the nudger.
  */
 import type { AlertKind, TeamAlerts, UnreachableDetail } from '../../src/adapter.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import type { Outbox } from '../../src/outbox/outbox.service.js';
 import { recoveryPath } from '../../flows/team.flow.js';
 import { summaryOf } from '../../flows/team.views.js';

@@ -2,7 +2,7 @@
 import type { types } from '@slack/bolt';
 import type { Locale, Msg } from '../../src/activity.js';
 import type { AlertKind, UnreachableDetail } from '../../src/adapter.js';
-import { FILING_STATUSES, type Filing } from '../../src/filing.js';
+import { FILING_STATUSES, type Filing } from '../../src/filings/filing.js';
 import { renderMsg } from '../../src/i18n/catalog.js';
 import { MAX_RESENDS, resendBudget } from '../../src/rules/resend.rules.js';
 import { WRONG_ENTRY_LIMIT, wrongEntryBudget } from '../../src/rules/warnings.rules.js';

@@ -4,14 +4,14 @@
  */
 import type { Config } from '../../src/config.js';
 import type { Clock } from '../../src/clock.js';
-import type { FilingSource } from '../../src/filings.js';
+import type { FilingSource } from '../../src/filings/filings.port.js';
 import type { Logger } from '../../src/log.js';
 import type { People } from '../../src/people.js';
 import type { WorkCalendar } from '../../src/rules/workday.rules.js';
 import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { applyMarkWrites, stepOnMark } from '../../src/store/marks.js';
 import type { StateStore } from '../../src/store/state-store.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { confirmationWritten, confirmStep, nudgeKey, nudgeSent, nudgeStep, type ConfirmChoice, type ConfirmResult, type NudgeMark, type NudgeResult, type NudgeStep, type TeamDeps } from '../../flows/team.flow.js';
 import { returnDate } from '../../flows/team.views.js';
 

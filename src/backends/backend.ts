@@ -5,8 +5,8 @@
  * tests (`test/unit/backend.contract.ts`).
  */
 import { StartError } from '../start.errors.js';
-import type { FilingSource } from '../filings.js';
-import type { FilingsImport } from '../filings.import.js';
+import type { FilingsImport } from '../filings/filings.import.js';
+import type { FilingSource } from '../filings/filings.port.js';
 import type { Logger } from '../log.js';
 import type { OutboxStore } from '../outbox/outbox.store.js';
 import type { OutboxChannel } from '../outbox/outbox.types.js';
@@ -29,12 +29,12 @@ export interface LeaderLease {
   release(): Promise<boolean>;
 }
 
-/** How the core opens its filings; the backend picks which of the two it runs. */
+/** What the filings are opened with, whichever backend keeps them. */
 export interface FilingsOpening {
-  /** The filings held in this process, laid over the file at start. */
-  local(): Promise<FilingSource>;
-  /** What the file brings to filings kept in the backend for every instance: imported once per content hash. */
-  shared(): Promise<FilingsImport>;
+  /** The state the filings keep their locks and closing times in: the backend's, or a namespace of it (a set-aside console demo's, whose filings are kept apart). */
+  state: StateStore;
+  /** The file's content hash and its records (read only when that content was never imported into this backend). */
+  source: FilingsImport;
   keyOf: (phone: string) => string;
   logger?: Logger;
 }
@@ -43,6 +43,8 @@ export interface FilingsOpening {
 export interface Backend {
   /** Key-value state with TTLs, atomic set-if-absent and per-key locks; its `ping`/`describe` are the backend's health. */
   readonly state: StateStore;
+  /** Whether several instances may share this backend, so a periodic job must be claimed by one of them. */
+  readonly severalInstances: boolean;
   /** Where messages wait until their platform accepted them; enqueueing an id twice is a no-op. */
   readonly outbox: OutboxStore;
   /** The send budget for the given per-platform limits (shared by every instance on a shared backend). */
@@ -51,7 +53,7 @@ export interface Backend {
   dueIndex(): DueIndex;
   /** The lease that makes one instance at a time run the job `name`. */
   leader(name: string): LeaderLease;
-  /** Opens the filings through the opening that suits this backend. */
+  /** Opens the filings kept in this backend, importing the file there once per content (the writes run in `settle()`); `close` closes them. */
   openFilings(opening: FilingsOpening): Promise<FilingSource>;
   /** Closes every part and the connection or file under them. */
   close(): Promise<void>;

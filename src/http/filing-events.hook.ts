@@ -6,8 +6,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../clock.js';
-import { FilingEventSchema, type FilingEvent } from '../events.js';
-import type { FilingSource } from '../filings.js';
+import { FilingEventSchema, type FilingEvent } from '../filings/events.js';
+import type { FilingSource } from '../filings/filings.port.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { BodyTooLargeError, readBody, sendJson } from '../server.js';

@@ -5,8 +5,8 @@
  */
 import type { TeamAlerts } from '../adapter.js';
 import type { Clock } from '../clock.js';
-import type { Filing } from '../filing.js';
-import type { FilingSource } from '../filings.js';
+import type { Filing } from '../filings/filing.js';
+import type { FilingSource } from '../filings/filings.port.js';
 import type { Logger } from '../log.js';
 import type { People } from '../people.js';
 import { cycleState } from '../rules/cycle.rules.js';
@@ -16,7 +16,7 @@ import type { UnreachableHandler } from './outbox.service.js';
 /** What the alert reads: who is behind a chat, their filings, the time, and the team's channel. */
 export interface UnreachableAlertDeps {
   people: Pick<People, 'user'>;
-  filings: Pick<FilingSource, 'load' | 'loadByPhoneKey'>;
+  filings: Pick<FilingSource, 'get' | 'byPhoneKey'>;
   clock: Clock;
   teamAlerts?: TeamAlerts;
   logger: Logger;
@@ -32,8 +32,8 @@ export function unreachableAlerter(deps: UnreachableAlertDeps): UnreachableHandl
     const user = await deps.people.user(info.channel, info.chatId);
     const person = info.meta?.person ?? user?.phoneMasked;
     if (!person) return;
-    const named = info.meta?.filingId ? await deps.filings.load(info.meta.filingId) : undefined;
-    const candidates: Filing[] = named ? [named] : user?.phoneKey ? await deps.filings.loadByPhoneKey(user.phoneKey) : [];
+    const named = info.meta?.filingId ? await deps.filings.get(info.meta.filingId) : undefined;
+    const candidates: Filing[] = named ? [named] : user?.phoneKey ? await deps.filings.byPhoneKey(user.phoneKey) : [];
     const now = deps.clock.now();
     const open = candidates.filter((f) => cycleState(f, now)?.open);
     const detail = { person, platform: info.channel, minutes: Math.max(1, Math.round(info.failingForMs / 60_000)), reason: info.lastError };

@@ -3,7 +3,7 @@
  * (the runner's "remind them") or by the team (Slack's nudge). Built before the runner, which it serves.
  */
 import type { Clock } from '../clock.js';
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import type { People } from '../people.js';
 import { cycleState } from '../rules/cycle.rules.js';
 import { nudgeReply } from './reminders.messages.js';

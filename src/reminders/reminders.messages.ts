@@ -1,6 +1,6 @@
 /** What reminders say (R3, R5, R6): replies as data, rendered per person's locale by the scheduler. */
 import type { Button, Msg, Reply } from '../activity.js';
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import { toDateParams, type WorkdayResult } from '../rules/workday.rules.js';
 import { maskPhone } from '../rules/phone.rules.js';
 import { VERIFY_WINDOW_MS } from '../rules/cycle.rules.js';

@@ -1,7 +1,7 @@
 /** Planning a tick (RULES R5, R6): who needs what for one due filing at `now`, as work items ranked by deadline. */
 import type { Reply } from '../activity.js';
 import type { AlertKind } from '../adapter.js';
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import type { People } from '../people.js';
 import { cycleState, type ExtraConfirmations } from '../rules/cycle.rules.js';
 import { dueStage, reminderStages, stageAhead, type ReminderOffset, type ReminderStage } from '../rules/reminder.rules.js';

@@ -7,8 +7,8 @@
  */
 import type { TeamAlerts } from '../adapter.js';
 import type { Clock } from '../clock.js';
-import type { Filing } from '../filing.js';
-import type { FilingSource } from '../filings.js';
+import type { Filing } from '../filings/filing.js';
+import type { FilingSource } from '../filings/filings.port.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { userKey, type People } from '../people.js';
@@ -117,13 +117,13 @@ export class ReminderScheduler {
     }
     for await (const key of this.store.keys('retjob:')) {
       const m = RETURNED_JOB.exec(key);
-      const filing = m ? await this.deps.filings.load(m[1]!) : undefined;
+      const filing = m ? await this.deps.filings.get(m[1]!) : undefined;
       if (filing?.status === 'returned' && (filing.cycle?.number ?? 0) === Number(m![2])) this.index.set(filing.id, now.valueOf());
       else await this.store.delete(key);
     }
     for await (const key of this.store.keys('cfjob:')) {
       const m = CONFIRMED_JOB.exec(key);
-      const filing = m ? await this.deps.filings.load(m[1]!) : undefined;
+      const filing = m ? await this.deps.filings.get(m[1]!) : undefined;
       if (filing?.cycle?.number === Number(m?.[2])) this.index.set(filing.id, now.valueOf());
       else await this.store.delete(key);
     }
@@ -137,7 +137,7 @@ export class ReminderScheduler {
     if (this.stopped) return;
     const now = this.deps.clock.now();
     const reindex = async () => {
-      for (const filing of await this.deps.filings.loadByPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
+      for (const filing of await this.deps.filings.byPhoneKey(phoneKey)) if (filing.status === 'verifying') this.reindex(filing, now);
     };
     this.track(this.writes, reindex());
   }
@@ -246,7 +246,7 @@ export class ReminderScheduler {
     const soon = new Set<string>();
     for (const id of ids) {
       // Fresh: a filing changed on another instance a moment ago must not be planned from an older copy.
-      const filing = await this.deps.filings.load(id, { fresh: true });
+      const filing = await this.deps.filings.get(id, { fresh: true });
       if (!filing) {
         this.index.reschedule(id, undefined);
         continue;
@@ -317,7 +317,7 @@ export class ReminderScheduler {
   /** Deletes the pending returned notice of each returned filing whose notices are all sent (or given up); any retry keeps it. */
   private async endReturnedJobs(ids: string[], returned: Work[]): Promise<void> {
     for (const id of ids) {
-      const filing = await this.deps.filings.load(id);
+      const filing = await this.deps.filings.get(id);
       if (filing?.status !== 'returned') continue;
       let finished = true;
       for (const w of returned) if (w.filingId === id && (await this.markers.get(w.key))?.s !== 'sent') finished = false;
@@ -346,7 +346,7 @@ export class ReminderScheduler {
         }
       });
     } else {
-      const filing = await this.deps.filings.load(item.filingId);
+      const filing = await this.deps.filings.get(item.filingId);
       const alerts = this.deps.teamAlerts;
       try {
         if (filing && alerts && (await alerts.alert(item.alert, filing))) this.deps.metrics.alertsSent.inc({ kind: item.alert });

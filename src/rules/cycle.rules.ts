@@ -1,5 +1,5 @@
 /** RULES R2/R3: the state of a verification cycle, its deadline and the time left. */
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import { instant, type Dayjs } from '../time.js';
 import { requiredVerifiers, type Verifier } from './verifiers.rules.js';
 

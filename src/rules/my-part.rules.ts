@@ -1,5 +1,5 @@
 /** RULES R1–R3 for one person: what they must do for a filing now, or why no SMS comes to them. */
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import type { Dayjs } from '../time.js';
 import type { CycleState, VerificationSource } from './cycle.rules.js';
 import { requiredVerifiers } from './verifiers.rules.js';

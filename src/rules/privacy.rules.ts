@@ -1,5 +1,5 @@
 /** RULES R8 as plain functions: the code guard (an SMS code or ID number is warned about and deleted, never kept), masking people in free text, and sealing a filing for rest. */
-import type { Filing, Person } from '../filing.js';
+import type { Filing, Person } from '../filings/filing.js';
 import { echoable } from './echo.rules.js';
 import { guardVerdict } from './code-guard.rules.js';
 import { maskName, sealPhone } from './phone.rules.js';

@@ -1,5 +1,5 @@
 /** RULES R6: recovery after a return for failed verification, as a decision tree per filing type. */
-import type { Filing, FilingType } from '../filing.js';
+import type { Filing, FilingType } from '../filings/filing.js';
 import { addWorkingDays, type WorkCalendar, type WorkdayResult } from './workday.rules.js';
 
 /** One answer to a question: its message key and the node it leads to. */

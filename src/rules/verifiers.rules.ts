@@ -1,5 +1,5 @@
 /** RULES R1: who receives the SMS and must verify, by filing type. */
-import type { Filing, Person } from '../filing.js';
+import type { Filing, Person } from '../filings/filing.js';
 
 /** A role a verifier holds in a filing: the subject principal, or the principal of one named website. */
 export type Role = { kind: 'subject' } | { kind: 'website'; website: string };

@@ -1,6 +1,6 @@
 /** A filing's verification picture as data, shared by the applicant's lookup and the team's Slack summary. */
 import type { Msg } from '../activity.js';
-import type { Filing } from '../filing.js';
+import type { Filing } from '../filings/filing.js';
 import { cycleState, timeLeftParts, type CycleState, type ExtraConfirmations, type VerifierState } from '../rules/cycle.rules.js';
 import { maskName, maskPhone } from '../rules/phone.rules.js';
 import { withoutPeople } from '../rules/privacy.rules.js';

@@ -9,13 +9,13 @@ import { runConsole } from '../../adapters/console/console.adapter.js';
 import { alertText, plainText } from '../../adapters/console/console.alerts.js';
 import { eventFromLine, formatDuration, parseDuration } from '../../adapters/console/console.demo.js';
 import { greeting, suggestions } from '../../adapters/console/console.main.js';
-import { FilingEventSchema } from '../../src/events.js';
-import type { Filing } from '../../src/filing.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { REPO_ROOT } from '../support/app-process.js';
 import { makeFiling, returnedAccessRecord } from '../fixtures/filings.fixture.js';
 import { recoveryPath } from '../../flows/team.flow.js';
 import { FakeClock } from '../../src/clock.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { loadWorkCalendar } from '../../src/rules/workday.rules.js';
 
 const dirs: string[] = [];

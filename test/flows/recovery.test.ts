@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Locale } from '../../src/activity.js';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { world, type World } from '../support/transcript.js';
 import { returnedAccessRecord } from '../fixtures/filings.fixture.js';
 

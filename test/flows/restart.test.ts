@@ -26,7 +26,7 @@ describe('the embedded store survives a restart', () => {
       .tap('resend')
       .expect('Resends used in this cycle: 1 of 2; 1 left.');
     // Filings hold sealed phones (issue 11 §3): the confirmation is kept under the sealed form.
-    expect(second.core.filings.get('VE-2026-000101')!.cycle!.verified).toHaveProperty([sealPhone('13900139000', second.core.people.keyOf)]);
+    expect((await second.core.filings.get('VE-2026-000101'))!.cycle!.verified).toHaveProperty([sealPhone('13900139000', second.core.people.keyOf)]);
     await second.core.close();
   });
 });

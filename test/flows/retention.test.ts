@@ -1,6 +1,6 @@
 /** Issue 11 §4: every record about a person expires; closed filings' state expires; the sweep runs at start and hourly, on the fake clock. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import type { PhoneRecord, UserRecord } from '../../src/people.js';
 import { SWEEP_EVERY_MS } from '../../src/retention.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
@@ -62,12 +62,11 @@ describe('retention of people', () => {
     await w.core.people.teamConfirm('VE-TEST-0001', 1, w.core.people.keyOf('13900139000'), { at: NOW, by: 'U1' });
     const close = (id: string, eventId: string) => w!.core.filings.apply(FilingEventSchema.parse({ eventId, type: 'filing.status', filingId: id, status: 'approved', at: w!.clock.now().toISOString() }));
     await close('VE-TEST-0001', 's1');
-    expect(await w.core.store.namespace('filings').get('filing:VE-TEST-0001')).toBeDefined();
+    expect(await w.core.filings.get('VE-TEST-0001')).toBeDefined();
     // One of her filings is still open: she stays, the closed filing goes after 30 days.
     await after(30 * DAY);
     expect(await userRec('alice')).toBeDefined();
-    expect(w.core.filings.get('VE-TEST-0001')).toBeUndefined();
-    expect(await w.core.store.namespace('filings').get('filing:VE-TEST-0001')).toBeUndefined();
+    expect(await w.core.filings.get('VE-TEST-0001')).toBeUndefined();
     expect(await people().get('team:VE-TEST-0001#1')).toBeUndefined();
     // Her last filing closes: 29 days later she is still here, 30 days later she is gone.
     await close('VE-TEST-0002', 's2');
@@ -78,7 +77,7 @@ describe('retention of people', () => {
     expect(report).toMatchObject({ users: 1, filings: 1 });
     expect(await userRec('alice')).toBeUndefined();
     expect(await people().get<PhoneRecord>(`phone:${key}`)).toBeUndefined();
-    expect(w.core.filings.size).toBe(0);
+    expect(await w.core.filings.count()).toBe(0);
   });
 
   it('a phone its last chat moved off keeps its counters, and they go RETENTION_DAYS after the sweep first finds it unlinked', async () => {

@@ -84,7 +84,7 @@ describe('turn runner', () => {
       await chat.press(data).expect('This button has expired').expectButton('My filings');
     await chat.press('rg:VE-2026-000103').expect('I found no filing “VE-2026-000103”');
     await chat.press('iv:VE-2026-000103').expect('I found no filing');
-    expect((await w.core.people.confirmations(w.core.filings.get('VE-2026-000103')!)).self).toEqual({});
+    expect((await w.core.people.confirmations((await w.core.filings.get('VE-2026-000103'))!)).self).toEqual({});
   });
 
   it('two quick taps on one conversation are both counted (one turn at a time)', async () => {

@@ -70,9 +70,9 @@ describe('verify guide (R2)', () => {
     w = await world();
     const chat = w.chat({ locale: 'en' });
     await chat.send('/link 13800138000').send('/lookup VE-2026-000101').tap('I have verified').expect('Noted: you say you have verified VE-2026-000101 in cycle 1');
-    const extra = await w.core.people.confirmations(w.core.filings.get('VE-2026-000101')!);
+    const extra = await w.core.people.confirmations((await w.core.filings.get('VE-2026-000101'))!);
     expect(Object.keys(extra.self ?? {})).toEqual([sealPhone('13800138000', w.core.people.keyOf)]);
-    expect(w.core.filings.get('VE-2026-000101')!.cycle!.verified).toEqual({});
+    expect((await w.core.filings.get('VE-2026-000101'))!.cycle!.verified).toEqual({});
     await chat.press('iv:VE-2026-000101').expect('You are not a pending verifier');
   });
 

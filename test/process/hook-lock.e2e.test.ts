@@ -32,7 +32,8 @@ async function send(app: AppProcess): Promise<{ status: number; retryAfter: stri
 function saved(file: string): { filing?: string; eventId: boolean } {
   const db = new Database(file, { readonly: true });
   try {
-    const filing = db.prepare("SELECT value FROM kv WHERE key LIKE '%filing:VE-2026-000101'").get() as { value: string } | undefined;
+    // Filings live in their own table in the same file.
+    const filing = db.prepare("SELECT json AS value FROM filings WHERE id = 'VE-2026-000101'").get() as { value: string } | undefined;
     const event = db.prepare("SELECT 1 FROM kv WHERE key LIKE '%evt:evt-lock-1'").get();
     return { filing: filing?.value, eventId: event !== undefined };
   } finally {

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import type { Update } from 'telegraf/types';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TELEGRAM_CAPABILITIES, toActivity } from '../../adapters/telegram/telegram.translate.js';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { LEGACY_KEY } from '../../src/privacy.js';
 import { sealPhone } from '../../src/rules/phone.rules.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
@@ -77,13 +77,14 @@ describe('R8 the store at rest', () => {
     await w.at(at(23 * HOUR));
     expect(w.channel.sent.length).toBeGreaterThanOrEqual(2);
     // The app still works on what it keeps: the confirmation by phone reached the sealed filing.
-    expect(w.core.filings.get('VE-TEST-0002')!.cycle!.verified).toHaveProperty([sealPhone('15012345678', w.core.people.keyOf)]);
+    expect((await w.core.filings.get('VE-TEST-0002'))!.cycle!.verified).toHaveProperty([sealPhone('15012345678', w.core.people.keyOf)]);
     await w.close();
 
     const db = new Database(file, { readonly: true });
-    const rows = db.prepare<[], { key: string; value: string }>('SELECT key, value FROM kv').all();
+    // The state's rows and the filings' table, which lives in the same file.
+    const rows = db.prepare<[], { key: string; value: string }>("SELECT key, value FROM kv UNION ALL SELECT 'filing:' || id, json FROM filings").all();
     db.close();
-    expect(rows.some((r) => r.key.startsWith('filings:filing:'))).toBe(true);
+    expect(rows.some((r) => r.key === 'filing:VE-TEST-0002')).toBe(true);
     expect(rows.some((r) => r.key.startsWith('people:user:'))).toBe(true);
     const dump = rows.map((r) => `${r.key}\t${r.value}`).join('\n');
     const bytes = readdirSync(dir)
@@ -102,13 +103,15 @@ describe('R8 the store at rest', () => {
     expect(dump).toContain('王**的个人博客');
   });
 
-  it('a filing an older version stored in clear is sealed in the store at start', async () => {
+  it('a filing an older version stored in clear is sealed at start, and moves from the store into the filings table', async () => {
     const store = KeyvStateStore.memory();
     await store.namespace('filings').set('filing:VE-TEST-0001', makeFiling());
     const w = await reminderWorld({ now: NOW, filings: [], store, env: { PHONE_KEY_SECRET: SECRET_KEY } });
-    const stored = JSON.stringify(await store.namespace('filings').get('filing:VE-TEST-0001'));
+    const kept = JSON.stringify(await w.core.filings.get('VE-TEST-0001'));
+    const left = await store.namespace('filings').get('filing:VE-TEST-0001');
     await w.close();
-    expect(stored).toContain('138****8000#');
-    expect(stored).not.toMatch(/13800138000|张三|李四/);
+    expect(kept).toContain('138****8000#');
+    expect(kept).not.toMatch(/13800138000|张三|李四/);
+    expect(left).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { signEvent } from '../../src/http/filing-events.hook.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { instant } from '../../src/time.js';

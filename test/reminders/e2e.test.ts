@@ -20,13 +20,12 @@ import type { RunningAdapter } from '../../src/adapter.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { createLogger } from '../../src/log.js';
 import { signEvent } from '../../src/http/filing-events.hook.js';
 import type { RunningReminders } from '../../src/reminders/service.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
-import type { StateStore } from '../../src/store/state-store.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startServices } from '../support/services.js';
@@ -100,7 +99,7 @@ interface App {
 }
 
 /** The process as main.ts assembles it, with a fake clock and the platforms pointed at local fakes. */
-async function startApp(opts: { filings: Filing[]; store: StateStore; emu?: TelegramServer; slack?: FakeSlackApi }): Promise<App> {
+async function startApp(opts: { filings: Filing[]; store: KeyvStateStore; emu?: TelegramServer; slack?: FakeSlackApi }): Promise<App> {
   const env: Record<string, string> = { STORE_URL: 'memory://', EVENTS_SECRET: SECRET };
   if (opts.emu) Object.assign(env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: opts.emu.config.apiURL });
   if (opts.slack) Object.assign(env, { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'slack-signing-secret', SLACK_API_URL: opts.slack.url, SLACK_ALERT_CHANNEL: ALERT_CHANNEL });

@@ -51,7 +51,7 @@ describe('CONTRACT §2 signature', () => {
   it('§2 a good signature is accepted: 200 {"ok":true,"duplicate":false} and the event applied', async () => {
     const { w, post } = await listening();
     expect(await post(reported())).toEqual({ status: 200, json: { ok: true, duplicate: false } });
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle).toEqual({ number: 2, reportedAt: NOW, verified: {} });
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle).toEqual({ number: 2, reportedAt: NOW, verified: {} });
     expect(await eventCount(w, 'filing.reported', 'accepted')).toBe(1);
   });
 
@@ -66,7 +66,7 @@ describe('CONTRACT §2 signature', () => {
     const res = await post(reported(), opts);
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ ok: false });
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle!.number).toBe(1);
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle!.number).toBe(1);
     expect(await eventCount(w, 'unknown', 'unauthorized')).toBe(1);
   });
 
@@ -77,7 +77,7 @@ describe('CONTRACT §2 signature', () => {
     const { w, post } = await listening();
     const res = await post(reported(), { timestamp: String(Number(nowSeconds()) + delta) });
     expect(res).toEqual({ status: 401, json: { ok: false, error: 'timestamp outside the 300 s window' } });
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle!.number).toBe(1);
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle!.number).toBe(1);
   });
 
   it('§2 a timestamp 300 s old is still inside the window', async () => {
@@ -108,7 +108,7 @@ describe('CONTRACT §2 body', () => {
     const res = await post(body);
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ ok: false, field });
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle!.number).toBe(1);
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle!.number).toBe(1);
   });
 
   it('§2 a confirmation for a phone that is not a verifier of the filing → 400 naming phone, and it is not marked done', async () => {
@@ -167,14 +167,14 @@ describe('CONTRACT §2 unknown filings and duplicates', () => {
 
     expect((await post({ eventId: 'up-1', type: 'filing.upserted', at: NOW, filing: rawFiling({ id: 'VE-NOT-HERE', status: 'provider_review', cycle: undefined }) })).status).toBe(200);
     expect(await post(body)).toEqual({ status: 200, json: { ok: true, duplicate: false } });
-    expect(w.core.filings.get('VE-NOT-HERE')!.cycle!.number).toBe(1);
+    expect((await w.core.filings.get('VE-NOT-HERE'))!.cycle!.number).toBe(1);
   });
 
   it('§2 a repeated eventId → 200 {"duplicate":true} and changes nothing', async () => {
     const { w, post } = await listening();
     expect((await post(reported('dup'))).json).toEqual({ ok: true, duplicate: false });
     expect(await post(reported('dup'))).toEqual({ status: 200, json: { ok: true, duplicate: true } });
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle!.number).toBe(2);
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle!.number).toBe(2);
     expect(await eventCount(w, 'filing.reported', 'duplicate')).toBe(1);
   });
 
@@ -182,7 +182,7 @@ describe('CONTRACT §2 unknown filings and duplicates', () => {
     const { w, post } = await listening();
     const results = await Promise.all([post(reported('race')), post(reported('race'))]);
     expect(results.map((r) => r.json.duplicate).sort()).toEqual([false, true]);
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle!.number).toBe(2);
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle!.number).toBe(2);
   });
 
   it('§2 without EVENTS_SECRET the endpoint is off', async () => {

@@ -5,12 +5,11 @@ import type { Channel, SendOptions } from '../../src/channel.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { createLogger } from '../../src/log.js';
 import { maskPhone } from '../../src/rules/phone.rules.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
-import type { StateStore } from '../../src/store/state-store.js';
 import type { RemindersOptions, RunningReminders } from '../../src/reminders/service.js';
 import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
@@ -166,7 +165,7 @@ export const SECRET = 'test-events-secret-0123456789';
 export async function reminderWorld(opts: {
   now: string;
   filings: Filing[];
-  store?: StateStore;
+  store?: KeyvStateStore;
   /** The whole backend (a shared one, for several instances); `store` alone runs the local backend on it. */
   backend?: Backend;
   env?: Record<string, string>;

@@ -6,7 +6,6 @@ import { createCore } from '../../src/core.js';
 import { silentLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
-import type { StateStore } from '../../src/store/state-store.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startServices } from '../support/services.js';
 import { route } from '../../flows/router.js';
@@ -18,7 +17,7 @@ afterEach(async () => {
 });
 
 /** A memory store whose backend cannot be reached. */
-function unreachable(): StateStore {
+function unreachable(): KeyvStateStore {
   const store = KeyvStateStore.memory();
   return new Proxy(store, {
     get(target, prop, receiver) {
@@ -31,7 +30,7 @@ function unreachable(): StateStore {
 
 const adapter = (name: string, ok: boolean): RunningAdapter => ({ name, health: async () => ({ ok, detail: ok ? 'polling' : 'token revoked' }), stop: async () => undefined });
 
-async function serve(store: StateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00', env: Record<string, string> = {}): Promise<string> {
+async function serve(store: KeyvStateStore, adapters: RunningAdapter[] = [], intervalMs = 0, now = '2026-11-29T10:00:00+08:00', env: Record<string, string> = {}): Promise<string> {
   const core = await createCore(loadConfig({ STORE_URL: 'memory://', ...env }), { route, clock: new FakeClock(now), logger: silentLogger, backend: localBackend(store), filings: [makeFiling()] });
   const server = new HttpServer(silentLogger);
   const reminders = await startServices(core, server, { adapters, reminders: { intervalMs } });

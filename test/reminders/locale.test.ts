@@ -2,7 +2,7 @@
 import type { Update } from 'telegraf/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TELEGRAM_CAPABILITIES, toActivity } from '../../adapters/telegram/telegram.translate.js';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 import { reminderWorld, type ReminderWorld } from './fakes.js';

@@ -4,7 +4,7 @@
  * counts reminders sent late, never notices.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { MERGE_WINDOW_MS, parseReminderOffsets, stageAhead } from '../../src/rules/reminder.rules.js';
 import { instant } from '../../src/time.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
-import { readFilingsFile } from '../../src/filings.js';
+import { readFilingsFile } from '../../src/filings/filings.file.js';
 import { signEvent } from '../../src/http/filing-events.hook.js';
 import { reminderWorld, SECRET, type ReminderWorld } from './fakes.js';
 

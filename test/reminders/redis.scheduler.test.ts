@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { RedisTimeIndex } from '../../src/backends/redis/redis.due.js';
 import { RedisConnection } from '../../src/backends/redis/redis.connection.js';
 import { openRedisBackend } from '../../src/backends/redis/redis.backend.js';

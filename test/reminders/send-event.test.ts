@@ -41,7 +41,7 @@ describe('issue 13 npm run send-event signs and sends an event to the real hook'
     const { w, url } = await hook();
     const res = await run(['reported', 'VE-TEST-0001', '--url', url], { EVENTS_SECRET: SECRET });
     expect(res).toMatchObject({ code: 0, stdout: 'HTTP 200 {"ok":true,"duplicate":false}\n' });
-    expect(w.core.filings.get('VE-TEST-0001')!.cycle!.number).toBe(2);
+    expect((await w.core.filings.get('VE-TEST-0001'))!.cycle!.number).toBe(2);
   });
 
   it('the same --event-id twice: the second is a duplicate and changes nothing', async () => {
@@ -50,14 +50,14 @@ describe('issue 13 npm run send-event signs and sends an event to the real hook'
     expect((await run(args)).code).toBe(0);
     const again = await run(args);
     expect(again).toMatchObject({ code: 0, stdout: 'HTTP 200 {"ok":true,"duplicate":true}\n' });
-    expect(w.core.filings.get('VE-TEST-0001')!.status).toBe('approved');
+    expect((await w.core.filings.get('VE-TEST-0001'))!.status).toBe('approved');
   });
 
   it('PORT picks the local hook when --url is not given', async () => {
     const { w, url } = await hook();
     const res = await run(['returned', 'VE-TEST-0001', 'sms_timeout'], { EVENTS_SECRET: SECRET, PORT: new URL(url).port });
     expect(res.code).toBe(0);
-    expect(w.core.filings.get('VE-TEST-0001')!).toMatchObject({ status: 'returned', returnReason: 'sms_timeout' });
+    expect((await w.core.filings.get('VE-TEST-0001'))!).toMatchObject({ status: 'returned', returnReason: 'sms_timeout' });
   });
 
   it('upserted reads the record from a FILINGS_FILE-shaped file', async () => {
@@ -66,7 +66,7 @@ describe('issue 13 npm run send-event signs and sends an event to the real hook'
     writeFileSync(file, JSON.stringify({ filings: [rawFiling({ id: 'VE-NEW-0002', status: 'draft' })] }));
     const res = await run(['upserted', 'VE-NEW-0002', file, '--url', url], { EVENTS_SECRET: SECRET });
     expect(res.code).toBe(0);
-    expect(w.core.filings.get('VE-NEW-0002')?.status).toBe('draft');
+    expect((await w.core.filings.get('VE-NEW-0002'))?.status).toBe('draft');
   });
 
   it('a refusal is printed with its body and exits 1: an unknown filing (404), a wrong secret (401)', async () => {

@@ -1,9 +1,9 @@
 /** Issue 5 §2 buttons: Nudge applicants, Recovery path (R6), Record confirmation — through Bolt, answered on response_url. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Filing } from '../../src/filing.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { expectOnlyMaskedPhones, startHarness, textOf, type Harness } from './slack.harness.js';
 import { sealPhone } from '../../src/rules/phone.rules.js';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { returnedAccessRecord } from '../fixtures/filings.fixture.js';
 
 let h: Harness;
@@ -200,7 +200,7 @@ describe('Record confirmation', () => {
     expect(text).toContain(':hourglass_flowing_sand: 李* 139****9000');
     expect(text).toContain('已记录：张* 138****8000 电话确认已核验，记录人 <@U0BOB00001>');
     expect(audits('slack.team_confirm')).toEqual([expect.objectContaining({ filingId: 'VE-2026-000101', cycle: 1, verifier: '138****8000', slackUser: 'U0BOB00001' })]);
-    const filing = h.core.filings.get('VE-2026-000101')!;
+    const filing = (await h.core.filings.get('VE-2026-000101'))!;
     expect((await h.core.people.confirmations(filing)).team).toEqual({ [sealPhone('13800138000', h.core.people.keyOf)]: '2026-11-29T04:00:00.000Z' });
 
     // 104's subject was verified by the filing system: a different mark from the team's.

@@ -7,8 +7,8 @@ import { startSlackAlerts, type SlackAlerts } from '../../adapters/slack/slack.a
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import type { Filing } from '../../src/filings/filing.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { createLogger } from '../../src/log.js';
 import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { HttpServer } from '../../src/server.js';

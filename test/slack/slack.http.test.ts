@@ -145,7 +145,7 @@ describe('delivery', () => {
     await h.slack.stop();
     h.teamAlerts!.stop();
     expect((await h.post(challenge, { ...json, ...h.sign(challenge) })).status).toBe(503);
-    await expect(h.teamAlerts!.alert('at_risk', h.core.filings.get('VE-2026-000102')!)).rejects.toThrow('slack alerts stopped');
+    await expect(h.teamAlerts!.alert('at_risk', (await h.core.filings.get('VE-2026-000102'))!)).rejects.toThrow('slack alerts stopped');
     expect(h.fake.api('chat.postMessage')).toEqual([]);
     expect(await h.slack.health()).toMatchObject({ ok: false });
   });

@@ -15,7 +15,7 @@ import { escapeMrkdwn, sections } from '../../adapters/slack/slack.blocks.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { silentLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';

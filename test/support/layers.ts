@@ -74,7 +74,7 @@ function wrongWay(from: string, specifier: string, target: string | undefined): 
 function backendChoice(path: string, target: string | undefined): string | undefined {
   if (target === undefined || !/^src\/backends\/[^/]+\//.test(target)) return undefined;
   // The Redis filings are the Redis backend's own, on its connection (`openFilings`).
-  if (path.startsWith('src/backends/') || path === 'src/filings.redis.ts' || ['test', 'bench'].includes(layerOf(path))) return undefined;
+  if (path.startsWith('src/backends/') || path === 'src/filings/filings.redis.ts' || ['test', 'bench'].includes(layerOf(path))) return undefined;
   return 'only src/backends/ opens a backend; the rest takes the parts openBackend hands out';
 }
 

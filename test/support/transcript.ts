@@ -4,11 +4,10 @@ import { isLinkButton, type Activity, type ActionButton, type Capabilities, type
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
-import type { Filing } from '../../src/filing.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
+import type { Filing } from '../../src/filings/filing.js';
 import { createLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
-import type { StateStore } from '../../src/store/state-store.js';
 import type { Nudger } from '../../src/reminders/nudge.sender.js';
 import { TELEGRAM_CAPABILITIES } from '../../adapters/telegram/telegram.translate.js';
 import { CONSOLE_CAPABILITIES } from '../../adapters/console/console.adapter.js';
@@ -18,7 +17,7 @@ import { localBackend } from '../../src/backends/local/local.backend.js';
 /** Options for a test world. */
 export interface WorldOptions {
   now?: string;
-  store?: StateStore;
+  store?: KeyvStateStore;
   filings?: Filing[];
   env?: Record<string, string>;
   /** A nudger to build the runner with, instead of the one over the core's channels. */

@@ -1,7 +1,9 @@
 /** The Backend contract: one suite every backend (local in memory, local on a SQLite file, Redis) must pass, part by part. */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/backends/backend.js';
+import type { Backend, FilingsOpening } from '../../src/backends/backend.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import type { NewOutboxMessage } from '../../src/outbox/outbox.types.js';
+import { makeFiling } from '../fixtures/filings.fixture.js';
 import { describeStoreContract } from './store.contract.js';
 
 /** A backend under test. */
@@ -15,11 +17,23 @@ export interface BackendUnderTest {
 
 const NOW = Date.parse('2026-11-29T10:00:00+08:00');
 
+/** An opening of one filing under the content hash `hash`, counting how often its records were read. */
+function filingsOpening(backend: Backend, hash: string): FilingsOpening & { reads: () => number } {
+  let reads = 0;
+  const records = () => {
+    reads += 1;
+    return [makeFiling()];
+  };
+  return { state: backend.state, source: { hash, records }, keyOf: (phone) => `k${phone.slice(-4)}`, reads: () => reads };
+}
+
+const returned = FilingEventSchema.parse({ eventId: 'e-contract', type: 'filing.returned', filingId: 'VE-TEST-0001', at: '2026-11-29T11:00:00+08:00', reason: 'sms_failed' });
+
 function message(id: string, over: Partial<NewOutboxMessage> = {}): NewOutboxMessage {
   return { id, channel: 'telegram', chatId: 'chat-1', payload: { text: id }, priority: 'proactive', deadline: NOW + 3_600_000, ...over };
 }
 
-/** Registers the contract's tests for one backend: its state (the StateStore contract), outbox, send budget, time index and leader lease. */
+/** Registers the contract's tests for one backend: its state (the StateStore contract), outbox, send budget, time index, leader lease and filings. */
 export function describeBackendContract(b: BackendUnderTest): void {
   const opened: Backend[] = [];
   afterAll(async () => {
@@ -92,7 +106,32 @@ export function describeBackendContract(b: BackendUnderTest): void {
       await lease.release();
     });
 
+    it('the filings: the file is imported once per content, sealed; an event changes a filing, and a reopening reads no record and keeps the change', async () => {
+      const backend = open();
+      const opening = filingsOpening(backend, 'contract-1');
+      const filings = await backend.openFilings(opening);
+      await filings.settle();
+      expect(opening.reads()).toBe(1);
+      expect(await filings.count()).toBe(1);
+      expect((await filings.get('VE-TEST-0001'))?.subject.principal.phone).toBe('138****8000#k8000');
+      expect((await filings.apply(returned)).ok).toBe(true);
+      const again = await backend.openFilings(opening);
+      await again.settle();
+      expect(opening.reads()).toBe(1);
+      expect(await again.get('VE-TEST-0001', { fresh: true })).toMatchObject({ status: 'returned', returnReason: 'sms_failed' });
+    });
+
     if (openPair) {
+      it('the filings across instances: imported by one, read by the other without reading the file', async () => {
+        const [a, b] = openPair();
+        const first = filingsOpening(a!, 'contract-pair');
+        await (await a!.openFilings(first)).settle();
+        const second = filingsOpening(b!, 'contract-pair');
+        const filings = await b!.openFilings(second);
+        expect(second.reads()).toBe(0);
+        expect((await filings.get('VE-TEST-0001'))?.id).toBe('VE-TEST-0001');
+      });
+
       it('the leader lease across instances: one holds it, the other takes it once it is released', async () => {
         const [a, b] = openPair().map((x) => x.leader('reminders'));
         expect(await a!.hold()).toBe(true);

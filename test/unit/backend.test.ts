@@ -8,6 +8,7 @@ import { openBackend } from '../../src/backends/backend.js';
 import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
 import { openRedisBackend } from '../../src/backends/redis/redis.backend.js';
 import type { NewOutboxMessage } from '../../src/outbox/outbox.types.js';
+import { makeFiling } from '../fixtures/filings.fixture.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { describeBackendContract } from './backend.contract.js';
 
@@ -36,20 +37,36 @@ describeBackendContract({
   },
 });
 
+describe('issue 20 the backend says whether several instances share it', () => {
+  it('a local backend serves one process; Redis may serve several', async () => {
+    const local = [openBackend('memory://'), openBackend(`file:${join(dir, `state-${++files}.sqlite`)}`)];
+    const shared = openRedisBackend(redis.url, { keyPrefix: `t-${randomUUID()}` });
+    try {
+      expect(local.map((b) => b.severalInstances)).toEqual([false, false]);
+      expect(shared.severalInstances).toBe(true);
+    } finally {
+      for (const backend of [...local, shared]) await backend.close();
+    }
+  });
+});
+
 describe('issue 20 §7 the local backend keeps state and outbox in one SQLite file', () => {
   const message = (id: string): NewOutboxMessage => ({ id, channel: 'telegram', chatId: 'chat-1', payload: { text: id }, priority: 'proactive', deadline: T0 + 3_600_000 });
 
-  it('writes both into the one file, and nothing beside it but its WAL', async () => {
+  it('writes both, and the filings, into the one file, and nothing beside it but its WAL', async () => {
     const own = mkdtempSync(join(dir, 'one-'));
     const backend = openBackend(`file:${join(own, 'state.sqlite')}`);
     await backend.state.set('k', 'v');
     await backend.outbox.enqueue([message('m1')], T0);
+    const filings = await backend.openFilings({ state: backend.state, source: { hash: 'one', records: () => [makeFiling()] }, keyOf: (phone) => phone });
+    await filings.settle();
     await backend.close();
     expect(readdirSync(own).filter((f) => !/-(wal|shm)$/.test(f))).toEqual(['state.sqlite']);
     const db = new Database(join(own, 'state.sqlite'), { readonly: true });
     try {
       expect(db.prepare('SELECT COUNT(*) AS n FROM kv').get()).toEqual({ n: 1 });
       expect(db.prepare('SELECT id FROM outbox').all()).toEqual([{ id: 'm1' }]);
+      expect(db.prepare('SELECT id FROM filings').all()).toEqual([{ id: 'VE-TEST-0001' }]);
     } finally {
       db.close();
     }

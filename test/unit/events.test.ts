@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FilingEventSchema } from '../../src/events.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
 import { rawFiling } from '../fixtures/filings.fixture.js';
 
 const base = { eventId: 'evt-1', at: '2026-11-29T13:00:00+08:00' };

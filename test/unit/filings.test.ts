@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_FILINGS_FILE } from '../../src/config.js';
-import { FILING_STATUSES, FILING_TYPES, type Filing } from '../../src/filing.js';
-import { DEMO_ANCHOR, FilingSource, FilingsFileError, parseFilings, readFilingsFile, shiftDemo } from '../../src/filings.js';
-import { FilingEventSchema, type FilingEvent } from '../../src/events.js';
+import { FILING_STATUSES, FILING_TYPES, type Filing } from '../../src/filings/filing.js';
+import { DEMO_ANCHOR, FilingsFileError, parseFilings, readFilingsFile, shiftDemo } from '../../src/filings/filings.file.js';
+import { LocalFilingSource } from '../../src/filings/filings.local.js';
+import { FilingEventSchema, type FilingEvent } from '../../src/filings/events.js';
 import { requiredVerifiers } from '../../src/rules/verifiers.rules.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { instant } from '../../src/time.js';
-import { demoJson, rawFiling } from '../fixtures/filings.fixture.js';
+import { demoJson, makeFiling, rawFiling } from '../fixtures/filings.fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'beian-filings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +28,23 @@ function fileError(json: unknown): FilingsFileError {
   }
   throw new Error('parseFilings accepted the file');
 }
+
+/** A source holding `filings` (phones kept plain, as in these tests' expectations), imported and ready. */
+async function open(filings: Filing[], opts: { store?: KeyvStateStore; keyOf?: (phone: string) => string; hash?: string } = {}): Promise<LocalFilingSource> {
+  const store = opts.store ?? KeyvStateStore.memory();
+  const source = await LocalFilingSource.open({ hash: opts.hash ?? 'h', records: () => filings }, { store: store.namespace('filings'), db: store.database, keyOf: opts.keyOf, seal: false });
+  await source.settle();
+  return source;
+}
+
+/** Every filing an async iterable gives. */
+async function collect(filings: AsyncIterable<Filing>): Promise<Filing[]> {
+  const out: Filing[] = [];
+  for await (const f of filings) out.push(f);
+  return out;
+}
+
+const idsOf = async (filings: Filing[] | AsyncIterable<Filing>) => (Array.isArray(filings) ? filings : await collect(filings)).map((f) => f.id);
 
 /** A validated event, as the webhook would hand it over. */
 function event(body: Record<string, unknown>): FilingEvent {
@@ -219,12 +237,15 @@ describe('R3 shiftDemo keeps the demo’s relative ages', () => {
 });
 
 describe('FilingSource lookups', () => {
-  const source = new FilingSource(demo);
+  let source: LocalFilingSource;
+  beforeEach(async () => {
+    source = await open(demo);
+  });
 
-  it('R8 get finds a filing by id, and nothing for an unknown id', () => {
-    expect(source.get('VE-2026-000101')?.type).toBe('first_filing');
-    expect(source.get('VE-NOPE')).toBeUndefined();
-    expect(source.size).toBe(demo.length);
+  it('R8 get finds a filing by id, and nothing for an unknown id', async () => {
+    expect((await source.get('VE-2026-000101'))?.type).toBe('first_filing');
+    expect(await source.get('VE-NOPE')).toBeUndefined();
+    expect(await source.count()).toBe(demo.length);
   });
 
   it.each<[string, string, string[]]>([
@@ -232,59 +253,68 @@ describe('FilingSource lookups', () => {
     ['an emergency contact only', '13700137000', ['VE-2026-000101']],
     ['a website principal', '13900139000', ['VE-2026-000101', 'VE-2026-000112']],
     ['a number in no filing', '19900199000', []],
-  ])('R8 byPhone: %s', (_name, phone, ids) => {
-    expect(
-      source
-        .byPhone(phone)
-        .map((f) => f.id)
-        .sort(),
-    ).toEqual(ids);
+  ])('R8 byPhoneKey: %s', async (_name, phone, ids) => {
+    expect((await idsOf(await source.byPhoneKey(phone))).sort()).toEqual(ids);
   });
 
-  it('R5 openWindows lists exactly the verifying filings', () => {
-    expect([...source.openWindows()].map((f) => f.id).sort()).toEqual(
+  it('R5 openWindows lists exactly the verifying filings', async () => {
+    expect((await idsOf(source.openWindows())).sort()).toEqual(
       demo
         .filter((f) => f.status === 'verifying')
         .map((f) => f.id)
         .sort(),
     );
+    expect(await source.countOpen()).toBe(demo.filter((f) => f.status === 'verifying').length);
+  });
+
+  it('all() gives every filing in the file’s order, across more than one page', async () => {
+    const many = Array.from({ length: 1203 }, (_, i) => makeFiling({ id: `VE-PAGE-${String(1203 - i).padStart(4, '0')}`, status: i % 2 ? 'verifying' : 'draft', ...(i % 2 ? {} : { cycle: undefined }) }));
+    const big = await open(many);
+    expect(await idsOf(big.all())).toEqual(many.map((f) => f.id));
+    expect((await idsOf(big.openWindows())).length).toBe(601);
   });
 });
 
 describe('R8 FilingSource indexes phones by key', () => {
   const keyOf = (phone: string) => `k:${[...phone].reverse().join('')}`;
 
-  it('R8 with a keyer, byPhone takes the phone and byPhoneKey the key; the full phone is not a key', async () => {
-    const source = await FilingSource.open(demo, KeyvStateStore.memory(), keyOf);
-    expect(source.byPhone('13700137000').map((f) => f.id)).toEqual(['VE-2026-000101']);
-    expect(source.byPhoneKey(keyOf('13700137000')).map((f) => f.id)).toEqual(['VE-2026-000101']);
-    expect(source.byPhoneKey('13700137000')).toEqual([]);
+  it('R8 with a keyer, byPhoneKey takes the key; the full phone is not a key', async () => {
+    const source = await open(demo, { keyOf });
+    expect(await idsOf(await source.byPhoneKey(keyOf('13700137000')))).toEqual(['VE-2026-000101']);
+    expect(await source.byPhoneKey('13700137000')).toEqual([]);
   });
 
   it('R8 with a keyer, an upsert that changes a phone re-indexes under the new key', async () => {
-    const source = await FilingSource.open(demo, KeyvStateStore.memory(), keyOf);
+    const source = await open(demo, { keyOf });
     await source.apply(event({ type: 'filing.upserted', filing: { ...demoJson().filings[0]!, emergencyPhone: '13600000000' } }));
-    expect(source.byPhone('13700137000')).toEqual([]);
-    expect(source.byPhoneKey(keyOf('13600000000')).map((f) => f.id)).toEqual(['VE-2026-000101']);
+    expect(await source.byPhoneKey(keyOf('13700137000'))).toEqual([]);
+    expect(await idsOf(await source.byPhoneKey(keyOf('13600000000')))).toEqual(['VE-2026-000101']);
   });
 
-  it('R8 without a keyer the key is the normalized phone', () => {
-    expect(new FilingSource(demo).byPhoneKey('13700137000').map((f) => f.id)).toEqual(['VE-2026-000101']);
+  it('R8 without a keyer the key is the normalized phone', async () => {
+    expect(await idsOf(await (await open(demo)).byPhoneKey('13700137000'))).toEqual(['VE-2026-000101']);
+  });
+
+  it('R8 sealed (as the app keeps them): no phone in clear, names masked, found by the phone’s key', async () => {
+    const store = KeyvStateStore.memory();
+    const source = await LocalFilingSource.open({ hash: 'h', records: () => demo }, { store, db: store.database, keyOf });
+    const all = await collect(source.all());
+    expect(JSON.stringify(all)).not.toMatch(/1[3-9]\d{9}/);
+    expect((await source.get('VE-2026-000101'))?.subject.principal).toEqual({ name: '张*', phone: `138****8000#${keyOf('13800138000')}` });
+    expect(await idsOf(await source.byPhoneKey(keyOf('13700137000')))).toEqual(['VE-2026-000101']);
   });
 });
 
 describe('CONTRACT §2 FilingSource.apply', () => {
-  let store: KeyvStateStore;
-  let source: FilingSource;
+  let source: LocalFilingSource;
   beforeEach(async () => {
-    store = KeyvStateStore.memory();
-    source = await FilingSource.open(demo, store);
+    source = await open(demo);
   });
 
   it('§2 filing.reported starts a new cycle: number + 1, reportedAt = at, nobody verified, status verifying, no return reason', async () => {
     const result = await source.apply(event({ type: 'filing.reported', filingId: 'VE-2026-000112', at: '2026-11-30T10:00:00+08:00' }));
     expect(result.ok).toBe(true);
-    const f = source.get('VE-2026-000112')!;
+    const f = (await source.get('VE-2026-000112'))!;
     expect(f.status).toBe('verifying');
     expect(f.cycle).toEqual({ number: 2, reportedAt: '2026-11-30T10:00:00+08:00', verified: {} });
     expect(f).not.toHaveProperty('returnReason');
@@ -293,14 +323,14 @@ describe('CONTRACT §2 FilingSource.apply', () => {
 
   it('§2 filing.reported for a filing with no cycle starts cycle 1', async () => {
     await source.apply(event({ type: 'filing.reported', filingId: 'VE-2026-000109' }));
-    expect(source.get('VE-2026-000109')!.cycle).toEqual({ number: 1, reportedAt: '2026-11-29T13:00:00+08:00', verified: {} });
-    expect([...source.openWindows()].map((f) => f.id)).toContain('VE-2026-000109');
+    expect((await source.get('VE-2026-000109'))!.cycle).toEqual({ number: 1, reportedAt: '2026-11-29T13:00:00+08:00', verified: {} });
+    expect(await idsOf(source.openWindows())).toContain('VE-2026-000109');
   });
 
   it('§2 verification.confirmed marks that verifier verified at the event time, phone normalized', async () => {
     const result = await source.apply(event({ type: 'verification.confirmed', filingId: 'VE-2026-000101', phone: '+86 139 0013 9000' }));
     expect(result.ok).toBe(true);
-    expect(source.get('VE-2026-000101')!.cycle!.verified).toEqual({ '13900139000': '2026-11-29T13:00:00+08:00' });
+    expect((await source.get('VE-2026-000101'))!.cycle!.verified).toEqual({ '13900139000': '2026-11-29T13:00:00+08:00' });
   });
 
   it.each<[string, Record<string, unknown>, object]>([
@@ -316,46 +346,43 @@ describe('CONTRACT §2 FilingSource.apply', () => {
     ['filing.returned for an unknown filing → unknown_filing', { type: 'filing.returned', filingId: 'VE-NOPE', reason: 'sms_timeout' }, { ok: false, error: 'unknown_filing', field: 'filingId' }],
     ['filing.status for an unknown filing → unknown_filing', { type: 'filing.status', filingId: 'VE-NOPE', status: 'approved' }, { ok: false, error: 'unknown_filing', field: 'filingId' }],
   ])('§2 %s, and nothing changes', async (_name, body, expected) => {
-    const before = [...source.all()];
+    const before = await collect(source.all());
     expect(await source.apply(event(body))).toEqual(expected);
-    expect([...source.all()]).toEqual(before);
-    const written: string[] = [];
-    for await (const key of store.keys('filing:')) written.push(key);
-    expect(written).toEqual([]);
+    expect(await collect(source.all())).toEqual(before);
   });
 
   it('§2 filing.returned sets status returned and the reason', async () => {
     await source.apply(event({ type: 'filing.returned', filingId: 'VE-2026-000101', reason: 'sms_timeout' }));
-    expect(source.get('VE-2026-000101')).toMatchObject({ status: 'returned', returnReason: 'sms_timeout' });
-    expect([...source.openWindows()].map((f) => f.id)).not.toContain('VE-2026-000101');
+    expect(await source.get('VE-2026-000101')).toMatchObject({ status: 'returned', returnReason: 'sms_timeout' });
+    expect(await idsOf(source.openWindows())).not.toContain('VE-2026-000101');
   });
 
   it('§2 filing.status changes the status and drops a stale return reason', async () => {
     await source.apply(event({ type: 'filing.status', filingId: 'VE-2026-000112', status: 'approved' }));
-    const f = source.get('VE-2026-000112')!;
+    const f = (await source.get('VE-2026-000112'))!;
     expect(f.status).toBe('approved');
     expect(f).not.toHaveProperty('returnReason');
   });
 
   it('§2 filing.status returned keeps the return reason', async () => {
     await source.apply(event({ type: 'filing.status', filingId: 'VE-2026-000112', status: 'returned' }));
-    expect(source.get('VE-2026-000112')).toMatchObject({ status: 'returned', returnReason: 'sms_timeout' });
+    expect(await source.get('VE-2026-000112')).toMatchObject({ status: 'returned', returnReason: 'sms_timeout' });
   });
 
   it('§2 filing.upserted creates a filing and indexes its phones', async () => {
     const result = await source.apply(event({ type: 'filing.upserted', filing: rawFiling({ id: 'VE-NEW-0001', emergencyPhone: '+86 188 0000 0000' }) }));
     expect(result.ok && result.previous).toBeUndefined();
-    expect(source.get('VE-NEW-0001')?.subject.principal.phone).toBe('13800138000');
-    expect(source.byPhone('18800000000').map((f) => f.id)).toEqual(['VE-NEW-0001']);
-    expect(source.size).toBe(demo.length + 1);
+    expect((await source.get('VE-NEW-0001'))?.subject.principal.phone).toBe('13800138000');
+    expect(await idsOf(await source.byPhoneKey('18800000000'))).toEqual(['VE-NEW-0001']);
+    expect(await source.count()).toBe(demo.length + 1);
   });
 
   it('§2 filing.upserted replaces a filing and re-indexes: the old phone no longer finds it', async () => {
     const replacement = { ...demoJson().filings[0]!, emergencyPhone: '13600000000' };
     const result = await source.apply(event({ type: 'filing.upserted', filing: replacement }));
     expect(result.ok && result.previous?.emergencyPhone).toBe('13700137000');
-    expect(source.byPhone('13700137000')).toEqual([]);
-    expect(source.byPhone('13600000000').map((f) => f.id)).toEqual(['VE-2026-000101']);
+    expect(await source.byPhoneKey('13700137000')).toEqual([]);
+    expect(await idsOf(await source.byPhoneKey('13600000000'))).toEqual(['VE-2026-000101']);
   });
 
   it('§2 listeners hear every applied change with the previous filing and the event', async () => {
@@ -366,40 +393,55 @@ describe('CONTRACT §2 FilingSource.apply', () => {
     expect(heard).toEqual([['returned', 'verifying', 'filing.returned']]);
   });
 
-  it('§2 an applied change is written to the store', async () => {
-    await source.apply(event({ type: 'filing.returned', filingId: 'VE-2026-000101', reason: 'sms_failed' }));
-    expect(await store.get<Filing>('filing:VE-2026-000101')).toMatchObject({ status: 'returned', returnReason: 'sms_failed' });
+  it('§2 a filing that closes gets its closing time, and loses it when it opens again', async () => {
+    await source.apply(event({ type: 'filing.status', filingId: 'VE-2026-000101', status: 'approved', at: '2026-11-29T14:00:00+08:00' }));
+    expect(await source.closedAt('VE-2026-000101')).toBe('2026-11-29T14:00:00+08:00');
+    await source.apply(event({ type: 'filing.reported', filingId: 'VE-2026-000101' }));
+    expect(await source.closedAt('VE-2026-000101')).toBeUndefined();
   });
 });
 
 describe('CONTRACT §2 applied changes survive a restart', () => {
-  it('§2 events applied before close are there after FilingSource.open on the same sqlite file', async () => {
+  it('§2 events applied before close are there after a restart on the same sqlite file, which reads no record of the file', async () => {
     const file = join(dir, 'restart.sqlite');
     const first = KeyvStateStore.sqlite(file);
-    const before = await FilingSource.open(demo, first);
+    const before = await open(demo, { store: first });
     await before.apply(event({ type: 'filing.reported', filingId: 'VE-2026-000112', at: '2026-11-30T10:00:00+08:00' }));
     await before.apply(event({ type: 'verification.confirmed', filingId: 'VE-2026-000112', phone: '13900139000', at: '2026-11-30T10:05:00+08:00' }));
     await before.apply(event({ type: 'filing.upserted', filing: rawFiling({ id: 'VE-NEW-0002', emergencyPhone: '18800000000' }) }));
+    await before.close();
     await first.close();
 
     const second = KeyvStateStore.sqlite(file);
-    const after = await FilingSource.open(demo, second);
-    expect(after.get('VE-2026-000112')).toMatchObject({
+    let read = 0;
+    const after = await LocalFilingSource.open(
+      {
+        hash: 'h',
+        records: () => {
+          read += 1;
+          return demo;
+        },
+      },
+      { store: second.namespace('filings'), db: second.database, seal: false },
+    );
+    expect(read).toBe(0);
+    expect(await after.get('VE-2026-000112')).toMatchObject({
       status: 'verifying',
       cycle: { number: 2, reportedAt: '2026-11-30T10:00:00+08:00', verified: { '13900139000': '2026-11-30T10:05:00+08:00' } },
     });
-    expect(after.get('VE-2026-000112')).not.toHaveProperty('returnReason');
-    expect(after.get('VE-NEW-0002')).toBeDefined();
-    expect(after.byPhone('18800000000').map((f) => f.id)).toEqual(['VE-NEW-0002']);
-    expect(after.get('VE-2026-000101')).toEqual(byId('VE-2026-000101'));
-    expect(after.size).toBe(demo.length + 1);
+    expect(await after.get('VE-2026-000112')).not.toHaveProperty('returnReason');
+    expect(await after.get('VE-NEW-0002')).toBeDefined();
+    expect(await idsOf(await after.byPhoneKey('18800000000'))).toEqual(['VE-NEW-0002']);
+    expect(await after.get('VE-2026-000101')).toEqual(byId('VE-2026-000101'));
+    expect(await after.count()).toBe(demo.length + 1);
+    await after.close();
     await second.close();
   });
 });
 
 describe('CONTRACT §2 a repeated report', () => {
   it('§2 filing.reported with the current cycle’s reportedAt again does not start another cycle', async () => {
-    const source = new FilingSource(readFilingsFile(DEMO_FILINGS_FILE));
+    const source = await open(readFilingsFile(DEMO_FILINGS_FILE));
     const at = '2026-11-29T13:00:00+08:00';
     const first = await source.apply({ type: 'filing.reported', eventId: 'r1', at, filingId: 'VE-2026-000101' });
     const again = await source.apply({ type: 'filing.reported', eventId: 'r2', at: '2026-11-29T05:00:00Z', filingId: 'VE-2026-000101' });
@@ -409,16 +451,17 @@ describe('CONTRACT §2 a repeated report', () => {
 });
 
 describe('CONTRACT §2 concurrent events', () => {
-  it.each([false, true])('§2 two events for one filing applied at once both take effect (with a store: %s)', async (withStore) => {
-    const store = withStore ? KeyvStateStore.memory() : undefined;
-    const source = new FilingSource(readFilingsFile(DEMO_FILINGS_FILE), store);
+  it.each([false, true])('§2 two events for one filing applied at once both take effect (on a sqlite file: %s)', async (onFile) => {
+    const store = onFile ? KeyvStateStore.sqlite(join(dir, `concurrent-${Math.random()}.sqlite`)) : KeyvStateStore.memory();
+    const source = await open(readFilingsFile(DEMO_FILINGS_FILE), { store });
     const at = '2026-11-29T10:00:00+08:00';
     const results = await Promise.all([
       source.apply({ type: 'verification.confirmed', eventId: 'a', at, filingId: 'VE-2026-000101', phone: '13800138000' }),
       source.apply({ type: 'verification.confirmed', eventId: 'b', at, filingId: 'VE-2026-000101', phone: '13900139000' }),
     ]);
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(Object.keys(source.get('VE-2026-000101')!.cycle!.verified).sort()).toEqual(['13800138000', '13900139000']);
-    if (store) expect(Object.keys((await store.get<Filing>('filing:VE-2026-000101'))!.cycle!.verified).sort()).toEqual(['13800138000', '13900139000']);
+    expect(Object.keys((await source.get('VE-2026-000101'))!.cycle!.verified).sort()).toEqual(['13800138000', '13900139000']);
+    await source.close();
+    await store.close();
   });
 });

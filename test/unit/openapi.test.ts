@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FilingEventSchema } from '../../src/events.js';
-import { FilingSchema } from '../../src/filing.js';
+import { FilingEventSchema } from '../../src/filings/events.js';
+import { FilingSchema } from '../../src/filings/filing.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };

@@ -5,7 +5,7 @@ import { maskPhone, sealedKey, sealPhone } from '../../src/rules/phone.rules.js'
 import { isVirtualOperator } from '../../src/rules/warnings.rules.js';
 import { phonesOf } from '../../src/rules/verifiers.rules.js';
 import { hasRecovery } from '../../src/rules/recovery.rules.js';
-import { FILING_TYPES } from '../../src/filing.js';
+import { FILING_TYPES } from '../../src/filings/filing.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
 
 describe('R8 code guard: looksSensitive', () => {

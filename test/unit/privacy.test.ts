@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { createLogger } from '../../src/log.js';
 import { KEY_CHECK, keyCheckOf, LEGACY_KEY, loadPhoneKey, openPhoneKeyer, PhoneKeyError, phoneKeySource } from '../../src/privacy.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';

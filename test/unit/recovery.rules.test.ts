@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reReportedBy, recoveryTree, recoveryTreeFor, type RecoveryTree } from '../../src/rules/recovery.rules.js';
 import { loadWorkCalendar } from '../../src/rules/workday.rules.js';
-import { FILING_TYPES, type FilingType } from '../../src/filing.js';
+import { FILING_TYPES, type FilingType } from '../../src/filings/filing.js';
 import { en } from '../../src/i18n/en.js';
 import { zh } from '../../src/i18n/zh.js';
 

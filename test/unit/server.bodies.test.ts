@@ -10,7 +10,7 @@ import { route } from '../../flows/router.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { silentLogger } from '../../src/log.js';
 import { HttpServer } from '../../src/server.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';

@@ -9,8 +9,8 @@ import { homeData, returnDate } from '../../flows/team.views.js';
 import { FakeClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createCore, type Core } from '../../src/core.js';
-import type { Filing } from '../../src/filing.js';
-import { DEMO_ANCHOR } from '../../src/filings.js';
+import type { Filing } from '../../src/filings/filing.js';
+import { DEMO_ANCHOR } from '../../src/filings/filings.file.js';
 import { silentLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { route } from '../../flows/router.js';
@@ -46,13 +46,13 @@ afterEach(async () => {
   await core.close();
 });
 
-const filing = (id: string): Filing => core.filings.get(id)!;
+const filing = async (id: string): Promise<Filing> => (await core.filings.get(id))!;
 
 describe('nudge cooldown', () => {
   it('nudges once, then refuses a second nudge of the same filing within 10 minutes, naming who and when', async () => {
-    expect(await runNudge(deps, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
+    expect(await runNudge(deps, await filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
     clock.advance(NUDGE_COOLDOWN_MS - 1_000);
-    expect(await runNudge(deps, filing('VE-2026-000101'), 'bob')).toEqual({ status: 'refused', at: '2026-11-29 12:00', by: 'alice', next: '2026-11-29 12:10' });
+    expect(await runNudge(deps, await filing('VE-2026-000101'), 'bob')).toEqual({ status: 'refused', at: '2026-11-29 12:00', by: 'alice', next: '2026-11-29 12:10' });
     expect(nudged).toEqual(['VE-2026-000101']);
     expect(audits.map((a) => [a.action, a.actor])).toEqual([
       ['nudge', 'alice'],
@@ -61,30 +61,30 @@ describe('nudge cooldown', () => {
   });
 
   it('allows the next nudge once the 10 minutes are over, and never holds another filing back', async () => {
-    await runNudge(deps, filing('VE-2026-000101'), 'alice');
-    expect((await runNudge(deps, filing('VE-2026-000102'), 'alice')).status).toBe('done');
+    await runNudge(deps, await filing('VE-2026-000101'), 'alice');
+    expect((await runNudge(deps, await filing('VE-2026-000102'), 'alice')).status).toBe('done');
     clock.advance(NUDGE_COOLDOWN_MS);
-    expect((await runNudge(deps, filing('VE-2026-000101'), 'bob')).status).toBe('done');
+    expect((await runNudge(deps, await filing('VE-2026-000101'), 'bob')).status).toBe('done');
     expect(nudged).toEqual(['VE-2026-000101', 'VE-2026-000102', 'VE-2026-000101']);
   });
 
   it('a failed nudge claims no cooldown: the next try goes through at once', async () => {
     const failing: SlackTeam = { ...deps, nudge: async () => Promise.reject(new Error('down')) };
-    await expect(runNudge(failing, filing('VE-2026-000101'), 'alice')).rejects.toThrow('down');
-    expect((await runNudge(deps, filing('VE-2026-000101'), 'alice')).status).toBe('done');
+    await expect(runNudge(failing, await filing('VE-2026-000101'), 'alice')).rejects.toThrow('down');
+    expect((await runNudge(deps, await filing('VE-2026-000101'), 'alice')).status).toBe('done');
   });
 
   it('has nothing to nudge on a returned filing, and no service without a nudger', async () => {
-    expect(await runNudge(deps, filing('VE-2026-000103'), 'alice')).toEqual({ status: 'nothing' });
+    expect(await runNudge(deps, await filing('VE-2026-000103'), 'alice')).toEqual({ status: 'nothing' });
     const { nudge: _nudge, ...withoutNudger } = deps;
-    expect(await runNudge(withoutNudger, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'no_service' });
+    expect(await runNudge(withoutNudger, await filing('VE-2026-000101'), 'alice')).toEqual({ status: 'no_service' });
     expect(nudged).toEqual([]);
   });
 });
 
 /** The first pending verifier of a filing, as the chooser offers them. */
 async function firstChoice(id: string) {
-  const choices = await confirmChoices(deps, filing(id));
+  const choices = await confirmChoices(deps, await filing(id));
   if (choices.status !== 'choose') throw new Error(`${id} offers no choice`);
   const index = choices.summary.verifiers.findIndex((v) => v.state === 'pending');
   return { cycle: choices.cycle, index, keyPrefix: choices.summary.verifiers[index]!.key.slice(0, 8) };
@@ -111,7 +111,7 @@ function watched<T extends object>(port: T, calls: string[]): T {
 describe('the team flow writes nothing; the adapter applies its writes', () => {
   it('a nudge step returns its claim as a write, touching no mark and sending nothing; runNudge writes it', async () => {
     const calls: string[] = [];
-    const step = await nudgeStep({ ...deps, marks: watched(deps.marks, calls) }, filing('VE-2026-000101'), 'alice', undefined);
+    const step = await nudgeStep({ ...deps, marks: watched(deps.marks, calls) }, await filing('VE-2026-000101'), 'alice', undefined);
     const mark = { at: clock.now().valueOf(), by: 'alice' };
     expect(step).toEqual({
       result: { status: 'claimed', cycle: 1, release: [{ type: 'mark.delete', key: 'nudge:VE-2026-000101' }] },
@@ -121,27 +121,27 @@ describe('the team flow writes nothing; the adapter applies its writes', () => {
     expect(nudged).toEqual([]);
     expect(await deps.marks.get(nudgeKey('VE-2026-000101'))).toBeUndefined();
 
-    expect(await runNudge(deps, filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
+    expect(await runNudge(deps, await filing('VE-2026-000101'), 'alice')).toEqual({ status: 'done', count: 2 });
     expect(await deps.marks.get(nudgeKey('VE-2026-000101'))).toEqual(mark);
   });
 
   it('a confirmation step returns the confirmation to write, writing nothing; runConfirmation writes it', async () => {
     const choice = await firstChoice('VE-2026-000101');
     const calls: string[] = [];
-    const step = await confirmStep({ ...deps, people: watched(core.people, calls) }, filing('VE-2026-000101'), choice, 'alice');
+    const step = await confirmStep({ ...deps, people: watched(core.people, calls) }, await filing('VE-2026-000101'), choice, 'alice');
     if (step.status !== 'record') throw new Error(`expected a confirmation to write, got ${step.status}`);
     expect(step.write).toEqual({ filingId: 'VE-2026-000101', cycle: 1, phoneKey: step.who.key, confirmation: { at: clock.now().toISOString(), by: 'alice' } });
     expect(calls).not.toContain('teamConfirm');
     expect(await firstChoice('VE-2026-000101')).toEqual(choice);
     expect(audits).toEqual([]);
 
-    expect((await runConfirmation(deps, filing('VE-2026-000101'), choice, 'alice')).status).toBe('recorded');
-    const after = await confirmChoices(deps, filing('VE-2026-000101'));
+    expect((await runConfirmation(deps, await filing('VE-2026-000101'), choice, 'alice')).status).toBe('recorded');
+    const after = await confirmChoices(deps, await filing('VE-2026-000101'));
     expect(after.status === 'choose' && after.summary.verifiers[choice.index]?.state).toBe('team');
   });
 
   it('a return is dated by a write the view returns; trackReturns applies it and the home view shows the exact time', async () => {
-    const before = filing('VE-2026-000102');
+    const before = await filing('VE-2026-000102');
     const event = { type: 'filing.returned', eventId: 'e-ret', at: '2026-11-29T13:30:00+08:00', filingId: before.id, reason: 'sms_failed' } as const;
     expect(returnDate(deps, { ...before, status: 'returned' }, before, event)).toEqual({ type: 'mark.set', key: 'returned:VE-2026-000102:2', value: '2026-11-29T05:30:00.000Z', ttlMs: 14 * 86_400_000 });
     expect(returnDate(deps, before, before, event)).toBeUndefined();
@@ -158,30 +158,30 @@ describe('the team flow writes nothing; the adapter applies its writes', () => {
 
 describe('record confirmation', () => {
   it('offers the pending verifiers of a filing being verified, and nobody on a returned one', async () => {
-    expect((await confirmChoices(deps, filing('VE-2026-000101'))).status).toBe('choose');
-    expect(await confirmChoices(deps, filing('VE-2026-000103'))).toEqual({ status: 'none' });
+    expect((await confirmChoices(deps, await filing('VE-2026-000101'))).status).toBe('choose');
+    expect(await confirmChoices(deps, await filing('VE-2026-000103'))).toEqual({ status: 'none' });
   });
 
   it('records once, dated by the clock and audit-logged; a second record of the same choice is "already"', async () => {
     const choice = await firstChoice('VE-2026-000101');
-    const recorded = await runConfirmation(deps, filing('VE-2026-000101'), choice, 'alice');
+    const recorded = await runConfirmation(deps, await filing('VE-2026-000101'), choice, 'alice');
     expect(recorded.status).toBe('recorded');
     expect(recorded.status !== 'stale' && recorded.who.phone).toMatch(/^\d{3}\*{4}\d{4}$/);
-    expect((await runConfirmation(deps, filing('VE-2026-000101'), choice, 'bob')).status).toBe('already');
+    expect((await runConfirmation(deps, await filing('VE-2026-000101'), choice, 'bob')).status).toBe('already');
     expect(audits).toEqual([expect.objectContaining({ action: 'team_confirm', filingId: 'VE-2026-000101', cycle: 1, actor: 'alice' })]);
   });
 
   it('refuses a choice made for another cycle or whose key prefix does not match (stale)', async () => {
     const choice = await firstChoice('VE-2026-000101');
-    expect(await runConfirmation(deps, filing('VE-2026-000101'), { ...choice, cycle: choice.cycle + 1 }, 'alice')).toEqual({ status: 'stale' });
-    expect(await runConfirmation(deps, filing('VE-2026-000101'), { ...choice, keyPrefix: 'zzzzzzzz' }, 'alice')).toEqual({ status: 'stale' });
+    expect(await runConfirmation(deps, await filing('VE-2026-000101'), { ...choice, cycle: choice.cycle + 1 }, 'alice')).toEqual({ status: 'stale' });
+    expect(await runConfirmation(deps, await filing('VE-2026-000101'), { ...choice, keyPrefix: 'zzzzzzzz' }, 'alice')).toEqual({ status: 'stale' });
     expect(audits).toEqual([]);
   });
 });
 
 describe('R6 recovery path', () => {
-  it('R6 access with a shell website: the access tree from its deregister steps, the shell note and the re-report line', () => {
-    const path = recoveryPath(deps, filing('VE-2026-000103'));
+  it('R6 access with a shell website: the access tree from its deregister steps, the shell note and the re-report line', async () => {
+    const path = recoveryPath(deps, await filing('VE-2026-000103'));
     expect(path.tree?.start).toBe('deregister-new');
     expect(path.notes).toEqual([{ key: 'recovery.shellNote' }]);
     expect(path.params).toEqual({ provider: { key: 'recovery.provider.current' } });
@@ -207,14 +207,14 @@ describe('R6 recovery path', () => {
     expect(path.params).toEqual({ provider });
   });
 
-  it('R6 cancel_access: no tree, only "not applicable"', () => {
-    const path = recoveryPath(deps, filing('VE-2026-000106'));
+  it('R6 cancel_access: no tree, only "not applicable"', async () => {
+    const path = recoveryPath(deps, await filing('VE-2026-000106'));
     expect(path.tree).toBeUndefined();
     expect(path.notes).toEqual([{ key: 'recovery.notApplicable' }]);
   });
 
-  it('R6 a return for another reason says so before the tree', () => {
-    const returned = { ...filing('VE-2026-000112'), returnReason: 'other' as const };
+  it('R6 a return for another reason says so before the tree', async () => {
+    const returned = { ...(await filing('VE-2026-000112')), returnReason: 'other' as const };
     expect(recoveryPath(deps, returned).notes).toEqual([{ key: 'recovery.otherReason' }]);
   });
 });

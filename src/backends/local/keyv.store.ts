@@ -23,7 +23,7 @@ export class SqliteKeyvAdapter extends EventEmitter implements ScannableAdapter 
   private readonly stmts;
 
   /** `db`: the open file (sqlite.file.ts), which the outbox may share. */
-  constructor(private readonly db: Database.Database) {
+  constructor(readonly db: Database.Database) {
     super();
     this.db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)');
     this.db.exec('CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires) WHERE expires IS NOT NULL');
@@ -122,6 +122,16 @@ export class KeyvStateStore implements StateStore {
   /** The same store in memory (SQLite `:memory:`), for `memory://`, tests and benchmarks. */
   static memory(): KeyvStateStore {
     return KeyvStateStore.sqlite(':memory:');
+  }
+
+  /** The SQLite connection this store keeps its data on; the filings' tables live there too, closed with this store. */
+  get database(): Database.Database {
+    return this.shared.adapter.db;
+  }
+
+  /** The namespace this view is under (`''` at the root). */
+  get space(): string {
+    return this.prefix;
   }
 
   private run<T>(operation: StoreOperation, call: () => T | Promise<T>): Promise<T> {

@@ -5,10 +5,11 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { LocalFilingSource } from '../../filings/filings.local.js';
+import type { FilingSource } from '../../filings/filings.port.js';
 import type { OutboxStore } from '../../outbox/outbox.store.js';
 import { SlidingWindowLimiter } from '../../outbox/rate.limiter.js';
 import { TimeIndex } from '../../reminders/time.index.js';
-import type { StateStore } from '../../store/state-store.js';
 import type { Backend, LeaderLease } from '../backend.js';
 import { KeyvStateStore } from './keyv.store.js';
 import { openSqliteFile } from './sqlite.file.js';
@@ -54,16 +55,25 @@ export function openLocalBackend(file = ':memory:'): Backend {
   return localBackend(KeyvStateStore.sqlite(db), outbox);
 }
 
-/** The local backend over a state and an outbox already open (tests hand in their own); closing it closes both. */
-export function localBackend(state: StateStore, outbox: OutboxStore = new SqliteOutboxStore(':memory:')): Backend {
+/** The local backend over a state and an outbox already open (tests hand in their own); the filings go into the state's database; closing it closes all. */
+export function localBackend(state: KeyvStateStore, outbox: OutboxStore = new SqliteOutboxStore(':memory:')): Backend {
+  const filings: FilingSource[] = [];
   return {
     state,
+    severalInstances: false,
     outbox,
     rateLimiter: (limits) => new SlidingWindowLimiter(limits),
     dueIndex: () => new TimeIndex(),
     leader: () => SOLE_LEADER,
-    openFilings: (opening) => opening.local(),
+    async openFilings({ state: within, source, keyOf, logger }) {
+      // A namespace of the state (a set-aside console demo) keeps its filings in tables of its own.
+      const home = within instanceof KeyvStateStore ? within : state;
+      const opened = await LocalFilingSource.open(source, { store: home.namespace('filings'), db: home.database, tables: home.space, keyOf, logger });
+      filings.push(opened);
+      return opened;
+    },
     async close() {
+      for (const opened of filings) await opened.close();
       await outbox.close();
       await state.close();
     },

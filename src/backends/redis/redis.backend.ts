@@ -1,5 +1,6 @@
 /** The Redis backend: every part on one connection, shared by every instance on the same Redis. */
-import { RedisFilingSource } from '../../filings.redis.js';
+import type { FilingSource } from '../../filings/filings.port.js';
+import { RedisFilingSource } from '../../filings/filings.redis.js';
 import type { Backend } from '../backend.js';
 import { RedisTimeIndex } from './redis.due.js';
 import { RedisLease } from './redis.lease.js';
@@ -14,13 +15,22 @@ const LEADER_LEASE_MS = 20_000;
 export function openRedisBackend(url: string, options: RedisStoreOptions = {}): Backend {
   const state = RedisStateStore.open(url, options);
   const { connection, root } = state;
+  const filings: FilingSource[] = [];
   return {
     state,
+    severalInstances: true,
     outbox: new RedisOutboxStore(connection, { root }),
     rateLimiter: (limits) => new RedisRateLimiter(connection, { root, limits }),
     dueIndex: () => new RedisTimeIndex(connection, { root }),
     leader: (name) => new RedisLease(connection, `${root}.leader:${name}`, LEADER_LEASE_MS),
-    openFilings: async (opening) => RedisFilingSource.openShared(await opening.shared(), { connection, root, store: state.namespace('filings'), keyOf: opening.keyOf, logger: opening.logger }),
-    close: () => state.close(),
+    async openFilings({ state: within, source, keyOf, logger }) {
+      const opened = await RedisFilingSource.open(source, { connection, root, store: within.namespace('filings'), keyOf, logger });
+      filings.push(opened);
+      return opened;
+    },
+    async close() {
+      for (const opened of filings) await opened.close();
+      await state.close();
+    },
   };
 }

@@ -8,7 +8,7 @@ import { startTelegram, type TelegramAdapter, type TelegramDeps, type TelegramOp
 import { FakeClock } from '../../../src/clock.js';
 import { loadConfig } from '../../../src/config.js';
 import { createCore, type Core } from '../../../src/core.js';
-import { DEMO_ANCHOR } from '../../../src/filings.js';
+import { DEMO_ANCHOR } from '../../../src/filings/filings.file.js';
 import { createLogger } from '../../../src/log.js';
 import { HttpServer } from '../../../src/server.js';
 import { KeyvStateStore } from '../../../src/backends/local/keyv.store.js';

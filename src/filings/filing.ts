@@ -1,6 +1,6 @@
 /** Filing records (CONTRACT §1): the zod schema at the boundary and the normalized in-memory shape. */
 import { z } from 'zod';
-import { normalizePhone } from './rules/phone.rules.js';
+import { normalizePhone } from '../rules/phone.rules.js';
 
 /** Filing types, as ids in data (RULES R1). */
 export const FILING_TYPES = ['first_filing', 'new_website', 'access', 'change', 'cancel_access', 'deregister'] as const;
@@ -25,8 +25,8 @@ export const PhoneSchema = z.string().transform((value, ctx) => {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-/** Whether a string is an ISO 8601 date-time with an offset that names a real instant (the schema's and the fast path's one test). */
-export function isIsoInstant(s: string): boolean {
+// An ISO 8601 date-time with an offset that names a real instant.
+function isIsoInstant(s: string): boolean {
   return ISO_INSTANT.test(s) && !Number.isNaN(Date.parse(s));
 }
 
@@ -36,10 +36,8 @@ const Iso = z.string().refine(isIsoInstant, {
 
 const PersonSchema = z.object({ name: z.string().trim().min(1).max(100), phone: PhoneSchema });
 
-/** The pattern FilingIdSchema checks, for the fast path. */
-export const FILING_ID_PATTERN = /^[A-Za-z0-9_-]{4,40}$/;
 /** A filing id: 4–40 of A–Z a–z 0–9 - _. */
-export const FilingIdSchema = z.string().regex(FILING_ID_PATTERN, 'must be 4–40 of A–Z a–z 0–9 - _');
+export const FilingIdSchema = z.string().regex(/^[A-Za-z0-9_-]{4,40}$/, 'must be 4–40 of A–Z a–z 0–9 - _');
 
 const CycleSchema = z.object({
   number: z.number().int().min(1),
@@ -84,8 +82,8 @@ export const FilingSchema = z
 /** The fields the cross-field rules read. */
 type CrossFields = { type: FilingType; status: FilingStatus; changes?: readonly string[]; target?: string; cycle?: unknown; returnReason?: string; websites?: readonly unknown[] };
 
-/** The rules between fields of a record whose fields are each valid: [field, message] per broken rule (the schema's and the fast path's one source). */
-export function crossFieldProblems(f: CrossFields): Array<[string, string]> {
+// The rules between fields of a record whose fields are each valid: [field, message] per broken rule.
+function crossFieldProblems(f: CrossFields): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   if (f.type === 'change' && !f.changes) problems.push(['changes', 'a change filing needs "changes": ["subject"], ["website"] or both']);
   if (f.type !== 'change' && f.changes) problems.push(['changes', 'only a change filing has "changes"']);
