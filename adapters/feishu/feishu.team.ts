@@ -173,7 +173,7 @@ export class FeishuTeamViews {
       const filing = await this.find(choice?.filingId);
       if (!choice || !filing) return { card: this.notFound(choice?.filingId), replace: true };
       const result = await runConfirmation(this.team, filing, choice, user);
-      const who = result.status === 'stale' ? '' : `${escapeMd(result.who.name)} ${result.who.phone}`;
+      const who = result.status === 'stale' ? '' : escapeMd(`${result.who.name} ${result.who.phone}`);
       const note =
         result.status === 'recorded'
           ? ft(this.locale, 'summary.recorded', { who, user, state: msg(this.locale, { key: 'state.team' }) })

@@ -35,7 +35,7 @@ function teamButton(locale: Locale, label: FeishuKey, action: string, value: str
 
 function verifierLine(locale: Locale, v: VerifierView): string {
   const roles = v.roles.map((r) => msg(locale, r)).join(locale === 'zh' ? '、' : ', ');
-  return ft(locale, 'summary.verifier', { icon: ICON[v.state], name: escapeMd(v.name), phone: v.phone, roles, state: msg(locale, { key: `state.${v.state}` }) });
+  return ft(locale, 'summary.verifier', { icon: ICON[v.state], name: escapeMd(v.name), phone: escapeMd(v.phone), roles, state: msg(locale, { key: `state.${v.state}` }) });
 }
 
 /** `/beian <id>`: type, status, every verifier masked, the deadline in China time, warnings, and the team's buttons. */

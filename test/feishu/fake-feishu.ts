@@ -64,6 +64,7 @@ export class FakeFeishu {
       const mobile = this.mobiles.get(openId);
       return json(200, { code: 0, msg: 'success', data: { user: { open_id: openId, name: 'x', ...(mobile ? { mobile } : {}) } } });
     }
+    if (/\/om_gone(\/reply)?$/.test(path)) return json(400, { code: 230011, msg: 'the message was withdrawn' });
     const limit = this.limited.shift();
     if (limit) return json(limit.status, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-limit': '50', 'x-ogw-ratelimit-reset': String(limit.resetS) });
     const card = typeof body.content === 'string' ? (JSON.parse(body.content) as FeishuCall['card']) : {};
