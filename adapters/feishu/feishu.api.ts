@@ -36,14 +36,15 @@ export function sdkDomain(domain: string): Domain | string {
  * included, so only the message of each argument is kept.
  */
 export function sdkLogger(logger: Logger) {
-  const line = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : ((a as { message?: string })?.message ?? ''))).join(' ');
-  return {
-    error: (...args: unknown[]) => logger.warn('feishu sdk', { detail: line(args) }),
-    warn: (...args: unknown[]) => logger.warn('feishu sdk', { detail: line(args) }),
-    info: (...args: unknown[]) => logger.debug('feishu sdk', { detail: line(args) }),
-    debug: (...args: unknown[]) => logger.debug('feishu sdk', { detail: line(args) }),
-    trace: (...args: unknown[]) => logger.debug('feishu sdk', { detail: line(args) }),
-  };
+  const text = (a: unknown): string => (Array.isArray(a) ? a.map(text).join(' ') : a instanceof Error ? a.message : typeof a === 'string' ? a : ((a as { message?: string })?.message ?? ''));
+  const to =
+    (level: 'warn' | 'debug') =>
+    (...args: unknown[]) => {
+      const detail = text(args).trim();
+      // A failed request is logged once, by the Sender or the handler that made it, with its outcome.
+      if (detail !== '') logger[level]('feishu sdk', { detail });
+    };
+  return { error: to('warn'), warn: to('warn'), info: to('debug'), debug: to('debug'), trace: to('debug') };
 }
 
 /** An Open API answer that is not success, with what the outbox needs to sort it. */
