@@ -5,6 +5,7 @@
  * parts: events (`feishu.events.ts`), the HTTP receiver, the Sender, the 'feishu' Channel and alerts.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventDispatcher, LoggerLevel, WSClient } from '@larksuiteoapi/node-sdk';
 import type { Activity, ConversationRef, Locale, OutgoingMessage } from '../../src/activity.js';
 import type { AlertKind, RunningAdapter, TeamAlerts, UnreachableDetail } from '../../src/adapter.js';
@@ -19,7 +20,7 @@ import { recoveryPath } from '../../flows/team.flow.js';
 import { summaryOf } from '../../flows/team.views.js';
 import { clientApi, feishuClient, sdkDomain, sdkLogger, type FeishuApi } from './feishu.api.js';
 import { outgoingCard } from './feishu.cards.js';
-import { eventHandlers } from './feishu.events.js';
+import { DeliverAgain, eventHandlers } from './feishu.events.js';
 import { mountReceiver } from './feishu.receiver.js';
 import { FeishuSender, toRecords, type FeishuPayload } from './feishu.sender.js';
 import { FeishuTeamViews, teamOf, trackReturns, type FeishuTeamDeps } from './feishu.team.js';
@@ -140,9 +141,25 @@ export async function startFeishu(deps: FeishuDeps, server: HttpServer, outbox: 
   const views: Record<Locale, FeishuTeamViews> = { zh: new FeishuTeamViews(team, 'zh'), en: new FeishuTeamViews(team, 'en') };
   const stopTracking = trackReturns(team, deps.filings, log);
   const handlers = eventHandlers({ config: { feishu: cfg, defaultLocale: deps.config.defaultLocale }, turn: deps.turn, api, people: deps.people, store: deps.store, outbox, team: views, log, now });
-  const dispatcher = new EventDispatcher({ logger: sdkLogger(log), loggerLevel: LoggerLevel.warn }).register(handlers);
-
   let stopped = false;
+  // Each event in hand is tracked, so a stop lets it store its replies; one arriving after the stop is refused and comes again.
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked =
+    <E>(handle: (event: E) => Promise<Record<string, never>>) =>
+    (event: E) => {
+      if (stopped) return Promise.reject(new DeliverAgain('stopping'));
+      const work = handle(event);
+      const settled = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      inFlight.add(settled);
+      void settled.then(() => inFlight.delete(settled));
+      return work;
+    };
+  const registered = { 'im.message.receive_v1': tracked(handlers['im.message.receive_v1']), 'card.action.trigger': tracked(handlers['card.action.trigger']) };
+  const dispatcher = new EventDispatcher({ logger: sdkLogger(log), loggerLevel: LoggerLevel.warn }).register(registered);
+
   let ws: WSClient | undefined;
   let receiver: { idle(): Promise<void> } | undefined;
   if (cfg.mode === 'http') {
@@ -165,12 +182,13 @@ export async function startFeishu(deps: FeishuDeps, server: HttpServer, outbox: 
       const state = ws?.getConnectionStatus().state;
       return { ok: state === undefined || state === 'connected' || state === 'connecting' || state === 'reconnecting', detail: state ? `ws ${state}` : 'http' };
     },
-    async stop() {
+    async stop(graceMs = 10_000) {
       if (stopped) return;
       stopped = true;
       stopTracking();
       ws?.close();
-      await receiver?.idle();
+      const grace = sleep(graceMs, undefined, { ref: false });
+      await Promise.race([Promise.all([receiver?.idle(), Promise.allSettled([...inFlight])]), grace]);
       log.info('feishu adapter stopped');
     },
   };

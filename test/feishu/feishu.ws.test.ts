@@ -64,4 +64,11 @@ describe('Feishu long connection', () => {
     await drained(h.outbox);
     expect(h.fake.calls).toHaveLength(1);
   });
+
+  it('after a stop, an event is refused (so Feishu delivers it again to the next instance) and nothing is sent', async () => {
+    await h.feishu.stop(1000);
+    await expect(h.feishu.dispatcher.invoke(message('ws_4', '/help'), { needCheck: false })).rejects.toThrow('stopping');
+    expect(await h.core.store.get('feishu:event:ws_4')).toBeUndefined();
+    expect(h.fake.calls).toEqual([]);
+  });
 });
