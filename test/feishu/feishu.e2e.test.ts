@@ -73,6 +73,19 @@ describe.each([
     expect(JSON.stringify(h.fake.calls.at(-1)!.card)).toContain(header);
   });
 
+  it('a returned filing’s card leads into the recovery path with buttons', async () => {
+    if (locale === 'en') await h.say('/lang en');
+    await h.press({ k: 'link' });
+    await h.say('/lookup VE-2026-000112');
+    const before = h.fake.calls.length;
+    await h.press(buttonValue(h, locale === 'zh' ? '现在该怎么办' : 'What to do now'));
+    const recovery = h.fake.calls.slice(before);
+    expect(recovery.length).toBeGreaterThan(0);
+    expect(JSON.stringify(recovery)).toContain('VE-2026-000112');
+    // The recovery card asks its first question with answer buttons that come back as turns.
+    expect(JSON.stringify(recovery.at(-1)!.card)).toMatch(/"value":\{"d":"ra:/);
+  });
+
   it('a reminder reaches a linked applicant as a card in their chat', async () => {
     if (locale === 'en') await h.say('/lang en');
     await h.press({ k: 'link' });
@@ -136,6 +149,23 @@ describe.each([
     await h.press(buttonValue(h, locale === 'zh' ? '返回' : 'Back'), { user: ALICE, chat: TEAM_CHAT, messageId: 'om_summary' });
     expect(h.fake.calls.at(-1)).toMatchObject({ op: 'update', target: 'om_summary' });
     expect(h.fake.texts().at(-1)).toContain(title);
+  });
+
+  it('records a confirmation by phone from the chooser: the summary is updated in place, naming who recorded it', async () => {
+    await h.say('/beian VE-2026-000101', { user: ALICE, chat: TEAM_CHAT, chatType: 'group' });
+    await h.press(buttonValue(h, locale === 'zh' ? '记录电话确认' : 'Record confirmation'), { user: ALICE, chat: TEAM_CHAT, messageId: 'om_summary' });
+    const chooser = h.fake.calls.at(-1)!.card.elements as Array<{ actions?: Array<{ value?: Record<string, string> }> }>;
+    const choice = chooser.flatMap((el) => el.actions ?? []).find((a) => a.value?.t === 'confirm')!.value!;
+    expect(choice.v).toMatch(/^VE-2026-000101:\d+:\d+:/);
+    await h.press(choice, { user: ALICE, chat: TEAM_CHAT, messageId: 'om_summary' });
+    const updated = h.fake.calls.at(-1)!;
+    expect(updated).toMatchObject({ op: 'update', target: 'om_summary' });
+    expect(JSON.stringify(updated.card)).toContain(`<at id=${ALICE}></at>`);
+    expect(h.logs.join('\n')).toContain('feishu.team_confirm');
+    // Pressed again (a stale copy of the chooser): nothing is recorded twice.
+    await h.press(choice, { user: ALICE, chat: TEAM_CHAT, messageId: 'om_summary' });
+    expect(h.logs.filter((l) => l.includes('feishu.team_confirm'))).toHaveLength(1);
+    expectOnlyMaskedPhones(h);
   });
 
   it('Nudge reaches a linked applicant on Feishu and answers the team', async () => {
