@@ -8,6 +8,7 @@ import { FeishuSender } from '../../adapters/feishu/feishu.sender.js';
 import { clientApi, feishuClient } from '../../adapters/feishu/feishu.api.js';
 import { escapeMd } from '../../adapters/feishu/feishu.cards.js';
 import { createLogger } from '../../src/log.js';
+import { startReminders } from '../../src/reminders/service.js';
 import { ALERT_CHAT, ALICE, APPLICANT, drained, type Harness, P2P, startHarness, TEAM_CHAT } from './feishu.harness.js';
 
 /** A masked phone as a team card's lark_md carries it (its asterisks escaped). */
@@ -84,6 +85,29 @@ describe.each([
     expect(JSON.stringify(recovery)).toContain('VE-2026-000112');
     // The recovery card asks its first question with answer buttons that come back as turns.
     expect(JSON.stringify(recovery.at(-1)!.card)).toMatch(/"value":\{"d":"ra:/);
+  });
+
+  it('a new cycle’s notice reaches a linked applicant through the reminder service', async () => {
+    if (locale === 'en') await h.say('/lang en');
+    await h.press({ k: 'link' });
+    const reminders = await startReminders({ ...h.core, reminderOffsets: h.core.config.reminderOffsets, defaultLocale: h.core.config.defaultLocale }, { intervalMs: 0 });
+    try {
+      await reminders.begin();
+      await reminders.tick();
+      await drained(h.outbox);
+      const before = h.fake.calls.length;
+      await h.core.filings.apply({ eventId: 'ev-reported', type: 'filing.reported', at: h.clock.now().toISOString(), filingId: 'VE-2026-000101' });
+      await reminders.tick();
+      await drained(h.outbox);
+      const notice = h.fake.calls.slice(before);
+      expect(notice).toHaveLength(1);
+      expect(notice[0]).toMatchObject({ op: 'send', target: P2P });
+      expect(JSON.stringify(notice[0]!.card)).toContain('VE-2026-000101');
+      expect(JSON.stringify(notice[0]!.card)).toMatch(/"value":\{"d":"/);
+    } finally {
+      await reminders.stop();
+    }
+    expectOnlyMaskedPhones(h);
   });
 
   it('a reminder reaches a linked applicant as a card in their chat', async () => {
