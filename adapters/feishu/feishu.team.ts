@@ -31,7 +31,7 @@ import {
 } from '../../flows/team.flow.js';
 import { pendingWindows, returnDate, summaryOf } from '../../flows/team.views.js';
 import { escapeMd, type FeishuCard } from './feishu.cards.js';
-import { ft, line, msg, renderConfirmChooser, renderPendingPage, renderRecovery, renderSummary } from './feishu.views.js';
+import { ft, line, msg, renderConfirmChooser, renderPendingPage, renderRecovery, renderSummary, TEAM_ACTION } from './feishu.views.js';
 
 /** What the team side uses. */
 export interface FeishuTeamDeps {
@@ -114,9 +114,6 @@ export interface TeamAnswer {
   card: FeishuCard;
   replace: boolean;
 }
-
-/** The team's action ids (a button's `t`). */
-export const TEAM_ACTION = { open: 'open', back: 'back', page: 'page', recovery: 'recovery', nudge: 'nudge', confirmPick: 'confirm_pick', confirm: 'confirm' } as const;
 
 /** A chooser button's value: filing, cycle, verifier index, and a prefix of that verifier's phone key. */
 function parseConfirmValue(value: string): { filingId: string; cycle: number; index: number; keyPrefix: string } | undefined {

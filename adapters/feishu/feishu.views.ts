@@ -27,6 +27,9 @@ export function line(text: string): FeishuCard {
   return card([md(text)]);
 }
 
+/** The team's action ids (a button's `t`). */
+export const TEAM_ACTION = { open: 'open', back: 'back', page: 'page', recovery: 'recovery', nudge: 'nudge', confirmPick: 'confirm_pick', confirm: 'confirm' } as const;
+
 const ICON: Record<VerifierView['state'], string> = { verified: '✅', team: '📞', self: '🙋', pending: '⏳' };
 
 function teamButton(locale: Locale, label: FeishuKey, action: string, value: string, primary = false): CardButton {
@@ -58,9 +61,9 @@ export function renderSummary(locale: Locale, filing: Filing, s: FilingSummary, 
   if (note) elements.push({ tag: 'note', elements: [{ tag: 'lark_md', content: note }] });
   const offered = offeredActions(filing, s);
   const buttons: CardButton[] = [];
-  if (offered.nudge) buttons.push(teamButton(locale, 'btn.nudge', 'nudge', s.id, true));
-  if (offered.recovery) buttons.push(teamButton(locale, 'btn.recovery', 'recovery', s.id, filing.status === 'returned'));
-  if (offered.confirm) buttons.push(teamButton(locale, 'btn.confirm', 'confirm_pick', s.id));
+  if (offered.nudge) buttons.push(teamButton(locale, 'btn.nudge', TEAM_ACTION.nudge, s.id, true));
+  if (offered.recovery) buttons.push(teamButton(locale, 'btn.recovery', TEAM_ACTION.recovery, s.id, filing.status === 'returned'));
+  if (offered.confirm) buttons.push(teamButton(locale, 'btn.confirm', TEAM_ACTION.confirmPick, s.id));
   if (buttons.length > 0) elements.push({ tag: 'action', actions: buttons });
   return card(elements, ft(locale, 'summary.title', { id: s.id }));
 }
@@ -69,9 +72,9 @@ export function renderSummary(locale: Locale, filing: Filing, s: FilingSummary, 
 export function renderConfirmChooser(locale: Locale, s: FilingSummary, cycle: number): FeishuCard {
   const choices: CardButton[] = [];
   s.verifiers.forEach((v, i) => {
-    if (v.state === 'pending') choices.push(button(`${v.name} ${v.phone}`, { t: 'confirm', v: `${s.id}:${cycle}:${i}:${v.key.slice(0, 8)}` }));
+    if (v.state === 'pending') choices.push(button(`${v.name} ${v.phone}`, { t: TEAM_ACTION.confirm, v: `${s.id}:${cycle}:${i}:${v.key.slice(0, 8)}` }));
   });
-  return card([md(ft(locale, 'confirm.ask', { id: s.id, cycle })), { tag: 'action', actions: [...choices.slice(0, 20), teamButton(locale, 'btn.back', 'back', s.id)] }]);
+  return card([md(ft(locale, 'confirm.ask', { id: s.id, cycle })), { tag: 'action', actions: [...choices.slice(0, 20), teamButton(locale, 'btn.back', TEAM_ACTION.back, s.id)] }]);
 }
 
 /** The recovery path as text: the notes, then each question, each answer and the steps it leads to. */
@@ -114,11 +117,11 @@ export function renderPendingPage(locale: Locale, entries: ListedFiling[], page:
       deadline: s.cycle?.deadline ?? '',
       left: s.cycle ? msg(locale, s.cycle.left) : '',
     });
-    elements.push(md(item), { tag: 'action', actions: [teamButton(locale, 'btn.open', 'open', filing.id)] });
+    elements.push(md(item), { tag: 'action', actions: [teamButton(locale, 'btn.open', TEAM_ACTION.open, filing.id)] });
   }
   const nav: CardButton[] = [];
-  if (current > 0) nav.push(teamButton(locale, 'btn.prev', 'page', String(current - 1)));
-  if (current < pages - 1) nav.push(teamButton(locale, 'btn.next', 'page', String(current + 1)));
+  if (current > 0) nav.push(teamButton(locale, 'btn.prev', TEAM_ACTION.page, String(current - 1)));
+  if (current < pages - 1) nav.push(teamButton(locale, 'btn.next', TEAM_ACTION.page, String(current + 1)));
   if (nav.length > 0) elements.push({ tag: 'action', actions: nav });
   return card(elements);
 }
@@ -127,11 +130,11 @@ export function renderPendingPage(locale: Locale, entries: ListedFiling[], page:
 export function renderAlert(locale: Locale, kind: AlertKind, filing: Filing, s: FilingSummary, path: RecoveryPath, detail?: UnreachableDetail): FeishuCard {
   const pending = s.verifiers.filter((v) => v.state === 'pending').map((v) => verifierLine(locale, v));
   const c = s.cycle;
-  const buttons = [teamButton(locale, 'btn.open', 'open', filing.id)];
+  const buttons = [teamButton(locale, 'btn.open', TEAM_ACTION.open, filing.id)];
   let elements: CardElement[];
   if (kind === 'at_risk') {
     elements = [md([ft(locale, 'alert.atRisk', { id: s.id, left: c ? msg(locale, c.left) : '', deadline: c?.deadline ?? '', pending: pending.length }), ...pending].join('\n'))];
-    if (offeredActions(filing, s).nudge) buttons.push(teamButton(locale, 'btn.nudge', 'nudge', filing.id, true));
+    if (offeredActions(filing, s).nudge) buttons.push(teamButton(locale, 'btn.nudge', TEAM_ACTION.nudge, filing.id, true));
   } else if (kind === 'unreachable') {
     const d = detail ?? { person: '?', platform: '?', minutes: 0, reason: '?' };
     elements = [md(ft(locale, 'alert.unreachable', { id: s.id, person: escapeMd(d.person), platform: escapeMd(d.platform), minutes: d.minutes, reason: escapeMd(d.reason) }))];
