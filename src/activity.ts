@@ -2,8 +2,8 @@
 
 /** Reply languages. */
 export type Locale = 'zh' | 'en';
-/** The platforms the assistant speaks on. */
-export type ChannelId = 'telegram' | 'slack' | 'console';
+/** The platform an activity came from or a message goes to (`telegram`, `slack`, `feishu`, `console`): each adapter names its own. */
+export type ChannelId = string;
 
 /** Enough to reach a person later without them writing first (reminders, nudges). */
 export interface ConversationRef {

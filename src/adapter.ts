@@ -21,7 +21,7 @@ export interface UnreachableDetail {
   reason: string;
 }
 
-/** The internal team's alert channel; the Slack adapter implements it. */
+/** The internal team's alert channel; each staff platform (Slack, Feishu) implements it. */
 export interface TeamAlerts {
   /**
    * Stores an alert for the team's channel at most once per filing, per cycle, per kind (and per
@@ -29,4 +29,30 @@ export interface TeamAlerts {
    * when it could not be stored (so the caller retries).
    */
   alert(kind: AlertKind, filing: Filing, detail?: UnreachableDetail): Promise<boolean>;
+}
+
+/** Team alerts that can be stopped (no more is stored after `stop`). */
+export interface StoppableAlerts extends TeamAlerts {
+  stop(): void;
+}
+
+/**
+ * One alert channel over several (the team on Slack and on Feishu): each is told, and the alert
+ * counts as stored when any of them stored it; it rejects only when one of them could not store it,
+ * so the caller retries and the others, already marked, store nothing twice. `undefined` for none.
+ */
+export function combineAlerts(channels: Array<StoppableAlerts | undefined>): StoppableAlerts | undefined {
+  const running = channels.filter((c): c is StoppableAlerts => c !== undefined);
+  if (running.length <= 1) return running[0];
+  return {
+    async alert(kind, filing, detail) {
+      const results = await Promise.allSettled(running.map((c) => c.alert(kind, filing, detail)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.some((r) => r.status === 'fulfilled' && r.value);
+    },
+    stop: () => {
+      for (const c of running) c.stop();
+    },
+  };
 }

@@ -55,6 +55,14 @@ const EnvSchema = z
     SLACK_TEAM_ID: optionalText,
     SLACK_ALLOWED_USERS: optionalText,
     SLACK_ALLOWED_USERGROUP: optionalText,
+    FEISHU_APP_ID: optionalText.refine((v) => v === undefined || /^cli_[0-9A-Za-z]+$/.test(v), { message: 'must be an app id like cli_a1b2c3d4e5f6a7b8 (from the Feishu developer console)' }),
+    FEISHU_APP_SECRET: optionalText,
+    FEISHU_MODE: z.preprocess((v) => (v === undefined || v === '' ? 'ws' : v), z.enum(['ws', 'http'], { message: 'must be ws (long connection) or http (POST /feishu/events)' })),
+    FEISHU_DOMAIN: optionalText.refine((v) => v === undefined || v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be feishu, lark or an http(s) base URL' }),
+    FEISHU_VERIFICATION_TOKEN: optionalText,
+    FEISHU_ENCRYPT_KEY: optionalText,
+    FEISHU_ALERT_CHAT_ID: optionalText.refine((v) => v === undefined || /^oc_[0-9A-Za-z]+$/.test(v), { message: 'must be a chat id like oc_… (the team chat)' }),
+    FEISHU_ALLOWED_USERS: optionalText.refine((v) => v === undefined || v.split(',').every((s) => s.trim() === '' || /^ou_[0-9A-Za-z]+$/.test(s.trim())), { message: 'must be open_ids like ou_…, separated by commas' }),
     EVENTS_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
     PORT: z.preprocess((v) => (v === undefined || v === '' ? '3000' : v), z.string().regex(/^\d+$/, 'must be a port number').transform(Number).pipe(z.number().int().min(0).max(65535))),
     REMINDER_OFFSETS: z
@@ -102,6 +110,12 @@ const EnvSchema = z
   .superRefine(
     (env, ctx) => {
       if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN in HTTP mode' });
+      if (env.FEISHU_APP_ID && !env.FEISHU_APP_SECRET) ctx.addIssue({ code: 'custom', path: ['FEISHU_APP_SECRET'], message: 'is required with FEISHU_APP_ID' });
+      // In HTTP mode the token and the key are what tells Feishu's own requests from anyone else's.
+      if (env.FEISHU_APP_ID && env.FEISHU_MODE === 'http' && !env.FEISHU_VERIFICATION_TOKEN)
+        ctx.addIssue({ code: 'custom', path: ['FEISHU_VERIFICATION_TOKEN'], message: 'is required with FEISHU_MODE=http (the event subscription’s verification token)' });
+      if (env.FEISHU_APP_ID && env.FEISHU_MODE === 'http' && !env.FEISHU_ENCRYPT_KEY)
+        ctx.addIssue({ code: 'custom', path: ['FEISHU_ENCRYPT_KEY'], message: 'is required with FEISHU_MODE=http (the event subscription’s encrypt key, so events are signed)' });
       if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET)
         ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required with TELEGRAM_WEBHOOK_URL, so only Telegram can post updates' });
       if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message: 'needs TELEGRAM_BOT_TOKEN' });
@@ -138,6 +152,7 @@ export interface Config {
   storeUrl: string;
   telegram?: { token: string; apiRoot?: string; webhookUrl?: string; webhookSecret?: string };
   slack?: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string; alertChannel?: string; teamId?: string; allowedUsers: string[]; allowedUsergroup?: string };
+  feishu?: FeishuConfig;
   eventsSecret?: string;
   port: number;
   reminderOffsets: ReminderOffset[];
@@ -160,6 +175,35 @@ export interface Config {
   platformTimeoutMs: number;
   /** The outbox: the longest retry_after it waits before probing again, the bot-wide sends per second (25 unless paid broadcast), and how long a claim holds. */
   outbox: { maxRetryAfterMs: number; maxPerSecond: number; leaseMs: number };
+}
+
+/** The Feishu (Lark) adapter's settings. */
+export interface FeishuConfig {
+  appId: string;
+  appSecret: string;
+  /** `ws`: the long connection; `http`: POST /feishu/events. */
+  mode: 'ws' | 'http';
+  /** `feishu`, `lark`, or an Open API base URL. */
+  domain: string;
+  verificationToken?: string;
+  encryptKey?: string;
+  alertChatId?: string;
+  /** open_ids allowed to use the team commands; empty: everyone in the tenant. */
+  allowedUsers: string[];
+}
+
+/** The names of the platforms a configuration turns on (none: the console demo, or headless). */
+export function enabledPlatforms(config: Pick<Config, 'telegram' | 'slack' | 'feishu'>): string[] {
+  return (['telegram', 'slack', 'feishu'] as const).filter((name) => config[name] !== undefined);
+}
+
+function idList(value: string | undefined): string[] {
+  return value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** A configuration error: one line per bad variable, naming it and what it must be. */
@@ -186,14 +230,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           apiUrl: e.SLACK_API_URL,
           alertChannel: e.SLACK_ALERT_CHANNEL,
           teamId: e.SLACK_TEAM_ID,
-          allowedUsers: e.SLACK_ALLOWED_USERS
-            ? e.SLACK_ALLOWED_USERS.split(',')
-                .map((s) => s.trim())
-                .filter(Boolean)
-            : [],
+          allowedUsers: idList(e.SLACK_ALLOWED_USERS),
           allowedUsergroup: e.SLACK_ALLOWED_USERGROUP,
         }
       : undefined,
+    feishu:
+      e.FEISHU_APP_ID && e.FEISHU_APP_SECRET
+        ? {
+            appId: e.FEISHU_APP_ID,
+            appSecret: e.FEISHU_APP_SECRET,
+            mode: e.FEISHU_MODE,
+            domain: e.FEISHU_DOMAIN ?? 'feishu',
+            verificationToken: e.FEISHU_VERIFICATION_TOKEN,
+            encryptKey: e.FEISHU_ENCRYPT_KEY,
+            alertChatId: e.FEISHU_ALERT_CHAT_ID,
+            allowedUsers: idList(e.FEISHU_ALLOWED_USERS),
+          }
+        : undefined,
     eventsSecret: e.EVENTS_SECRET,
     port: e.PORT,
     reminderOffsets: e.REMINDER_OFFSETS,

@@ -1,5 +1,5 @@
 /** Starts the assistant: configuration, core, then the adapters the configuration enables (the console when none). */
-import { type Config, loadConfig } from './config.js';
+import { type Config, enabledPlatforms, loadConfig } from './config.js';
 import { loadDotEnv } from './env.js';
 import { createCore, type Core } from './core.js';
 import { createLogger } from './log.js';
@@ -9,13 +9,15 @@ import { openDemo, runConsoleDemo } from '../adapters/console/console.main.js';
 import { startTelegram, type TelegramDeps } from '../adapters/telegram/telegram.adapter.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
 import type { SlackDeps } from '../adapters/slack/slack.adapter.js';
+import type { FeishuDeps } from '../adapters/feishu/feishu.adapter.js';
+import { FEISHU_CAPABILITIES, FEISHU_LIMITS } from '../adapters/feishu/feishu.platform.js';
 import { route } from '../flows/router.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders, type RunningReminders } from './reminders/service.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
 import { stopSignal, stopWithin, type Stoppable } from './shutdown.js';
-import type { RunningAdapter } from './adapter.js';
+import { combineAlerts, type RunningAdapter } from './adapter.js';
 import { Outbox, telegramLimits } from './outbox/outbox.service.js';
 import { unreachableAlerter } from './outbox/unreachable.alert.js';
 import type { Logger } from './log.js';
@@ -50,7 +52,7 @@ async function main(): Promise<number> {
   loadDotEnv();
   const config = loadConfig();
   traces = config.logLevel === 'debug';
-  const platforms = Boolean(config.telegram || config.slack);
+  const platforms = enabledPlatforms(config).length > 0;
   // No platform: EVENTS_SECRET alone starts headless (the hook, no chat); otherwise the console demo on its own clock.
   const consoleDemo = !platforms && !config.eventsSecret;
   // The console demo keeps stdout for the chat; only warnings reach stderr there, as plain text for the person reading them.
@@ -76,10 +78,10 @@ async function main(): Promise<number> {
   return runPlatforms(config, core, logger);
 }
 
-/** Runs the configured platforms (Telegram, Slack) with the durable outbox, reminders and the HTTP routes, until a stop signal. */
+/** Runs the configured platforms (Telegram, Slack, Feishu) with the durable outbox, reminders and the HTTP routes, until a stop signal. */
 async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
   const { backend } = core;
-  const limits = telegramLimits(config.outbox.maxPerSecond);
+  const limits = { ...telegramLimits(config.outbox.maxPerSecond), feishu: FEISHU_LIMITS };
   const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs, leaseMs: config.outbox.leaseMs };
   const outbox = new Outbox({ store: backend.outbox, limiter: backend.rateLimiter(limits), metrics: core.metrics, logger, limits, tuning });
   const server = new HttpServer(logger);
@@ -91,10 +93,13 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
   const slackDeps: SlackDeps = { config, clock: core.clock, logger, store: core.store, filings: core.filings, people: core.people, calendar: core.calendar };
   // Bolt takes a third of the start-up's module loading (issue 12): load the Slack adapter only when it is configured.
   const slack = config.slack ? { ...(await import('../adapters/slack/slack.adapter.js')), ...(await import('../adapters/slack/slack.alerts.js')) } : undefined;
-  const alerts = slack?.startSlackAlerts(slackDeps, outbox);
+  const feishuDeps: FeishuDeps = { ...slackDeps, config, turn: (a) => core.runner.run(a, FEISHU_CAPABILITIES), metrics: core.metrics, channels: core.channels };
+  const feishu = config.feishu ? await import('../adapters/feishu/feishu.adapter.js') : undefined;
+  const alerts = combineAlerts([slack?.startSlackAlerts(slackDeps, outbox), feishu?.startFeishuAlerts(feishuDeps, outbox)]);
   const { reminderOffsets, defaultLocale, eventsSecret } = config;
   const reminders = await startReminders({ ...core, reminderOffsets, defaultLocale, teamAlerts: alerts }, { lease: backend.leader('reminders'), index: backend.dueIndex(), deferred: true });
   if (slack) adapters.push(await slack.startSlack({ ...slackDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server, outbox));
+  if (feishu) adapters.push(await feishu.startFeishu({ ...feishuDeps, ...(core.nudge ? { nudge: core.nudge } : {}) }, server, outbox));
   outbox.onUnreachable(unreachableAlerter({ people: core.people, filings: core.filings, clock: core.clock, teamAlerts: alerts, logger }));
   // Every Sender is registered by now: what the last run left pending goes out first, most urgent first.
   outbox.start();
@@ -111,7 +116,7 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
     graceMs: config.shutdownGraceMs,
     services: [intakeThenOutbox([reminders, ...adapters], outbox, logger)],
     closers: [
-      { name: 'slack alerts', close: async () => alerts?.stop() },
+      { name: 'team alerts', close: async () => alerts?.stop() },
       { name: 'http', close: () => server.close() },
       { name: 'store', close: () => core.close() },
     ],

@@ -51,6 +51,7 @@ describe('the checker itself', () => {
     ['flows/lookup.flow.ts', "import { t } from '../adapters/telegram/telegram.translate.js';", "flows/lookup.flow.ts:1: '../adapters/telegram/telegram.translate.js' (flows import no adapter)"],
     ['flows/x.flow.ts', "import { Telegraf } from 'telegraf';", "flows/x.flow.ts:1: 'telegraf' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import type { App } from '@slack/bolt';", "flows/x.flow.ts:1: '@slack/bolt' (flows import no platform SDK or store)"],
+    ['flows/x.flow.ts', "import { Client } from '@larksuiteoapi/node-sdk';", "flows/x.flow.ts:1: '@larksuiteoapi/node-sdk' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import Keyv from 'keyv';", "flows/x.flow.ts:1: 'keyv' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import Database from 'better-sqlite3';", "flows/x.flow.ts:1: 'better-sqlite3' (flows import no platform SDK or store)"],
     ['flows/x.flow.ts', "import Redis from 'ioredis';", "flows/x.flow.ts:1: 'ioredis' (flows import no platform SDK or store)"],

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable } from './outbox.dispatcher.js';
 import type { OutboxStats, OutboxStore } from './outbox.store.js';
 import type { NewOutboxMessage, OutboxChannel, OutboxMessage, OutboxTimers, Sender } from './outbox.types.js';
-import { DEFAULT_CHANNEL_LIMITS, SlidingWindowLimiter, type ChannelLimits, type RateLimiter } from './rate.limiter.js';
+import { DEFAULT_CHANNEL_LIMITS, limitsOf, SlidingWindowLimiter, type ChannelLimits, type RateLimiter } from './rate.limiter.js';
 
 /** The dispatcher's numbers an operator or a test may set. */
 export type OutboxTuning = Pick<DispatcherOptions, 'concurrency' | 'slowSendMs' | 'maxInFlight' | 'stallMs' | 'claimBatch' | 'leaseMs' | 'maxRetryAfterMs' | 'maxAttempts' | 'retryBaseMs' | 'pollMs' | 'chatBusyRetryMs'>;
@@ -44,7 +44,7 @@ const GAUGE_EVERY_MS = 1000;
 
 /** Telegram's limits with the bot-wide rate set (25/s by default; up to 1000/s with paid broadcast); 1/s per chat stays. */
 export function telegramLimits(maxPerSecond: number): Partial<Record<OutboxChannel, ChannelLimits>> {
-  return { telegram: { ...DEFAULT_CHANNEL_LIMITS.telegram, global: { max: maxPerSecond, windowMs: 1000 } } };
+  return { telegram: { ...limitsOf(DEFAULT_CHANNEL_LIMITS, 'telegram'), global: { max: maxPerSecond, windowMs: 1000 } } };
 }
 
 /** The durable outbox of the running app. */

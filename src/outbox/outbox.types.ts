@@ -3,8 +3,8 @@
  * time source. A message is stored before it is sent and removed once the platform accepted it.
  */
 
-/** The platforms a message can go out on. */
-export type OutboxChannel = 'telegram' | 'slack' | 'console';
+/** The platform a message goes out on: the name its adapter registered its Sender under. */
+export type OutboxChannel = string;
 
 /** Interactive replies (someone just wrote) always go before proactive ones (notices, reminders, alerts). */
 export type PriorityClass = 'interactive' | 'proactive';

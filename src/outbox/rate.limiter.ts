@@ -21,11 +21,19 @@ export interface ChannelLimits {
 }
 
 /** The platforms' published limits, with margin. Telegram allows a chat a short burst; we stay strict at 1/s. */
-export const DEFAULT_CHANNEL_LIMITS: Record<OutboxChannel, ChannelLimits> = {
+export const DEFAULT_CHANNEL_LIMITS: Partial<Record<OutboxChannel, ChannelLimits>> = {
   telegram: { global: { max: 25, windowMs: 1000 }, perChat: { max: 1, windowMs: 1000 } },
   slack: { global: { max: 25, windowMs: 1000 }, perChat: { max: 1, windowMs: 1000 } },
   console: { global: { max: Infinity, windowMs: 1000 }, perChat: { max: Infinity, windowMs: 1000 } },
 };
+
+/** A platform without limits of its own (one added without naming them) gets the strictest: 25/s for the bot, 1/s per chat. */
+const FALLBACK_LIMITS: ChannelLimits = { global: { max: 25, windowMs: 1000 }, perChat: { max: 1, windowMs: 1000 } };
+
+/** One platform's limits from a table, or the strict fallback when the table has none for it. */
+export function limitsOf(limits: Partial<Record<OutboxChannel, ChannelLimits>>, channel: OutboxChannel): ChannelLimits {
+  return limits[channel] ?? FALLBACK_LIMITS;
+}
 
 /** Whether a send may start now (with a ticket to hand back when it finished), and if not, which limit said no and when to ask again. */
 export type Grant = { ok: true; ticket?: unknown } | { ok: false; scope: 'global' | 'chat'; retryAt: number /** The chat is held back by `block`, not by its pace. */; blocked?: boolean };
@@ -94,7 +102,7 @@ export class SlidingWindowLimiter implements RateLimiter {
   private readonly globals = new Map<OutboxChannel, SlidingLog>();
   private readonly chats = new Map<string, SlidingLog>();
   private readonly blocks = new Map<string, number>();
-  private readonly limits: Record<OutboxChannel, ChannelLimits>;
+  private readonly limits: Partial<Record<OutboxChannel, ChannelLimits>>;
   private lastSweep = -Infinity;
 
   constructor(limits: Partial<Record<OutboxChannel, ChannelLimits>> = {}) {
@@ -109,10 +117,10 @@ export class SlidingWindowLimiter implements RateLimiter {
       if (blockedUntil > now) return { ok: false, scope: 'chat', retryAt: blockedUntil, blocked: true };
       this.blocks.delete(key);
     }
-    const global = this.logOf(this.globals, channel, this.limits[channel].global);
+    const global = this.logOf(this.globals, channel, limitsOf(this.limits, channel).global);
     const globalAt = global.freeAt(now);
     if (globalAt > now) return { ok: false, scope: 'global', retryAt: globalAt };
-    const chat = this.logOf(this.chats, key, this.limits[channel].perChat);
+    const chat = this.logOf(this.chats, key, limitsOf(this.limits, channel).perChat);
     const chatAt = chat.freeAt(now);
     if (chatAt > now) return { ok: false, scope: 'chat', retryAt: chatAt };
     const ticket = [global.record(now), chat.record(now)].filter((r): r is SlotRef => r !== undefined);
@@ -143,7 +151,7 @@ export class SlidingWindowLimiter implements RateLimiter {
     this.lastSweep = now;
     for (const [key, log] of this.chats) {
       const channel = key.slice(0, key.indexOf(':')) as OutboxChannel;
-      if (log.newest() + this.limits[channel].perChat.windowMs <= now) this.chats.delete(key);
+      if (log.newest() + limitsOf(this.limits, channel).perChat.windowMs <= now) this.chats.delete(key);
     }
     for (const [key, until] of this.blocks) if (until <= now) this.blocks.delete(key);
   }

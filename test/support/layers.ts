@@ -19,7 +19,7 @@ export interface ImportLine {
 }
 
 /** Platform SDKs and stores: flows stay pure and never import these. */
-export const PLATFORM_PACKAGES = [/^telegraf(\/|$)/, /^@slack\//, /^keyv(\/|$)/, /^@keyv\//, /^better-sqlite3(\/|$)/, /^ioredis(\/|$)/];
+export const PLATFORM_PACKAGES = [/^telegraf(\/|$)/, /^@slack\//, /^@larksuiteoapi\//, /^keyv(\/|$)/, /^@keyv\//, /^better-sqlite3(\/|$)/, /^ioredis(\/|$)/];
 
 const PATTERNS = [
   // import x from 'y'; import { a, b } from 'y'; export { a } from 'y'; export * from 'y' (over several lines too).

@@ -88,7 +88,7 @@ export class Chat implements PromiseLike<void> {
   /** Runs one activity input now (not queued); for concurrency tests. */
   async run(input: Activity['input']): Promise<OutgoingMessage[]> {
     const activity: Activity = { channel: this.channel, userId: this.userId, conversationId: this.conversationId, input, ...(this.locale ? { locale: this.locale } : {}) };
-    const out = await this.core.runner.handle(activity, CAPABILITIES[this.channel]);
+    const out = await this.core.runner.handle(activity, CAPABILITIES[this.channel] ?? CONSOLE_CAPABILITIES);
     this.last = out;
     this.all.push(...out);
     return out;

@@ -18,6 +18,7 @@ describe('CONTRACT §3 configuration defaults', () => {
     expect(DEMO_FILINGS_FILE).toMatch(/data\/demo-filings\.json$/);
     expect(config.telegram).toBeUndefined();
     expect(config.slack).toBeUndefined();
+    expect(config.feishu).toBeUndefined();
     expect(config.eventsSecret).toBeUndefined();
     expect(config.shutdownGraceMs).toBe(10_000);
   });
@@ -109,10 +110,24 @@ describe('CONTRACT §3 each bad variable gives a ConfigError naming it', () => {
     ['SHUTDOWN_GRACE_MS=10s', { SHUTDOWN_GRACE_MS: '10s' }, 'SHUTDOWN_GRACE_MS'],
     ['SHUTDOWN_GRACE_MS=-1', { SHUTDOWN_GRACE_MS: '-1' }, 'SHUTDOWN_GRACE_MS'],
     ['SHUTDOWN_GRACE_MS over a minute', { SHUTDOWN_GRACE_MS: '60001' }, 'SHUTDOWN_GRACE_MS'],
+    ['FEISHU_APP_ID without FEISHU_APP_SECRET', { FEISHU_APP_ID: 'cli_a1b2c3d4e5f6a7b8' }, 'FEISHU_APP_SECRET'],
+    ['FEISHU_APP_ID not an app id', { FEISHU_APP_ID: 'a1b2', FEISHU_APP_SECRET: 's' }, 'FEISHU_APP_ID'],
+    ['FEISHU_MODE=poll', { FEISHU_MODE: 'poll' }, 'FEISHU_MODE'],
+    ['FEISHU_DOMAIN=open.feishu.cn', { FEISHU_DOMAIN: 'open.feishu.cn' }, 'FEISHU_DOMAIN'],
+    ['FEISHU_ALERT_CHAT_ID not a chat id', { FEISHU_ALERT_CHAT_ID: '#team' }, 'FEISHU_ALERT_CHAT_ID'],
+    ['FEISHU_ALLOWED_USERS not open_ids', { FEISHU_ALLOWED_USERS: 'ou_1,alice' }, 'FEISHU_ALLOWED_USERS'],
   ])('§3 %s', (_name, env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${variable}: \\S`));
+  });
+
+  it('§3 Feishu in HTTP mode needs the verification token and the encrypt key; the long connection needs neither', () => {
+    const app = { FEISHU_APP_ID: 'cli_a1b2c3d4e5f6a7b8', FEISHU_APP_SECRET: 's' };
+    expect(problemsOf({ ...app, FEISHU_MODE: 'http' }).map((p) => p.split(':')[0])).toEqual(['FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY']);
+    expect(loadConfig(app).feishu).toEqual({ appId: app.FEISHU_APP_ID, appSecret: 's', mode: 'ws', domain: 'feishu', verificationToken: undefined, encryptKey: undefined, alertChatId: undefined, allowedUsers: [] });
+    const http = loadConfig({ ...app, FEISHU_MODE: 'http', FEISHU_DOMAIN: 'lark', FEISHU_VERIFICATION_TOKEN: 't', FEISHU_ENCRYPT_KEY: 'k', FEISHU_ALERT_CHAT_ID: 'oc_1a', FEISHU_ALLOWED_USERS: ' ou_1, ou_2 ,' });
+    expect(http.feishu).toMatchObject({ mode: 'http', domain: 'lark', verificationToken: 't', encryptKey: 'k', alertChatId: 'oc_1a', allowedUsers: ['ou_1', 'ou_2'] });
   });
 
   it('§3 SLACK_BOT_TOKEN without a signing secret: the problem names both variables', () => {

@@ -34,6 +34,8 @@ describe('no internal document names in replies, alerts or operator files', () =
     'adapters/telegram/README.md',
     'adapters/slack/README.md',
     'adapters/slack/manifest.yaml',
+    'adapters/feishu/README.md',
+    'adapters/feishu/permissions.json',
     'docs/privacy.md',
     'docs/filing-events.md',
     'docs/several-instances.md',

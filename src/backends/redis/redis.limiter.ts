@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from './redis.connection.js';
 import { RedisScript } from './redis.script.js';
 import type { OutboxChannel } from '../../outbox/outbox.types.js';
-import { DEFAULT_CHANNEL_LIMITS, type ChannelLimits, type Grant, type RateLimiter } from '../../outbox/rate.limiter.js';
+import { DEFAULT_CHANNEL_LIMITS, limitsOf, type ChannelLimits, type Grant, type RateLimiter } from '../../outbox/rate.limiter.js';
 
 /**
  * KEYS: the bot's log, the chat's log, the chat's block. ARGV: now ('' = Redis TIME), member,
@@ -93,7 +93,7 @@ export interface TimedGrant {
 /** A RateLimiter shared by every instance on one Redis. */
 export class RedisRateLimiter implements RateLimiter {
   private readonly p: string;
-  private readonly limits: Record<OutboxChannel, ChannelLimits>;
+  private readonly limits: Partial<Record<OutboxChannel, ChannelLimits>>;
   private readonly clock: 'redis' | 'caller';
   private readonly self = randomUUID().slice(0, 8);
   private count = 0;
@@ -117,7 +117,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** `acquire`, also telling when the decision was taken on the limiter's clock (tests check the windows with it). */
   async take(channel: OutboxChannel, chatId: string, now: number): Promise<TimedGrant> {
-    const { global, perChat } = this.limits[channel];
+    const { global, perChat } = limitsOf(this.limits, channel);
     const finite = (n: number) => (Number.isFinite(n) ? n : -1);
     this.count += 1;
     const keys = [`${this.p}${channel}:all`, `${this.p}${channel}:chat:${chatId}`, `${this.p}${channel}:block:${chatId}`];
