@@ -45,6 +45,7 @@ export interface TeamConfirmation {
 
 const MAX_CYCLES_KEPT = 50;
 const DAY_MS = 86_400_000;
+const SESSION_KEEP_MS = 7 * DAY_MS;
 /** How long a person's records are kept after their last activity when no RETENTION_DAYS is given. */
 export const DEFAULT_RETENTION_DAYS = 180;
 // A turn refreshes `seen` at most this often, so a busy conversation is not a write per message.
@@ -281,11 +282,11 @@ export class People {
     return this.store.get<T>(`session:${channel}:${conversationId}`);
   }
 
-  /** Saves or clears a conversation's flow state (kept a week: a flow older than that is stale anyway). */
+  /** Saves or clears a conversation's flow state (kept a week, a flow older than that being stale anyway, and never past RETENTION_DAYS). */
   async saveSession<T>(channel: ChannelId, conversationId: string, state: T | undefined): Promise<void> {
     const key = `session:${channel}:${conversationId}`;
     if (state === undefined) await this.store.delete(key);
-    else await this.store.set(key, state, 7 * 86_400_000);
+    else await this.store.set(key, state, Math.min(SESSION_KEEP_MS, this.retentionMs));
   }
 
   /** Deletes everything about a user: their link (and the phone's counters if nobody else linked it), sessions and settings. */
