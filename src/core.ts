@@ -105,7 +105,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   });
   // Shared filings: one instance an hour sweeps them all, rather than every instance.
   const claimSweep = filings.shared ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
-  const retention = await startRetention({ clock, filings, people, logger, claimSweep }, { sweepNow: !opts.deferStart });
+  const retention = await startRetention({ clock, filings, people, backend, logger, claimSweep }, { sweepNow: !opts.deferStart });
   // `size` would settle deferred filings here, before the port opens: the file's count says enough then.
   logger.info('core ready', { filings: filings.shared ? 'shared' : filings.settled ? filings.size : loaded, store: config.storeUrl.split(':')[0] });
   const close = async () => {

@@ -129,16 +129,16 @@ export class People {
   /**
    * Deletes phone records no stored user links any more: at once when their users expired, and
    * RETENTION_DAYS after the sweep first finds one that its last user moved off (it keeps the
-   * phone's counters meanwhile). Returns how many went.
+   * phone's counters meanwhile). Returns the keys of those that went.
    */
-  async sweepPhones(now: Date): Promise<number> {
-    let deleted = 0;
+  async sweepPhones(now: Date): Promise<string[]> {
+    const deleted: string[] = [];
     for await (const key of this.store.keys('phone:')) {
       const phoneKey = key.slice('phone:'.length);
       const rec = await this.phone(phoneKey);
       if (!rec) continue;
       if (rec.users.length === 0) {
-        if (await this.sweepUnlinked(phoneKey, rec, now)) deleted += 1;
+        if (await this.sweepUnlinked(phoneKey, rec, now)) deleted.push(phoneKey);
         continue;
       }
       const live: string[] = [];
@@ -148,7 +148,7 @@ export class People {
         const users = r.users.filter((u) => live.includes(u));
         return users.length === 0 ? undefined : { ...r, users };
       });
-      if (live.length === 0) deleted += 1;
+      if (live.length === 0) deleted.push(phoneKey);
     }
     return deleted;
   }

@@ -53,6 +53,8 @@ export interface Backend {
   leader(name: string): LeaderLease;
   /** Opens the filings through the opening that suits this backend. */
   openFilings(opening: FilingsOpening): Promise<FilingSource>;
+  /** Leaves no copy of deleted records in the backend's files (after the retention sweep). */
+  scrub(): Promise<void>;
   /** Closes every part and the connection or file under them. */
   close(): Promise<void>;
 }

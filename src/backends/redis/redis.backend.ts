@@ -21,6 +21,8 @@ export function openRedisBackend(url: string, options: RedisStoreOptions = {}): 
     dueIndex: () => new RedisTimeIndex(connection, { root }),
     leader: (name) => new RedisLease(connection, `${root}.leader:${name}`, LEADER_LEASE_MS),
     openFilings: async (opening) => RedisFilingSource.openShared(await opening.shared(), { connection, root, store: state.namespace('filings'), keyOf: opening.keyOf, logger: opening.logger }),
+    // What Redis deleted is gone from its memory; its persistence files are the operator's (an AOF rewrite drops old entries).
+    scrub: async () => {},
     close: () => state.close(),
   };
 }
