@@ -2,7 +2,9 @@
  * Retention (issue 11 §4, PIPL's minimization): a person's records go RETENTION_DAYS after their
  * last activity, or 30 days after every filing naming them has closed, whichever is first; a
  * closed filing's state goes 30 days after it closed. Store TTLs are the backstop (they run on the
- * wall clock); this sweep judges on the injected clock, at start and then hourly.
+ * wall clock); this sweep judges on the injected clock, at start and then hourly. A person it
+ * retires leaves nothing behind that names them: not a reminder marker, an outbox row or a sent
+ * id, nor an old page in the store's files (issue 22 §3).
  */
 import type { ChannelId } from './activity.js';
 import type { Backend } from './backends/backend.js';
@@ -68,8 +70,7 @@ async function expiryOf(deps: RetentionDeps, user: UserRecord, now: number): Pro
 
 /**
  * Deletes what else names the people a sweep retired: the reminder markers of phones nobody links
- * now, the messages waiting for their chats or naming them and the sent ids naming them; then the
- * backend overwrites what was deleted, so no copy stays in its files.
+ * now, the messages waiting for their chats or naming them, and the sent ids naming them.
  */
 async function eraseTraces(deps: RetentionDeps, retired: RetiredUser[], phoneKeys: ReadonlySet<string>): Promise<void> {
   const keys = new Set(phoneKeys);
@@ -80,15 +81,14 @@ async function eraseTraces(deps: RetentionDeps, retired: RetiredUser[], phoneKey
   }
   await forgetPhoneMarkers(deps.backend.state, phoneKeys);
   await deps.backend.outbox.forget({ chats, keys });
-  await deps.backend.scrub();
 }
 
 /**
  * One sweep at the clock's now: dates filings found closed with no known closing time, deletes the
  * users whose time is up (with their link, counters, sessions, and every trace eraseTraces finds),
  * phone records nobody links any more, and closed filings past their 30 days (with the team's
- * confirmations for them). People are judged before filings go, so the filings that date their
- * expiry are still there to read.
+ * confirmations for them); then has the backend overwrite what was deleted. People are judged
+ * before filings go, so the filings that date their expiry are still there to read.
  */
 export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> {
   const now = deps.clock.now();
@@ -127,6 +127,8 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
     await deps.people.forgetFiling(f.id);
     report.filings += 1;
   }
+  // Every sweep, not only one that retired someone: sent messages and expired rows leave old pages in the WAL too.
+  await deps.backend.scrub();
   if (report.users + report.phones + report.filings > 0) deps.logger.info('retention sweep', { ...report });
   return report;
 }
