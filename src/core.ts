@@ -98,7 +98,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   });
   // Several instances on one backend: one instance an hour sweeps them all, rather than every instance.
   const claimSweep = backend.severalInstances ? () => store.setIfAbsent('retention:sweep', 1, SWEEP_EVERY_MS - 60_000) : undefined;
-  const retention = await startRetention({ clock, filings, people, logger, claimSweep }, { sweepNow: !opts.deferStart });
+  const retention = await startRetention({ clock, filings, people, backend, logger, claimSweep }, { sweepNow: !opts.deferStart });
   logger.info('core ready', { store: config.storeUrl.split(':')[0] });
   const close = async () => {
     retention.stop();

@@ -45,6 +45,7 @@ export interface TeamConfirmation {
 
 const MAX_CYCLES_KEPT = 50;
 const DAY_MS = 86_400_000;
+const SESSION_KEEP_MS = 7 * DAY_MS;
 /** How long a person's records are kept after their last activity when no RETENTION_DAYS is given. */
 export const DEFAULT_RETENTION_DAYS = 180;
 // A turn refreshes `seen` at most this often, so a busy conversation is not a write per message.
@@ -128,16 +129,16 @@ export class People {
   /**
    * Deletes phone records no stored user links any more: at once when their users expired, and
    * RETENTION_DAYS after the sweep first finds one that its last user moved off (it keeps the
-   * phone's counters meanwhile). Returns how many went.
+   * phone's counters meanwhile). Returns the keys of those that went.
    */
-  async sweepPhones(now: Date): Promise<number> {
-    let deleted = 0;
+  async sweepPhones(now: Date): Promise<string[]> {
+    const deleted: string[] = [];
     for await (const key of this.store.keys('phone:')) {
       const phoneKey = key.slice('phone:'.length);
       const rec = await this.phone(phoneKey);
       if (!rec) continue;
       if (rec.users.length === 0) {
-        if (await this.sweepUnlinked(phoneKey, rec, now)) deleted += 1;
+        if (await this.sweepUnlinked(phoneKey, rec, now)) deleted.push(phoneKey);
         continue;
       }
       const live: string[] = [];
@@ -147,7 +148,7 @@ export class People {
         const users = r.users.filter((u) => live.includes(u));
         return users.length === 0 ? undefined : { ...r, users };
       });
-      if (live.length === 0) deleted += 1;
+      if (live.length === 0) deleted.push(phoneKey);
     }
     return deleted;
   }
@@ -281,11 +282,11 @@ export class People {
     return this.store.get<T>(`session:${channel}:${conversationId}`);
   }
 
-  /** Saves or clears a conversation's flow state (kept a week: a flow older than that is stale anyway). */
+  /** Saves or clears a conversation's flow state (kept a week, a flow older than that being stale anyway, and never past RETENTION_DAYS). */
   async saveSession<T>(channel: ChannelId, conversationId: string, state: T | undefined): Promise<void> {
     const key = `session:${channel}:${conversationId}`;
     if (state === undefined) await this.store.delete(key);
-    else await this.store.set(key, state, 7 * 86_400_000);
+    else await this.store.set(key, state, Math.min(SESSION_KEEP_MS, this.retentionMs));
   }
 
   /** Deletes everything about a user: their link (and the phone's counters if nobody else linked it), sessions and settings. */

@@ -2,13 +2,19 @@
  * Retention (issue 11 §4, PIPL's minimization): a person's records go RETENTION_DAYS after their
  * last activity, or 30 days after every filing naming them has closed, whichever is first; a
  * closed filing's state goes 30 days after it closed. Store TTLs are the backstop (they run on the
- * wall clock); this sweep judges on the injected clock, at start and then hourly.
+ * wall clock); this sweep judges on the injected clock, at start and then hourly. A person it
+ * retires leaves nothing behind that names them: not a reminder marker, an outbox row or a sent
+ * id, nor an old page in the store's files (issue 22 §3).
  */
+import type { ChannelId } from './activity.js';
+import type { Backend } from './backends/backend.js';
 import type { Clock } from './clock.js';
 import { CLOSED_KEEP_MS, CLOSED_STATUSES, type FilingSource } from './filings/filings.port.js';
 import type { Logger } from './log.js';
 import { loopYielder } from './loop.yield.js';
-import type { People, UserRecord } from './people.js';
+import type { Forgotten } from './outbox/outbox.store.js';
+import { userKey, type People, type UserRecord } from './people.js';
+import { forgetPhoneMarkers } from './reminders/sent.markers.js';
 
 /** How often the sweep runs, by the injected clock. */
 export const SWEEP_EVERY_MS = 3_600_000;
@@ -20,6 +26,8 @@ export interface RetentionDeps {
   clock: Clock;
   filings: FilingSource;
   people: People;
+  /** Where the rest of a retired person's traces are: reminder markers in the state, messages in the outbox, old pages in the files. */
+  backend: Pick<Backend, 'state' | 'outbox' | 'scrub'>;
   logger: Logger;
   /** Several instances: takes this hour's sweep (true) or leaves it to the instance that took it; one process sweeps always. */
   claimSweep?: () => Promise<boolean>;
@@ -38,6 +46,9 @@ export interface RunningRetention {
   tick(): Promise<SweepReport | undefined>;
   stop(): void;
 }
+
+// A user the sweep deleted, as they were.
+type RetiredUser = { channel: ChannelId; userId: string; user: UserRecord };
 
 // Whether every filing naming this phone key closed at least 30 days ago (and there is one).
 async function allClosedLongAgo(deps: RetentionDeps, phoneKey: string, now: number): Promise<boolean> {
@@ -58,10 +69,26 @@ async function expiryOf(deps: RetentionDeps, user: UserRecord, now: number): Pro
 }
 
 /**
+ * Deletes what else names the people a sweep retired: the reminder markers of phones nobody links
+ * now, the messages waiting for their chats or naming them, and the sent ids naming them.
+ */
+async function eraseTraces(deps: RetentionDeps, retired: RetiredUser[], phoneKeys: ReadonlySet<string>): Promise<void> {
+  const keys = new Set(phoneKeys);
+  const chats: Forgotten['chats'][number][] = [];
+  for (const { channel, userId, user } of retired) {
+    keys.add(userKey(channel, userId));
+    if (user.ref) chats.push({ channel: user.ref.channel, chatId: user.ref.conversationId });
+  }
+  await forgetPhoneMarkers(deps.backend.state, phoneKeys);
+  await deps.backend.outbox.forget({ chats, keys });
+}
+
+/**
  * One sweep at the clock's now: dates filings found closed with no known closing time, deletes the
- * users whose time is up (with their link, counters and sessions), phone records nobody links any
- * more, and closed filings past their 30 days (with the team's confirmations for them). People are
- * judged before filings go, so the filings that date their expiry are still there to read.
+ * users whose time is up (with their link, counters, sessions, and every trace eraseTraces finds),
+ * phone records nobody links any more, and closed filings past their 30 days (with the team's
+ * confirmations for them); then has the backend overwrite what was deleted. People are judged
+ * before filings go, so the filings that date their expiry are still there to read.
  */
 export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> {
   const now = deps.clock.now();
@@ -74,6 +101,7 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
     await deps.filings.markClosed(f.id, now.toISOString());
     await pause();
   }
+  const retired: RetiredUser[] = [];
   for await (const { channel, userId, user } of deps.people.users()) {
     await pause();
     // A record from before retention has no `seen`: its clock starts now rather than it going at once.
@@ -83,9 +111,14 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
     }
     if (!(await expiryOf(deps, user, nowMs))) continue;
     await deps.people.forget(channel, userId);
-    report.users += 1;
+    retired.push({ channel, userId, user });
   }
-  report.phones = await deps.people.sweepPhones(now.toDate());
+  report.users = retired.length;
+  const gonePhones = new Set(await deps.people.sweepPhones(now.toDate()));
+  report.phones = gonePhones.size;
+  // A retired user's phone went with them when nobody else links it.
+  for (const { user } of retired) if (user.phoneKey && !(await deps.people.phone(user.phoneKey))) gonePhones.add(user.phoneKey);
+  if (retired.length + gonePhones.size > 0) await eraseTraces(deps, retired, gonePhones);
   for await (const f of deps.filings.all()) {
     await pause();
     const at = await deps.filings.closedAt(f.id);
@@ -94,6 +127,8 @@ export async function sweepRetention(deps: RetentionDeps): Promise<SweepReport> 
     await deps.people.forgetFiling(f.id);
     report.filings += 1;
   }
+  // Every sweep, not only one that retired someone: sent messages and expired rows leave old pages in the WAL too.
+  await deps.backend.scrub();
   if (report.users + report.phones + report.filings > 0) deps.logger.info('retention sweep', { ...report });
   return report;
 }

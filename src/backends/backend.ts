@@ -55,6 +55,8 @@ export interface Backend {
   leader(name: string): LeaderLease;
   /** Opens the filings kept in this backend, importing the file there once per content (the writes run in `settle()`); `close` closes them. */
   openFilings(opening: FilingsOpening): Promise<FilingSource>;
+  /** Leaves no copy of deleted records in the backend's files (after the retention sweep). */
+  scrub(): Promise<void>;
   /** Closes every part and the connection or file under them. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * Redis/BullMQ backend can implement it (issue 10): a claim is a lease, not a removal, so work
  * claimed by a sender that crashed comes back once its lease ends.
  */
-import type { NewOutboxMessage, OutboxMessage, PriorityClass } from './outbox.types.js';
+import type { NewOutboxMessage, OutboxChannel, OutboxMessage, PriorityClass } from './outbox.types.js';
 
 /** What to claim. */
 export interface ClaimOptions {
@@ -39,6 +39,35 @@ export interface OutboxStats {
   oldestAgeMs: number;
 }
 
+/** People the retention sweep retired: the chats they were reached in, and the keys (phone keys, `telegram:2001`) that message ids name them by. */
+export interface Forgotten {
+  chats: ReadonlyArray<{ channel: OutboxChannel; chatId: string }>;
+  /** Each matches whole `:`-separated parts of an id, never a part of one. */
+  keys: ReadonlySet<string>;
+}
+
+// Keys are a phone key (one part) or a user key (`channel:userId`, two parts).
+const MAX_KEY_PARTS = 2;
+
+/** Whether a message id names one of the forgotten (a reminder's id holds the phone key and the user key). */
+export function namesForgotten(id: string, forgotten: Forgotten): boolean {
+  if (forgotten.keys.size === 0) return false;
+  const parts = id.split(':');
+  for (let i = 0; i < parts.length; i++) {
+    let key = parts[i]!;
+    for (let n = 1; n <= MAX_KEY_PARTS && i + n <= parts.length; n++) {
+      if (n > 1) key += `:${parts[i + n - 1]}`;
+      if (forgotten.keys.has(key)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether a stored message goes when these people are forgotten: it is for one of their chats, or its id names them. */
+export function isForgotten(message: Pick<OutboxMessage, 'id' | 'channel' | 'chatId'>, forgotten: Forgotten): boolean {
+  return forgotten.chats.some((c) => c.channel === message.channel && c.chatId === message.chatId) || namesForgotten(message.id, forgotten);
+}
+
 /** Durable storage of pending messages. */
 export interface OutboxStore {
   /**
@@ -59,6 +88,11 @@ export interface OutboxStore {
   /** The earliest moment something not claimable now becomes claimable (a notBefore or a lease end). */
   nextDueAt(now: number): Promise<number | undefined>;
   stats(now: number): Promise<OutboxStats>;
+  /**
+   * Deletes every trace of people the retention sweep retired: messages waiting for their chats or
+   * naming them, and remembered ids naming them (a replay of those can no longer reach anyone). Returns how many went.
+   */
+  forget(forgotten: Forgotten): Promise<number>;
   /** Reads one pending message (tests, diagnostics). */
   get(id: string): Promise<OutboxMessage | undefined>;
   close(): Promise<void>;

@@ -20,7 +20,7 @@ import type { StateStore } from '../store/state-store.js';
 import { instant, type Dayjs } from '../time.js';
 import { loopYielder } from '../loop.yield.js';
 import { confirmedJobKey, planFiling, returnedJobKey, type PlannerDeps, type Work } from './reminders.planner.js';
-import { MARKER_TTL_MS, SentMarkers } from './sent.markers.js';
+import { MARKER_TTL_MS, REMINDERS_NAMESPACE, SentMarkers } from './sent.markers.js';
 import { TimeIndex, type DueIndex } from './time.index.js';
 import { sendToUser, type UserSenderDeps } from './user.sender.js';
 
@@ -93,7 +93,7 @@ export class ReminderScheduler {
     private readonly deps: SchedulerDeps,
     opts: SchedulerOptions = {},
   ) {
-    this.store = deps.store.namespace('reminders');
+    this.store = deps.store.namespace(REMINDERS_NAMESPACE);
     this.planner = { people: deps.people, reminderOffsets: deps.reminderOffsets, calendar: deps.calendar, store: this.store, hasTeam: Boolean(deps.teamAlerts) };
     this.index = opts.index ?? new TimeIndex();
     this.markers = new SentMarkers(this.store, opts.maxAttempts ?? 3);

@@ -15,6 +15,26 @@ export function personMarker(filingId: string, cycle: number, stage: string, pho
   return `rem:${filingId}:${cycle}:${stage}:${phoneKey}`;
 }
 
+/** The state namespace the reminders keep their markers and pending notices in. */
+export const REMINDERS_NAMESPACE = 'reminders';
+
+/**
+ * Deletes the markers and pending confirmed notices of phones nobody links any more (the retention
+ * sweep's): their key names the phone, and nobody is left to send to. `store` is the root state.
+ */
+export async function forgetPhoneMarkers(store: StateStore, phoneKeys: ReadonlySet<string>): Promise<number> {
+  if (phoneKeys.size === 0) return 0;
+  const reminders = store.namespace(REMINDERS_NAMESPACE);
+  let deleted = 0;
+  for (const prefix of ['rem:', 'cfjob:']) {
+    for await (const key of reminders.keys(prefix)) {
+      // A filing id holds no ':', so the phone key is the last part of a person's marker and of a confirmed notice's job.
+      if (phoneKeys.has(key.slice(key.lastIndexOf(':') + 1)) && (await reminders.delete(key))) deleted += 1;
+    }
+  }
+  return deleted;
+}
+
 /** The marker key of a team alert in a cycle. */
 export function alertMarker(filingId: string, cycle: number, kind: string): string {
   return `alert:${filingId}:${cycle}:${kind}`;

@@ -1,7 +1,11 @@
 /** Issue 11 §4: every record about a person expires; closed filings' state expires; the sweep runs at start and hourly, on the fake clock. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FilingEventSchema } from '../../src/filings/events.js';
-import type { PhoneRecord, UserRecord } from '../../src/people.js';
+import { People, type PhoneRecord, type UserRecord } from '../../src/people.js';
 import { SWEEP_EVERY_MS } from '../../src/retention.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
 import { makeFiling } from '../fixtures/filings.fixture.js';
@@ -122,6 +126,28 @@ describe('retention of people', () => {
     await w.core.people.count(key, 'VE-TEST-0001', 1, 'resends');
     await w.core.people.forget('telegram', 'alice');
     expect(await people().get<PhoneRecord>(`phone:${key}`)).toBeUndefined();
+  });
+
+  it('a conversation’s flow state is kept no longer than RETENTION_DAYS (a week at most)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beian-session-'));
+    try {
+      const file = join(dir, 'state.sqlite');
+      const expiryAfter = async (retentionDays: number) => {
+        const store = KeyvStateStore.sqlite(file);
+        const before = Date.now();
+        await new People(store, (phone) => phone, { retentionDays }).saveSession('telegram', '2001', { v: 1 });
+        await store.close();
+        const db = new Database(file, { readonly: true });
+        const row = db.prepare<[], { expires: number }>("SELECT expires FROM kv WHERE key = 'session:telegram:2001'").get();
+        db.close();
+        return row!.expires - before;
+      };
+      expect(await expiryAfter(1)).toBeLessThanOrEqual(DAY + 1000);
+      expect(await expiryAfter(1)).toBeGreaterThan(DAY - 60_000);
+      expect(await expiryAfter(180)).toBeLessThanOrEqual(7 * DAY + 1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the sweep runs at start: a record already past its time is gone once the core is up', async () => {

@@ -71,6 +71,32 @@ export function describeBackendContract(b: BackendUnderTest): void {
       expect((await outbox.stats(NOW + 3)).pending).toBe(0);
     });
 
+    it('issue 22 the outbox forgets a retired person: messages for their chat or naming them, and remembered ids naming them', async () => {
+      const { outbox } = open();
+      const mine = 'tg:p:rem:VE-1:1:4h:PK1:telegram:2001:2001:0';
+      const mineSent = 'tg:p:rem:VE-1:1:12h:PK1:telegram:2001:2001:0';
+      const reply = 'tg:7:u5:0';
+      const replySent = 'tg:7:u6:0';
+      const other = 'tg:p:rem:VE-1:1:4h:PK2:telegram:2002:2002:0';
+      const lookalike = 'tg:p:rem:VE-1:1:4h:PK1X:telegram:20011:20011:0';
+      const chat = (chatId: string) => ({ chatId });
+      await outbox.enqueue([message(mineSent, chat('2001')), message(replySent, { ...chat('2001'), priority: 'interactive' })], NOW);
+      for (const m of await outbox.claim({ now: NOW, limit: 10, leaseMs: 30_000, owner: 'test' })) await outbox.ack(m.id, NOW);
+      await outbox.enqueue([message(mine, chat('2001')), message(reply, { ...chat('2001'), priority: 'interactive' }), message(other, chat('2002')), message(lookalike, chat('20011'))], NOW);
+      // One of them is in a sender's hands: it goes too.
+      await outbox.claim({ now: NOW, limit: 1, leaseMs: 30_000, owner: 'test' });
+
+      expect(await outbox.forget({ chats: [{ channel: 'telegram', chatId: '2001' }], keys: new Set(['PK1', 'telegram:2001']) })).toBe(3);
+      expect(await outbox.get(mine)).toBeUndefined();
+      expect(await outbox.get(reply)).toBeUndefined();
+      expect((await outbox.get(other))?.chatId).toBe('2002');
+      expect((await outbox.get(lookalike))?.chatId).toBe('20011');
+      expect((await outbox.stats(NOW)).pending).toBe(2);
+      // The remembered id that named them is gone; one that names nobody stays remembered.
+      expect(await outbox.enqueue([message(mineSent, chat('2001'))], NOW)).toBe(1);
+      expect(await outbox.enqueue([message(replySent, chat('2001'))], NOW)).toBe(0);
+    });
+
     it('issue 15 the send budget: a chat gets one send a second, and a block holds it back until its time', async () => {
       const limiter = open().rateLimiter();
       const now = Date.now();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -69,6 +69,29 @@ describe('issue 20 §7 the local backend keeps state and outbox in one SQLite fi
       expect(db.prepare('SELECT id FROM filings').all()).toEqual([{ id: 'VE-TEST-0001' }]);
     } finally {
       db.close();
+    }
+  });
+
+  it('issue 22 deleted rows leave no copy in the file or its WAL once the backend is scrubbed, while it runs', async () => {
+    const own = mkdtempSync(join(dir, 'scrub-'));
+    const backend = openBackend(`file:${join(own, 'state.sqlite')}`);
+    const bytes = () =>
+      readdirSync(own)
+        .map((f) => readFileSync(join(own, f)).toString('latin1'))
+        .join('\n');
+    try {
+      await backend.state.set('people:user:telegram:2001', { phoneMasked: '138****8000' });
+      await backend.outbox.enqueue([{ ...message('tg:7:u1:0'), chatId: 'chat-2001', payload: { text: 'for 138****8000' } }], T0);
+      await backend.state.set('kept', 'still here');
+      await backend.state.delete('people:user:telegram:2001');
+      await backend.outbox.ack('tg:7:u1:0', T0 + 1);
+      expect(bytes()).toContain('138****8000');
+      await backend.scrub();
+      expect(bytes()).not.toContain('138****8000');
+      expect(bytes()).not.toContain('chat-2001');
+      expect(await backend.state.get('kept')).toBe('still here');
+    } finally {
+      await backend.close();
     }
   });
 

@@ -51,6 +51,25 @@ describe('the embedded sqlite store survives a restart', () => {
     expect(await listKeys(second, '')).toEqual(['filing:VE-1', 'sent:VE-1:13800138000:notice']);
   });
 
+  it('a row past its expiry is deleted from the file at open, before anything reads it', async () => {
+    const file = freshFile();
+    const first = KeyvStateStore.sqlite(file);
+    await first.set('kept', 'x');
+    await first.set('gone', 'x', 3_600_000);
+    await first.close();
+    const raw = new Database(file);
+    raw.prepare("UPDATE kv SET expires = ? WHERE key = 'gone'").run(Date.now() - 1);
+    raw.close();
+    const second = KeyvStateStore.sqlite(file);
+    opened.push(second);
+    const check = new Database(file, { readonly: true });
+    try {
+      expect(check.prepare('SELECT key FROM kv ORDER BY key').all()).toEqual([{ key: 'kept' }]);
+    } finally {
+      check.close();
+    }
+  });
+
   it('R5 sqlite creates the folder for a new file', async () => {
     const file = join(dir, 'nested', 'deeper', 'state.sqlite');
     const store = KeyvStateStore.sqlite(file);

@@ -109,12 +109,15 @@ export class KeyvStateStore implements StateStore {
   /** The embedded persistent store in a SQLite file (created 0600), or in a file already open that it then shares. */
   static sqlite(file: string | Database.Database, opts: { busyTimeoutMs?: number } = {}): KeyvStateStore {
     const adapter = new SqliteKeyvAdapter(typeof file === 'string' ? openSqliteFile(file, opts.busyTimeoutMs) : file);
-    const sweep = setInterval(() => {
+    const purge = () => {
       // Expired rows are already invisible to reads; a sweep that meets a lock simply runs next time.
       try {
         adapter.sweep(Date.now());
       } catch {}
-    }, 10 * 60_000);
+    };
+    // At open too: a record past its time must not stay in the file for the first ten minutes of every run.
+    purge();
+    const sweep = setInterval(purge, 10 * 60_000);
     sweep.unref();
     return new KeyvStateStore({ adapter, keyv: strictKeyv(adapter), mutex: new KeyedMutex(), sweep }, '');
   }

@@ -12,7 +12,7 @@ import { SlidingWindowLimiter } from '../../outbox/rate.limiter.js';
 import { TimeIndex } from '../../reminders/time.index.js';
 import type { Backend, LeaderLease } from '../backend.js';
 import { KeyvStateStore } from './keyv.store.js';
-import { openSqliteFile } from './sqlite.file.js';
+import { openSqliteFile, truncateWal } from './sqlite.file.js';
 import { SqliteOutboxStore } from './sqlite.outbox.js';
 
 /** Where the outbox had a file of its own before it shared the state's (`data/state.sqlite` → `data/state.outbox.sqlite`). */
@@ -52,16 +52,17 @@ export function openLocalBackend(file = ':memory:'): Backend {
     db.close();
     throw new Error(`the former outbox file ${formerOutboxFile(file)} could not be moved into ${file}: ${(error as Error).message}`);
   }
-  return localBackend(KeyvStateStore.sqlite(db), outbox);
+  return localBackend(KeyvStateStore.sqlite(db), outbox, async () => truncateWal(db));
 }
 
-/** The local backend over a state and an outbox already open (tests hand in their own); the filings go into the state's database; closing it closes all. */
-export function localBackend(state: KeyvStateStore, outbox: OutboxStore = new SqliteOutboxStore(':memory:')): Backend {
+/** The local backend over a state and an outbox already open (tests hand in their own), and how to scrub their file; the filings go into the state's database; closing it closes all. */
+export function localBackend(state: KeyvStateStore, outbox: OutboxStore = new SqliteOutboxStore(':memory:'), scrub: () => Promise<void> = async () => {}): Backend {
   const filings: FilingSource[] = [];
   return {
     state,
     severalInstances: false,
     outbox,
+    scrub,
     rateLimiter: (limits) => new SlidingWindowLimiter(limits),
     dueIndex: () => new TimeIndex(),
     leader: () => SOLE_LEADER,

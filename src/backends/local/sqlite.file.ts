@@ -34,3 +34,11 @@ export function openSqliteFile(file: string, busyTimeoutMs = SQLITE_BUSY_TIMEOUT
   db.pragma('secure_delete = ON');
   return db;
 }
+
+/**
+ * Copies the WAL into the file and empties it: secure delete zeroes what a delete freed in the file,
+ * but the -wal file keeps the pages as they were before until it is overwritten or truncated.
+ */
+export function truncateWal(db: Database.Database): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}

@@ -4,7 +4,7 @@
  * same with 10 or 100,000 waiting. Errors are thrown to the caller, never swallowed.
  */
 import type Database from 'better-sqlite3';
-import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
+import { DEFAULT_KEEP_DONE_MS, isForgotten, namesForgotten, type ClaimOptions, type Forgotten, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
 import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from '../../outbox/outbox.types.js';
 import { openSqliteFile } from './sqlite.file.js';
 
@@ -112,6 +112,9 @@ export class SqliteOutboxStore implements OutboxStore {
       byClass: db.prepare<[], { class: number; n: number; oldest: number }>('SELECT class, COUNT(*) AS n, MIN(enqueued_at) AS oldest FROM outbox GROUP BY class'),
       leased: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE lease_until > ?'),
       get: db.prepare<[string], Row>('SELECT * FROM outbox WHERE id = ?'),
+      addressed: db.prepare<[], Pick<Row, 'id' | 'channel' | 'chat_id'>>('SELECT id, channel, chat_id FROM outbox'),
+      doneIds: db.prepare<[], { id: string }>('SELECT id FROM outbox_done'),
+      undone: db.prepare<[string]>('DELETE FROM outbox_done WHERE id = ?'),
     };
     this.enqueueMany = db.transaction((rows: OutboxMessage[], now: number) => {
       let added = 0;
@@ -195,6 +198,16 @@ export class SqliteOutboxStore implements OutboxStore {
       stats.oldestAgeMs = Math.max(stats.oldestAgeMs, now - row.oldest);
     }
     return stats;
+  }
+
+  async forget(forgotten: Forgotten): Promise<number> {
+    const pending = this.sql.addressed.all().filter((r) => isForgotten({ id: r.id, channel: r.channel, chatId: r.chat_id }, forgotten));
+    const done = this.sql.doneIds.all().filter((r) => namesForgotten(r.id, forgotten));
+    this.db.transaction(() => {
+      for (const r of pending) this.sql.del.run(r.id);
+      for (const r of done) this.sql.undone.run(r.id);
+    })();
+    return pending.length + done.length;
   }
 
   async get(id: string): Promise<OutboxMessage | undefined> {

@@ -110,3 +110,23 @@ for i = 2, #ARGV do
 end
 return 1
 `);
+
+/** ARGV: prefix, then ids. Deletes each message (waiting, due or leased) and its remembered id, remembering nothing: its person was forgotten. */
+export const FORGET = new RedisScript(`
+local p, n = ARGV[1], 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local mk = p..'m:'..id
+  local member = redis.call('HGET', mk, 'k')
+  if member then
+    redis.call('ZREM', p..'ready', member)
+    redis.call('ZREM', p..'delayed', member)
+    redis.call('ZREM', p..'leased', member)
+    redis.call('ZREM', p..'class:'..redis.call('HGET', mk, 'c'), member)
+    redis.call('DEL', mk)
+    n = n + 1
+  end
+  n = n + redis.call('ZREM', p..'done', id)
+end
+return n
+`);

@@ -25,8 +25,8 @@
  * Layout: every key under `<root>.outbox:` (outside `<root>:*`, so StateStore.keys() never lists it).
  */
 import type { RedisConnection } from './redis.connection.js';
-import { CLAIM, ENQUEUE, FINISH, RELEASE, RESCHEDULE } from './redis.outbox.scripts.js';
-import { DEFAULT_KEEP_DONE_MS, type ClaimOptions, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
+import { CLAIM, ENQUEUE, FINISH, FORGET, RELEASE, RESCHEDULE } from './redis.outbox.scripts.js';
+import { DEFAULT_KEEP_DONE_MS, isForgotten, namesForgotten, type ClaimOptions, type Forgotten, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
 import { toStoredMessage, type NewOutboxMessage, type OutboxMessage, type PriorityClass } from '../../outbox/outbox.types.js';
 
 /** Options for the Redis outbox. */
@@ -41,6 +41,8 @@ export interface RedisOutboxOptions {
 // exactly (2^45 < 2^53), and deadlines until the year 2527 fit in 44 bits.
 const CLASS_WEIGHT = 2 ** 44;
 const CLASS: Record<PriorityClass, number> = { interactive: 0, proactive: 1 };
+// Messages read or deleted per round trip when people are forgotten: one call never blocks Redis long.
+const FORGET_BATCH = 500;
 
 /** The immutable part of a message, stored as the caller's JSON. */
 type Body = Pick<OutboxMessage, 'id' | 'channel' | 'chatId' | 'payload' | 'priority' | 'deadline' | 'expiresAt' | 'meta'>;
@@ -112,6 +114,26 @@ export class RedisOutboxStore implements OutboxStore {
       leased,
       oldestAgeMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0,
     };
+  }
+
+  async forget(forgotten: Forgotten): Promise<number> {
+    const ids = await this.connection.run('outbox', async (c) => {
+      const out = (await c.zrange(`${this.p}done`, 0, -1)).filter((id) => namesForgotten(id, forgotten));
+      // Every waiting message is in exactly one class set; its member is the 16-digit sequence and the id.
+      const pending = (await Promise.all([c.zrange(`${this.p}class:interactive`, 0, -1), c.zrange(`${this.p}class:proactive`, 0, -1)])).flat().map((m) => m.slice(16));
+      for (let i = 0; i < pending.length; i += FORGET_BATCH) {
+        const ids = pending.slice(i, i + FORGET_BATCH);
+        const bodies = await Promise.all(ids.map((id) => c.hget(`${this.p}m:${id}`, 'b')));
+        ids.forEach((id, j) => {
+          const body = bodies[j];
+          if (body && isForgotten(JSON.parse(body) as Body, forgotten)) out.push(id);
+        });
+      }
+      return out;
+    });
+    let n = 0;
+    for (let i = 0; i < ids.length; i += FORGET_BATCH) n += Number(await this.connection.run('outbox', (c) => FORGET.run(c, [], [this.p, ...ids.slice(i, i + FORGET_BATCH)])));
+    return n;
   }
 
   async get(id: string): Promise<OutboxMessage | undefined> {
