@@ -59,6 +59,8 @@ export interface OutboxStore {
   /** The earliest moment something not claimable now becomes claimable (a notBefore or a lease end). */
   nextDueAt(now: number): Promise<number | undefined>;
   stats(now: number): Promise<OutboxStats>;
+  /** Writes a probe in a transaction, as an enqueue would, and reads it back; rejects when the outbox cannot take a write now (for /healthz). */
+  ping(): Promise<void>;
   /** Reads one pending message (tests, diagnostics). */
   get(id: string): Promise<OutboxMessage | undefined>;
   close(): Promise<void>;
