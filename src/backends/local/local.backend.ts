@@ -59,7 +59,7 @@ export function localBackend(state: StateStore, outbox: OutboxStore = new Sqlite
   return {
     state,
     outbox,
-    rateLimiter: (limits) => new SlidingWindowLimiter(limits),
+    rateLimiter: (limits, opts) => new SlidingWindowLimiter(limits, opts),
     dueIndex: () => new TimeIndex(),
     leader: () => SOLE_LEADER,
     openFilings: (opening) => opening.local(),

@@ -17,7 +17,7 @@ export function openRedisBackend(url: string, options: RedisStoreOptions = {}): 
   return {
     state,
     outbox: new RedisOutboxStore(connection, { root }),
-    rateLimiter: (limits) => new RedisRateLimiter(connection, { root, limits }),
+    rateLimiter: (limits, opts) => new RedisRateLimiter(connection, { root, limits, ...opts }),
     dueIndex: () => new RedisTimeIndex(connection, { root }),
     leader: (name) => new RedisLease(connection, `${root}.leader:${name}`, LEADER_LEASE_MS),
     openFilings: async (opening) => RedisFilingSource.openShared(await opening.shared(), { connection, root, store: state.namespace('filings'), keyOf: opening.keyOf, logger: opening.logger }),
