@@ -1,7 +1,8 @@
 /**
- * Send-rate limits measured over a sliding log of send times, not a bucket that refills to a
- * burst: any window of `windowMs` (half-open, [t, t + windowMs)) holds at most `max` sends, for
- * the bot as a whole and for each chat (issue 15 item 3). An interface, so a Redis-backed limiter
+ * Send-rate limits measured over a sliding log of sends, not a bucket that refills to a burst: any
+ * window of `windowMs` (half-open, [t, t + windowMs)) holds at most `max` calls as the platform
+ * takes them in, for the bot as a whole and for each chat (issue 15 item 3). Each send is logged
+ * at the latest instant its call may reach the platform: reserved before the call, its end after. An interface, so a Redis-backed limiter
  * shared by every instance can replace the in-process one (issue 10 item 4).
  */
 import { DEFAULT_PLATFORM_TIMEOUT_MS } from '../config.js';
