@@ -6,7 +6,7 @@ import { RedisRateLimiter } from '../../src/backends/redis/redis.limiter.js';
 import { RedisOutboxStore } from '../../src/backends/redis/redis.outbox.js';
 import { useRedisServer } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
-import { FakePlatform } from './support.js';
+import { FakePlatform, maxInWindow } from './support.js';
 
 const redis = useRedisServer();
 
@@ -35,17 +35,6 @@ function latePlatform(receipts: number[], latencyMs: number): Sender & { started
     },
   };
   return platform;
-}
-
-/** The most calls the platform took in within one half-open window [t, t + windowMs). */
-function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((x, y) => x - y);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - windowMs) j += 1;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
 }
 
 function msg(i: number): NewOutboxMessage {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisLimiterOptions } from '../../src/backends/redis/redis.limiter.js';
 import { useRedisServer } from '../support/redis-server.js';
-import { T0 } from './support.js';
+import { maxInWindow, T0 } from './support.js';
 
 const redis = useRedisServer();
 
@@ -11,17 +11,6 @@ function twoInstances(opts: RedisLimiterOptions = {}): [RedisRateLimiter, RedisR
   const root = `t-${randomUUID()}`;
   const [a, b] = [redis.connection(), redis.connection()];
   return [new RedisRateLimiter(a, { root, ...opts }), new RedisRateLimiter(b, { root, ...opts })];
-}
-
-/** The most grants within one half-open window [t, t + windowMs), over every t (every grant starts one). */
-function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((x, y) => x - y);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - windowMs) j += 1;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
 }
 
 function byChat(grants: Array<{ chat: string; at: number }>): Map<string, number[]> {
