@@ -83,7 +83,7 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
   const { backend } = core;
   const limits = { ...telegramLimits(config.outbox.maxPerSecond), feishu: FEISHU_LIMITS };
   const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs, leaseMs: config.outbox.leaseMs };
-  const outbox = new Outbox({ store: backend.outbox, limiter: backend.rateLimiter(limits), metrics: core.metrics, logger, limits, tuning });
+  const outbox = new Outbox({ store: backend.outbox, limiter: backend.rateLimiter(limits, { reserveMs: config.platformTimeoutMs }), metrics: core.metrics, logger, limits, tuning });
   const server = new HttpServer(logger);
   const adapters: RunningAdapter[] = [];
   const telegramDeps: TelegramDeps = { config, turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES), people: core.people, store: core.store, outbox, logger, metrics: core.metrics, channels: core.channels };

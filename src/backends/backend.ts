@@ -10,7 +10,7 @@ import type { FilingSource } from '../filings/filings.port.js';
 import type { Logger } from '../log.js';
 import type { OutboxStore } from '../outbox/outbox.store.js';
 import type { OutboxChannel } from '../outbox/outbox.types.js';
-import type { ChannelLimits, RateLimiter } from '../outbox/rate.limiter.js';
+import type { ChannelLimits, RateLimiter, ReserveOptions } from '../outbox/rate.limiter.js';
 import type { DueIndex } from '../reminders/time.index.js';
 import type { StateStore } from '../store/state-store.js';
 import { openLocalBackend } from './local/local.backend.js';
@@ -47,8 +47,8 @@ export interface Backend {
   readonly severalInstances: boolean;
   /** Where messages wait until their platform accepted them; enqueueing an id twice is a no-op. */
   readonly outbox: OutboxStore;
-  /** The send budget for the given per-platform limits (shared by every instance on a shared backend). */
-  rateLimiter(limits?: Partial<Record<OutboxChannel, ChannelLimits>>): RateLimiter;
+  /** The send budget for the given per-platform limits (shared by every instance on a shared backend); each grant reserved for `reserveMs`. */
+  rateLimiter(limits?: Partial<Record<OutboxChannel, ChannelLimits>>, opts?: ReserveOptions): RateLimiter;
   /** The reminders' time index: each open filing's next due instant. */
   dueIndex(): DueIndex;
   /** The lease that makes one instance at a time run the job `name`. */

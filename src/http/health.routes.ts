@@ -21,7 +21,7 @@ export interface HealthReport {
   adapters: Record<string, ComponentHealth>;
   /** How far the official holiday table reaches, and whether re-report dates are estimated now (R6). */
   calendar: Pick<CalendarStatus, 'officialThrough' | 'estimating'>;
-  /** The durable outbox: messages waiting, the oldest one's age, those parked by a long retry_after, and why it is not ok (a stall). */
+  /** The durable outbox: messages waiting, the oldest one's age, those parked by a long retry_after, and why it is not ok (a refused write, a stall). */
   outbox?: OutboxHealth;
 }
 
@@ -63,7 +63,7 @@ export async function checkHealth(store: StateStore, adapters: RunningAdapter[],
 }
 
 /**
- * GET /healthz: 200 while the store and the outbox answer and the outbox keeps sending, 503 when not (nothing works without them). An
+ * GET /healthz: 200 while the store and the outbox each take a write and the outbox keeps sending, 503 when not (nothing works without them). An
  * adapter that is down shows in the body with `ok: false` but does not fail the probe, so a load
  * balancer keeps the instance that still serves the other platform and the filing events.
  */

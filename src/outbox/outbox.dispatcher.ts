@@ -280,7 +280,7 @@ export class Dispatcher {
       this.slow += 1;
       this.wake();
     }, this.o.slowSendMs);
-    const flight: Promise<void> = this.deliver(m, sender, () => this.limiter.sent?.(ticket, this.timers.now()))
+    const flight: Promise<void> = this.deliver(m, sender, () => this.limiter.sent(ticket, this.timers.now()))
       .catch((error) => this.log.error('outbox could not record a send outcome; the message comes back after its lease', { id: m.id, error }))
       .finally(() => {
         this.timers.clearTimeout(slowTimer);

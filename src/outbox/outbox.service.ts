@@ -142,9 +142,12 @@ export class Outbox {
     return this.dispatcher.stats();
   }
 
-  /** Depth, oldest age and parked messages; not ok when the outbox store cannot be read, or no send finished for long while messages wait. */
+  /** Depth, oldest age and parked messages; not ok when the outbox store cannot be written or read, or no send finished for long while messages wait. */
   async health(): Promise<OutboxHealth> {
     try {
+      await this.o.store.ping().catch((error: unknown) => {
+        throw new Error(`the outbox store cannot be written: ${error instanceof Error ? error.message : String(error)}`);
+      });
       const stats = await this.stats();
       this.o.metrics.outboxDepth.set({ channel: 'all' }, stats.pending);
       const health = { ok: true, depth: stats.pending, oldestAgeS: Math.round(stats.oldestAgeMs / 1000), parked: this.parkedIds.size };

@@ -93,6 +93,8 @@ export interface OutboxStore {
    * naming them, and remembered ids naming them (a replay of those can no longer reach anyone). Returns how many went.
    */
   forget(forgotten: Forgotten): Promise<number>;
+  /** Writes a probe in a transaction, as an enqueue would, and reads it back; rejects when the outbox cannot take a write now (for /healthz). */
+  ping(): Promise<void>;
   /** Reads one pending message (tests, diagnostics). */
   get(id: string): Promise<OutboxMessage | undefined>;
   close(): Promise<void>;

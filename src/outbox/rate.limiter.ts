@@ -1,9 +1,11 @@
 /**
- * Send-rate limits measured over a sliding log of send times, not a bucket that refills to a
- * burst: any window of `windowMs` (half-open, [t, t + windowMs)) holds at most `max` sends, for
- * the bot as a whole and for each chat (issue 15 item 3). An interface, so a Redis-backed limiter
+ * Send-rate limits measured over a sliding log of sends, not a bucket that refills to a burst: any
+ * window of `windowMs` (half-open, [t, t + windowMs)) holds at most `max` calls as the platform
+ * takes them in, for the bot as a whole and for each chat (issue 15 item 3). Each send is logged
+ * at the latest instant its call may reach the platform: reserved before the call, its end after. An interface, so a Redis-backed limiter
  * shared by every instance can replace the in-process one (issue 10 item 4).
  */
+import { DEFAULT_PLATFORM_TIMEOUT_MS } from '../config.js';
 import type { OutboxChannel } from './outbox.types.js';
 
 /** At most `max` sends in any `windowMs`. */
@@ -35,65 +37,88 @@ export function limitsOf(limits: Partial<Record<OutboxChannel, ChannelLimits>>, 
   return limits[channel] ?? FALLBACK_LIMITS;
 }
 
-/** Whether a send may start now (with a ticket to hand back when it finished), and if not, which limit said no and when to ask again. */
+/** Whether a send may start now (with a ticket to hand back when its call ended), and if not, which limit said no and when to ask again. */
 export type Grant = { ok: true; ticket?: unknown } | { ok: false; scope: 'global' | 'chat'; retryAt: number /** The chat is held back by `block`, not by its pace. */; blocked?: boolean };
 
-/** Decides when a send may start. */
+/** Options both limiters take besides the limits. */
+export interface ReserveOptions {
+  /**
+   * How long a grant counts as in flight until `sent` reports its end (forever, if its process was
+   * killed): the platform call's time limit, after which the call can no longer arrive.
+   */
+  reserveMs?: number;
+}
+
+/**
+ * Decides when a send may start. A grant reserves its slot before the call: until `sent` reports
+ * the call's end, the slot counts as if the platform received it as late as it still could (the
+ * start plus `reserveMs`), so sends in flight, and those of an instance killed mid-call, count.
+ */
 export interface RateLimiter {
-  /** Takes a slot for one send to `chatId` when both the bot's and the chat's windows allow it (all or nothing). */
+  /** Reserves a slot for one send to `chatId` when both the bot's and the chat's windows allow it (all or nothing). */
   acquire(channel: OutboxChannel, chatId: string, now: number): Promise<Grant>;
   /** Holds a chat back until `until` (a platform's retry_after, a back-off), whatever its window says. */
   block(channel: OutboxChannel, chatId: string, until: number): Promise<void>;
   /**
-   * The send of a granted ticket finished at `at`: its slot counts from then, not from its start, so
-   * the window holds where the platform receives the sends too, however long each one took.
+   * The call of a granted ticket ended at `at`, however it ended (a call made is a call counted, a
+   * failed or timed-out one too): its slot now counts until `at` plus the window instead of its
+   * reservation's end. Only the first report of a ticket counts.
    */
-  sent?(ticket: unknown, at: number): void;
+  sent(ticket: unknown, at: number): void;
 }
 
-/** One slot in a sliding log, with the generation it was taken in (a slot reused since is left alone). */
-interface SlotRef {
+/** One send's slot: the latest instant the platform may receive it (its reservation's end, then when its call ended). */
+interface Slot {
   log: SlidingLog;
-  i: number;
-  gen: number;
+  at: number;
+  settled: boolean;
 }
 
-/** The last `max` send times in a ring: the oldest of them decides whether one more fits the window. */
+/** The live slots of one limit, ordered by `at`: a slot counts while `at + windowMs` is ahead. */
 class SlidingLog {
-  private readonly times: number[];
-  private readonly gens: number[];
-  private next = 0;
-  private gen = 0;
+  private readonly slots: Slot[] = [];
 
-  constructor(private readonly limit: WindowLimit) {
-    this.times = Number.isFinite(limit.max) ? new Array<number>(limit.max).fill(-Infinity) : [];
-    this.gens = new Array<number>(this.times.length).fill(0);
-  }
+  constructor(private readonly limit: WindowLimit) {}
 
   /** When one more send may start (now or later). */
   freeAt(now: number): number {
-    if (this.times.length === 0) return now;
-    return Math.max(now, this.times[this.next]! + this.limit.windowMs);
+    if (!Number.isFinite(this.limit.max)) return now;
+    this.prune(now);
+    const n = this.slots.length;
+    return n < this.limit.max ? now : this.slots[n - this.limit.max]!.at + this.limit.windowMs;
   }
 
-  record(now: number): SlotRef | undefined {
-    if (this.times.length === 0) return undefined;
-    const i = this.next;
-    this.times[i] = now;
-    this.gens[i] = ++this.gen;
-    this.next = (i + 1) % this.times.length;
-    return { log: this, i, gen: this.gen };
+  /** Takes a slot until `until` (the reservation's end); none is kept without a limit. */
+  reserve(until: number): Slot | undefined {
+    if (!Number.isFinite(this.limit.max)) return undefined;
+    const slot: Slot = { log: this, at: until, settled: false };
+    this.insert(slot);
+    return slot;
   }
 
-  /** Moves a slot's time to when its send finished, unless the slot was taken again since. */
-  settle(ref: SlotRef, at: number): void {
-    if (this.gens[ref.i] === ref.gen) this.times[ref.i] = Math.max(this.times[ref.i]!, at);
+  /** Moves a slot to when its call ended (back in, if its reservation had already lapsed). */
+  settle(slot: Slot, at: number): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    slot.at = at;
+    this.insert(slot);
   }
 
-  /** The latest send time (for forgetting idle chats). */
+  /** The latest instant a slot counts from (for forgetting idle chats). */
   newest(): number {
-    if (this.times.length === 0) return -Infinity;
-    return this.times[(this.next + this.times.length - 1) % this.times.length]!;
+    return this.slots.at(-1)?.at ?? -Infinity;
+  }
+
+  private insert(slot: Slot): void {
+    let i = this.slots.length;
+    while (i > 0 && this.slots[i - 1]!.at > slot.at) i -= 1;
+    this.slots.splice(i, 0, slot);
+  }
+
+  private prune(now: number): void {
+    let k = 0;
+    while (k < this.slots.length && this.slots[k]!.at <= now - this.limit.windowMs) k += 1;
+    if (k > 0) this.slots.splice(0, k);
   }
 }
 
@@ -103,10 +128,12 @@ export class SlidingWindowLimiter implements RateLimiter {
   private readonly chats = new Map<string, SlidingLog>();
   private readonly blocks = new Map<string, number>();
   private readonly limits: Partial<Record<OutboxChannel, ChannelLimits>>;
+  private readonly reserveMs: number;
   private lastSweep = -Infinity;
 
-  constructor(limits: Partial<Record<OutboxChannel, ChannelLimits>> = {}) {
+  constructor(limits: Partial<Record<OutboxChannel, ChannelLimits>> = {}, opts: ReserveOptions = {}) {
     this.limits = { ...DEFAULT_CHANNEL_LIMITS, ...limits };
+    this.reserveMs = opts.reserveMs ?? DEFAULT_PLATFORM_TIMEOUT_MS;
   }
 
   async acquire(channel: OutboxChannel, chatId: string, now: number): Promise<Grant> {
@@ -123,12 +150,17 @@ export class SlidingWindowLimiter implements RateLimiter {
     const chat = this.logOf(this.chats, key, limitsOf(this.limits, channel).perChat);
     const chatAt = chat.freeAt(now);
     if (chatAt > now) return { ok: false, scope: 'chat', retryAt: chatAt };
-    const ticket = [global.record(now), chat.record(now)].filter((r): r is SlotRef => r !== undefined);
+    const until = now + this.reserveMs;
+    const ticket = [global.reserve(until), chat.reserve(until)].filter((slot): slot is Slot => slot !== undefined);
     return { ok: true, ticket };
   }
 
   sent(ticket: unknown, at: number): void {
-    for (const ref of (ticket as SlotRef[] | undefined) ?? []) ref.log.settle(ref, at);
+    for (const slot of (ticket as Slot[] | undefined) ?? []) {
+      if (slot.settled) continue;
+      slot.settled = true;
+      slot.log.settle(slot, at);
+    }
   }
 
   async block(channel: OutboxChannel, chatId: string, until: number): Promise<void> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RedisRateLimiter, type RedisLimiterOptions } from '../../src/backends/redis/redis.limiter.js';
 import { useRedisServer } from '../support/redis-server.js';
-import { T0 } from './support.js';
+import { maxInWindow, T0 } from './support.js';
 
 const redis = useRedisServer();
 
@@ -13,21 +13,17 @@ function twoInstances(opts: RedisLimiterOptions = {}): [RedisRateLimiter, RedisR
   return [new RedisRateLimiter(a, { root, ...opts }), new RedisRateLimiter(b, { root, ...opts })];
 }
 
-/** The most grants within one half-open window [t, t + windowMs), over every t (every grant starts one). */
-function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((x, y) => x - y);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - windowMs) j += 1;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
-
 function byChat(grants: Array<{ chat: string; at: number }>): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const g of grants) out.set(g.chat, [...(out.get(g.chat) ?? []), g.at]);
   return out;
+}
+
+/** A grant whose call ended at once (reported right away, as the dispatcher does when the platform answered). */
+async function sendAt(limiter: RedisRateLimiter, chat: string, now: number) {
+  const grant = await limiter.acquire('telegram', chat, now);
+  if (grant.ok) limiter.sent(grant.ticket, now);
+  return grant;
 }
 
 describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)', () => {
@@ -39,7 +35,12 @@ describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)
       const now = T0 + step * 5;
       const asks = [a, b, a, b].map((limiter, k) => {
         const chat = `chat${(step * 4 + k) % 40}`;
-        return limiter.take('telegram', chat, now).then((r) => r.grant.ok && grants.push({ chat, at: now }));
+        return limiter.take('telegram', chat, now).then((r) => {
+          if (!r.grant.ok) return;
+          // Each call ends at once, so its slot counts from its start, as the platform saw it.
+          limiter.sent(r.grant.ticket, now);
+          grants.push({ chat, at: now });
+        });
       });
       await Promise.all(asks);
     }
@@ -59,6 +60,7 @@ describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)
         const chat = `chat${(k * 7 + i) % 30}`;
         const { grant, at } = await limiter.take('telegram', chat, Date.now());
         if (grant.ok) grants.push({ chat, at });
+        if (grant.ok) limiter.sent(grant.ticket, Date.now());
         else refusals += 1;
       }
     };
@@ -76,13 +78,13 @@ describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)
 
   it('a refusal says which limit and when to ask again, in the caller’s clock; a block set on one instance holds the chat on the other', async () => {
     const [a, b] = twoInstances({ clock: 'caller' });
-    expect((await a.acquire('telegram', 'p1', T0)).ok).toBe(true);
+    expect((await sendAt(a, 'p1', T0)).ok).toBe(true);
     expect(await b.acquire('telegram', 'p1', T0 + 400)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 1000 });
-    expect((await b.acquire('telegram', 'p1', T0 + 1000)).ok).toBe(true);
+    expect((await sendAt(b, 'p1', T0 + 1000)).ok).toBe(true);
     await a.block('telegram', 'p2', T0 + 73_000);
     expect(await b.acquire('telegram', 'p2', T0 + 1000)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 73_000, blocked: true });
-    expect((await b.acquire('telegram', 'p2', T0 + 73_000)).ok).toBe(true);
-    for (let i = 0; i < 24; i++) expect((await a.acquire('telegram', `q${i}`, T0 + 73_100)).ok).toBe(true);
+    expect((await sendAt(b, 'p2', T0 + 73_000)).ok).toBe(true);
+    for (let i = 0; i < 24; i++) expect((await sendAt(a, `q${i}`, T0 + 73_100)).ok).toBe(true);
     expect(await b.acquire('telegram', 'q-last', T0 + 73_200)).toEqual({ ok: false, scope: 'global', retryAt: T0 + 74_000 });
     expect((await b.acquire('console', 'anyone', T0 + 73_200)).ok).toBe(true);
   });
@@ -98,10 +100,25 @@ describe('RedisRateLimiter: one send budget for every instance (issue 10 item 4)
     expect((await b.acquire('telegram', 'slow', T0 + 1800)).ok).toBe(true);
   });
 
+  it('sends in flight count on every instance: an unreported grant (its instance killed mid-call) holds its slot until its reservation ended plus the window', async () => {
+    const [dying, survivor] = twoInstances({ clock: 'caller', reserveMs: 3000, limits: { telegram: { global: { max: 3, windowMs: 1000 }, perChat: { max: 1, windowMs: 1000 } } } });
+    for (const chat of ['a', 'b', 'c']) expect((await dying.acquire('telegram', chat, T0)).ok).toBe(true);
+    // The dying instance never reports these calls' ends: each may reach the platform until T0 + 3000.
+    expect(await survivor.acquire('telegram', 'd', T0 + 1000)).toEqual({ ok: false, scope: 'global', retryAt: T0 + 4000 });
+    expect(await sendAt(survivor, 'a', T0 + 4000)).toMatchObject({ ok: true });
+    // A reported end moves the slot there: a call that failed at T0 + 4200 still counts (a call made is a call counted).
+    const e = await survivor.acquire('telegram', 'e', T0 + 4000);
+    survivor.sent((e as { ticket?: unknown }).ticket, T0 + 4200);
+    // sent() is not awaited; a later call on the same connection runs after it.
+    await survivor.acquire('console', 'anyone', T0 + 4000);
+    expect(await dying.acquire('telegram', 'e', T0 + 5100)).toEqual({ ok: false, scope: 'chat', retryAt: T0 + 5200 });
+    expect((await dying.acquire('telegram', 'e', T0 + 5200)).ok).toBe(true);
+  });
+
   it('on Redis’s clock, retryAt comes back in the caller’s clock, whatever that clock says', async () => {
     const [a] = twoInstances();
     const skewed = Date.now() - 3_600_000;
-    expect((await a.acquire('telegram', 'p', skewed)).ok).toBe(true);
+    expect((await sendAt(a, 'p', skewed)).ok).toBe(true);
     const refused = await a.acquire('telegram', 'p', skewed);
     expect(refused.ok).toBe(false);
     const retryAt = (refused as { retryAt: number }).retryAt;

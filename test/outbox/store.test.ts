@@ -169,6 +169,23 @@ describe('SqliteOutboxStore', () => {
     await store.close();
   });
 
+  it('ping writes: it rejects while another connection holds the write lock (a read would pass in WAL mode), and passes once released', async () => {
+    const file = tempFile();
+    const store = new SqliteOutboxStore(file, { busyTimeoutMs: 50 });
+    await expect(store.ping()).resolves.toBeUndefined();
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(store.stats(T0)).resolves.toMatchObject({ pending: 0 });
+      await expect(store.ping()).rejects.toThrow(/locked|busy/i);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await expect(store.ping()).resolves.toBeUndefined();
+    await store.close();
+  });
+
   it('what was enqueued survives closing and reopening the file', async () => {
     const file = tempFile();
     const first = new SqliteOutboxStore(file);
@@ -222,6 +239,23 @@ describe('RedisOutboxStore (issue 10 item 4: one outbox for every instance)', ()
     const [m] = await store.claim({ now: T0, limit: 1, leaseMs: 1000, owner: 't' });
     expect(m!.payload).toEqual(payload);
     expect(JSON.stringify(m!.payload)).toContain('-1001234567890123');
+  });
+
+  it('ping writes: it rejects while Redis refuses writes (out of memory) though reads still answer, passes again after, and leaves no key', async () => {
+    const store = redisOutbox();
+    const admin = RedisConnection.open(redis.url);
+    connections.push(admin);
+    await expect(store.ping()).resolves.toBeUndefined();
+    await admin.client.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.client.config('SET', 'maxmemory', '1');
+    try {
+      await expect(store.stats(T0)).resolves.toMatchObject({ pending: 0 });
+      await expect(store.ping()).rejects.toThrow(/OOM/);
+    } finally {
+      await admin.client.config('SET', 'maxmemory', '0');
+    }
+    await expect(store.ping()).resolves.toBeUndefined();
+    expect(await admin.client.keys('*probe*')).toEqual([]);
   });
 
   it('a lost connection is a StoreError the dispatcher sees, never an empty claim', async () => {

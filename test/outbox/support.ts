@@ -59,6 +59,17 @@ export interface Received {
   result: SendResult['kind'];
 }
 
+/** The most instants (in any order) within one half-open window [t, t + windowMs), over every t. */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((x, y) => x - y);
+  let max = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! <= sorted[i]! - windowMs) j += 1;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
 /** A platform that records every send with its time and answers from a script (ok by default). */
 export class FakePlatform implements Sender {
   readonly received: Received[] = [];
@@ -91,13 +102,10 @@ export class FakePlatform implements Sender {
 
   /** The largest number of sends (any result) that started within one half-open window [t, t + windowMs). */
   maxInWindow(windowMs: number, chatId?: string): number {
-    const times = this.received.filter((r) => chatId === undefined || r.chatId === chatId).map((r) => r.at);
-    let max = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while (times[j]! <= times[i]! - windowMs) j += 1;
-      max = Math.max(max, i - j + 1);
-    }
-    return max;
+    return maxInWindow(
+      this.received.filter((r) => chatId === undefined || r.chatId === chatId).map((r) => r.at),
+      windowMs,
+    );
   }
 }
 

@@ -1,5 +1,11 @@
 /** End to end in webhook mode: updates posted to the shared HTTP server as Telegram would, replies through the emulator. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SqliteOutboxStore } from '../../src/backends/local/sqlite.outbox.js';
+import { mountHttpRoutes } from '../../src/http/http.routes.js';
 import { StoreUnavailableError } from '../../src/store/store.errors.js';
 import { botMessages, postUpdate, startProxy, startRig, textUpdate, waitFor, type Rig } from './support/harness.js';
 
@@ -154,6 +160,41 @@ describe('Telegram, webhook mode', () => {
         .filter((t) => /try again in a minute/.test(t)),
     ).toHaveLength(1);
     expect(botMessages(rig.emu, 2011)).toHaveLength(2);
+  });
+
+  it('a locked outbox file: /healthz answers 503 naming the outbox while updates are refused with 503, and 200 again once the lock is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locked-outbox-'));
+    const file = join(dir, 'outbox.sqlite');
+    try {
+      rig = await startRig({ webhookPath: PATH, secret: SECRET, outboxStore: new SqliteOutboxStore(file, { busyTimeoutMs: 50 }) });
+      mountHttpRoutes(rig.server, { ...rig.core, outbox: rig.outbox, components: () => [rig!.bot] });
+      const health = async () => {
+        const res = await fetch(`${rig!.baseUrl}/healthz`);
+        return { status: res.status, body: (await res.json()) as { store: unknown; outbox: { ok: boolean; detail?: string } } };
+      };
+      expect((await health()).status).toBe(200);
+      const other = new Database(file);
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        expect((await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(80, 2010, '/help'), SECRET)).status).toBe(503);
+        const locked = await health();
+        expect(locked.status).toBe(503);
+        // The state store is not the one locked: only a write to the outbox itself notices.
+        expect(locked.body.store).toEqual({ ok: true });
+        expect(locked.body.outbox.ok).toBe(false);
+        expect(locked.body.outbox.detail).toMatch(/outbox store cannot be written: .*locked/);
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+      expect((await health()).status).toBe(200);
+      expect((await postUpdate(`${rig.baseUrl}${PATH}`, textUpdate(80, 2010, '/help'), SECRET)).status).toBe(200);
+      expect((await nth(2010, 1)).plain).toMatch(/What I can do/);
+    } finally {
+      await rig?.stop();
+      rig = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('once stopped, the webhook answers 503 so Telegram delivers the update again later', async () => {

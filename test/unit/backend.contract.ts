@@ -69,6 +69,10 @@ export function describeBackendContract(b: BackendUnderTest): void {
       await outbox.ack(claimed!.id, NOW + 1);
       expect(await outbox.enqueue([message('rem:VE-1:1:4h:p1:telegram:7')], NOW + 2)).toBe(0);
       expect((await outbox.stats(NOW + 3)).pending).toBe(0);
+      // The health probe writes, yet leaves nothing a claim or the stats would see.
+      await expect(outbox.ping()).resolves.toBeUndefined();
+      expect(await outbox.claim({ now: NOW + 4, limit: 10, leaseMs: 30_000, owner: 'test' })).toEqual([]);
+      expect((await outbox.stats(NOW + 4)).pending).toBe(0);
     });
 
     it('issue 22 the outbox forgets a retired person: messages for their chat or naming them, and remembered ids naming them', async () => {

@@ -63,7 +63,7 @@ export function localBackend(state: KeyvStateStore, outbox: OutboxStore = new Sq
     severalInstances: false,
     outbox,
     scrub,
-    rateLimiter: (limits) => new SlidingWindowLimiter(limits),
+    rateLimiter: (limits, opts) => new SlidingWindowLimiter(limits, opts),
     dueIndex: () => new TimeIndex(),
     leader: () => SOLE_LEADER,
     async openFilings({ state: within, source, keyOf, logger }) {

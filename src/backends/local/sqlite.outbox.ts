@@ -3,6 +3,7 @@
  * Claims walk one index in urgency order, so claiming the most urgent due messages costs the
  * same with 10 or 100,000 waiting. Errors are thrown to the caller, never swallowed.
  */
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { DEFAULT_KEEP_DONE_MS, isForgotten, namesForgotten, type ClaimOptions, type Forgotten, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
 import { compareUrgency, toStoredMessage, type NewOutboxMessage, type OutboxMessage } from '../../outbox/outbox.types.js';
@@ -50,6 +51,7 @@ CREATE INDEX IF NOT EXISTS outbox_time ON outbox(not_before, lease_until);
 CREATE INDEX IF NOT EXISTS outbox_lease ON outbox(lease_until) WHERE lease_until > 0;
 CREATE TABLE IF NOT EXISTS outbox_done (id TEXT PRIMARY KEY, done_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS outbox_done_at ON outbox_done(done_at);
+CREATE TABLE IF NOT EXISTS outbox_probe (id INTEGER PRIMARY KEY, token TEXT NOT NULL);
 `;
 
 const CLASS = { interactive: 0, proactive: 1 } as const;
@@ -76,6 +78,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private readonly sql;
   private readonly enqueueMany: (rows: OutboxMessage[], now: number) => number;
   private readonly finish: (id: string, now: number) => void;
+  private readonly probe: (token: string) => string | undefined;
 
   /** `file`: a path (opened here, created 0600), or the local backend's file already open, shared with the state. */
   constructor(file: string | Database.Database, opts: SqliteOutboxOptions = {}) {
@@ -137,6 +140,12 @@ export class SqliteOutboxStore implements OutboxStore {
     });
     this.finish = db.transaction((id: string, now: number) => {
       if (this.sql.del.run(id).changes > 0) this.sql.done.run(id, now);
+    });
+    const probeSet = db.prepare<[string]>('INSERT INTO outbox_probe (id, token) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET token = excluded.token');
+    const probeGet = db.prepare<[], { token: string }>('SELECT token FROM outbox_probe WHERE id = 1');
+    this.probe = db.transaction((token: string) => {
+      probeSet.run(token);
+      return probeGet.get()?.token;
     });
   }
 
@@ -213,6 +222,12 @@ export class SqliteOutboxStore implements OutboxStore {
   async get(id: string): Promise<OutboxMessage | undefined> {
     const row = this.sql.get.get(id);
     return row ? toMessage(row) : undefined;
+  }
+
+  async ping(): Promise<void> {
+    // A read alone passes under another connection's write lock (WAL readers are never blocked), so the probe writes.
+    const token = randomUUID();
+    if (this.probe(token) !== token) throw new Error('the outbox probe read back a different value than it wrote');
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ export function openRedisBackend(url: string, options: RedisStoreOptions = {}): 
     state,
     severalInstances: true,
     outbox: new RedisOutboxStore(connection, { root }),
-    rateLimiter: (limits) => new RedisRateLimiter(connection, { root, limits }),
+    rateLimiter: (limits, opts) => new RedisRateLimiter(connection, { root, limits, ...opts }),
     dueIndex: () => new RedisTimeIndex(connection, { root }),
     leader: (name) => new RedisLease(connection, `${root}.leader:${name}`, LEADER_LEASE_MS),
     async openFilings({ state: within, source, keyOf, logger }) {

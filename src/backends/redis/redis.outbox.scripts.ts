@@ -130,3 +130,11 @@ for i = 2, #ARGV do
 end
 return n
 `);
+
+/** KEYS: a probe key. ARGV: a token. Writes it, reads it back and deletes it (the health check's write). */
+export const PROBE = new RedisScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', 10000)
+local read = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1])
+return read
+`);

@@ -24,8 +24,9 @@
  *
  * Layout: every key under `<root>.outbox:` (outside `<root>:*`, so StateStore.keys() never lists it).
  */
+import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from './redis.connection.js';
-import { CLAIM, ENQUEUE, FINISH, FORGET, RELEASE, RESCHEDULE } from './redis.outbox.scripts.js';
+import { CLAIM, ENQUEUE, FINISH, FORGET, PROBE, RELEASE, RESCHEDULE } from './redis.outbox.scripts.js';
 import { DEFAULT_KEEP_DONE_MS, isForgotten, namesForgotten, type ClaimOptions, type Forgotten, type OutboxStats, type OutboxStore, type Reschedule } from '../../outbox/outbox.store.js';
 import { toStoredMessage, type NewOutboxMessage, type OutboxMessage, type PriorityClass } from '../../outbox/outbox.types.js';
 
@@ -139,6 +140,13 @@ export class RedisOutboxStore implements OutboxStore {
   async get(id: string): Promise<OutboxMessage | undefined> {
     const row = await this.connection.run('outbox', (c) => c.hmget(`${this.p}m:${id}`, 'b', 'nb', 's', 'a', 'le', 'fs', 'al'));
     return row[0] === null ? undefined : toMessage(row);
+  }
+
+  async ping(): Promise<void> {
+    // Atomic, under the outbox's own prefix, as its own scripts write: a write refused there (out of memory, a read-only replica) shows.
+    const token = randomUUID();
+    const read = await this.connection.run('outbox', (c) => PROBE.run(c, [`${this.p}probe:${token}`], [token]));
+    if (read !== token) throw new Error('the outbox probe read back a different value than it wrote');
   }
 
   /** Nothing of its own to close: the connection is the backend's. */

@@ -79,8 +79,10 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-/** Starts the emulator, a core and the adapter. `apiRoot` overrides where the bot talks to (a proxy). */
-export async function startRig(opts: { webhookPath?: string; secret?: string; telegram?: TelegramOptions; outbox?: OutboxTuning; apiRoot?: (emulatorRoot: string) => Promise<string> } = {}): Promise<Rig> {
+/** Starts the emulator, a core and the adapter. `apiRoot` overrides where the bot talks to (a proxy); `outboxStore` replaces the in-memory outbox. */
+export async function startRig(
+  opts: { webhookPath?: string; secret?: string; telegram?: TelegramOptions; outbox?: OutboxTuning; outboxStore?: OutboxStore; apiRoot?: (emulatorRoot: string) => Promise<string> } = {},
+): Promise<Rig> {
   const { emu, apiRoot, stop: stopEmu } = await startEmulator();
   const botRoot = opts.apiRoot ? await opts.apiRoot(apiRoot) : apiRoot;
   const logs: string[] = [];
@@ -96,7 +98,7 @@ export async function startRig(opts: { webhookPath?: string; secret?: string; te
   const made = await makeCore(env);
   made.logs.push(...logs.splice(0));
   const { core } = made;
-  const outbox = testOutbox(core, { tuning: opts.outbox });
+  const outbox = testOutbox(core, { tuning: opts.outbox, store: opts.outboxStore });
   const deps: TelegramDeps = {
     config: core.config,
     turn: (a) => core.runner.run(a, TELEGRAM_CAPABILITIES),
