@@ -78,7 +78,9 @@ describe('a clean stop of the process', () => {
     const { api, gate, app } = await startAgainstFake('npm', { SHUTDOWN_GRACE_MS: '60000' });
     await helpEveryone(api);
     // One more reply, whose send the Bot API holds: the stop cannot end before the test lets it through,
-    // so the second signal surely comes while the app is stopping, however slow the machine is.
+    // so the second signal surely comes while the app is stopping, however slow the machine is. (Sent
+    // after node has exited, it would reach npm once npm has dropped its signal listeners, and npm
+    // would die by it: the `{ signal: 'SIGTERM' }` a busy machine used to show here.)
     gate.hold('sendMessage');
     api.push(textUpdate(7099, '/help'));
     await waitFor('the reply to be on its way', () => gate.held('sendMessage') > 0, 20_000);
