@@ -16,7 +16,7 @@ import { startReminders, type RunningReminders } from './reminders/service.js';
 import { sharedReminderOptions } from './reminders/shared.reminders.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
-import { stopSignal, stopWithin, type Stoppable } from './shutdown.js';
+import { exitAfter, SHUTDOWN_MARGIN_MS, stopSignal, stopWithin, type Stoppable } from './shutdown.js';
 import type { RunningAdapter } from './adapter.js';
 import { openOutboxStore } from './outbox/outbox.open.js';
 import { sharedOutboxParts } from './outbox/redis.open.js';
@@ -64,6 +64,8 @@ async function main(): Promise<number> {
   // Caught from here on, not only once the start is done: with no listener a SIGTERM during the start
   // would kill the process by signal (and npm would die by it too). One that comes early stops the app as soon as it is up.
   const stop = consoleDemo ? undefined : stopSignal(logger);
+  // Bounded from the signal on, so a start that hangs (a platform that does not answer) cannot outlive it either.
+  void stop?.then(() => exitAfter(logger, config.shutdownGraceMs + SHUTDOWN_MARGIN_MS));
   // The demo clock resumes a saved demo's time, which the store holds: the console opens it first.
   const store = consoleDemo ? openStore(config.storeUrl) : undefined;
   const demo: FakeClock | undefined = store ? await demoClock(store) : undefined;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type AppProcess, type LaunchMode } from '../support/app-process.js';
+import { SHUTDOWN_MARGIN_MS } from '../../src/shutdown.js';
 import { CallGate } from '../support/call-gate.js';
 import { FakeBotApi, textUpdate } from '../support/fake-bot-api.js';
 import { waitFor } from '../support/wait.js';
@@ -104,6 +105,15 @@ describe('a clean stop of the process', () => {
     expect(await app.waitForExit(STOP_BOUND_MS)).toEqual({ code: 0, signal: null });
     expect(app.logs.find((l) => l.msg === 'stopping')).toMatchObject({ signal: 'SIGTERM' });
     expect(app.logged('stopped')).toBe(true);
+    expect(app.survivors()).toEqual([]);
+  }, 90_000);
+
+  it('a SIGTERM while the start hangs on a Bot API that never answers: it still exits 0 within the grace and the margin', async () => {
+    const { gate, app } = await launchAgainstFake('npm', { SHUTDOWN_GRACE_MS: '1000' }, ['getMe']);
+    await waitFor('the start to ask for getMe', () => gate.held('getMe') > 0, 60_000);
+    app.signal('SIGTERM');
+    expect(await app.waitForExit(STOP_BOUND_MS)).toEqual({ code: 0, signal: null });
+    expect(app.logs.find((l) => l.msg === 'stop took too long; exiting')).toMatchObject({ afterMs: 1000 + SHUTDOWN_MARGIN_MS });
     expect(app.survivors()).toEqual([]);
   }, 90_000);
 
