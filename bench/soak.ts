@@ -10,6 +10,7 @@
  * first fifth of the run). Not part of CI.
  *
  * Run: `npm run soak` (30 minutes; SOAK_MINUTES, SOAK_RATE updates/s (20), SOAK_SAMPLE_S change it).
+ * SOAK_NODE_OPTIONS is given to the app's node (to compare V8 settings, say).
  * SOAK_SNAPSHOTS=1 also writes two heap snapshots of the app (SIGUSR2) in the run's directory, after
  * the warm-up and at the end, for comparing what grew (taking one inflates RSS for the rest of the run).
  */
@@ -66,7 +67,7 @@ const app = await startApp({
     EVENTS_SECRET: SECRET,
     METRICS_TOKEN: SECRET,
     LOG_LEVEL: 'warn',
-    ...(SNAPSHOTS ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` } : {}),
+    NODE_OPTIONS: [process.env.SOAK_NODE_OPTIONS ?? '', SNAPSHOTS ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` : ''].join(' ').trim(),
   },
 });
 await app.waitForHealth(60_000);
