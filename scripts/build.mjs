@@ -12,6 +12,14 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// `npm start` runs this first (prestart), so a stop can come while it builds. With no listener the
+// signal kills it wherever it is, even between writing a file and renaming it, leaving a temporary
+// file no later build removes. With this one it is handled between steps: a stop while esbuild works
+// ends the build before anything is written, one while the files are written (synchronous) waits for
+// them. Then the process ends by that same signal (the listener is gone by then), so npm ends by it
+// too instead of going on to start an app nobody wants any more.
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => process.kill(process.pid, signal));
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 

@@ -9,21 +9,21 @@ import type { Core } from './core.js';
 import { mountHttpRoutes } from './http/http.routes.js';
 import type { Logger } from './log.js';
 import { HttpServer } from './server.js';
-import { stopSignal, stopWithin } from './shutdown.js';
+import { stopWithin } from './shutdown.js';
 
 /** Why the headless start runs no reminders, as logged at start. */
 export const HEADLESS_NOTE =
   'no platform configured (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN): applicant reminders and team alerts cannot be delivered, so the reminder scheduler is not run here (it would mark as sent reminders nobody received); serving POST /hooks/filing-events, /healthz and /metrics so filing state stays current for when a platform is connected';
 
-/** Serves the hook, /healthz and /metrics until SIGTERM or SIGINT, then stops in order. */
-export async function runHeadless(core: Core, logger: Logger): Promise<void> {
+/** Serves the hook, /healthz and /metrics until `stop` (the first SIGTERM or SIGINT) resolves, then stops in order. */
+export async function runHeadless(core: Core, logger: Logger, stop: Promise<NodeJS.Signals>): Promise<void> {
   const { config } = core;
   const server = new HttpServer(logger);
   mountHttpRoutes(server, { ...core, eventsSecret: config.eventsSecret, components: () => [] });
   const port = await server.listen(config.port, config.host);
   logger.warn(HEADLESS_NOTE, { reminders: false, hook: Boolean(config.eventsSecret) });
   logger.info('listening', { host: config.host, port, adapters: [] });
-  const signal = await stopSignal(logger);
+  const signal = await stop;
   await stopWithin({
     logger,
     signal,

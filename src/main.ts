@@ -16,7 +16,7 @@ import { mountHttpRoutes } from './http/http.routes.js';
 import { startReminders, type RunningReminders } from './reminders/service.js';
 import { runHeadless } from './headless.js';
 import { HttpServer } from './server.js';
-import { stopSignal, stopWithin, type Stoppable } from './shutdown.js';
+import { exitAfter, SHUTDOWN_MARGIN_MS, stopSignal, stopWithin, type Stoppable } from './shutdown.js';
 import { combineAlerts, type RunningAdapter } from './adapter.js';
 import { Outbox, telegramLimits } from './outbox/outbox.service.js';
 import { unreachableAlerter } from './outbox/unreachable.alert.js';
@@ -57,6 +57,11 @@ async function main(): Promise<number> {
   const consoleDemo = !platforms && !config.eventsSecret;
   // The console demo keeps stdout for the chat; only warnings reach stderr there, as plain text for the person reading them.
   const logger = createLogger(consoleDemo ? { level: config.logLevel ?? 'warn', format: 'text' } : { level: config.logLevel ?? 'info' });
+  // Caught from here on, not only once the start is done: with no listener a SIGTERM during the start
+  // would kill the process by signal (and npm would die by it too). One that comes early stops the app as soon as it is up.
+  const stop = consoleDemo ? undefined : stopSignal(logger);
+  // Bounded from the signal on, so a start that hangs (a platform that does not answer) cannot outlive it either.
+  void stop?.then(() => exitAfter(logger, config.shutdownGraceMs + SHUTDOWN_MARGIN_MS));
   // The demo clock resumes a saved demo's time, which the store holds: the console opens the backend first.
   const backend = consoleDemo ? openBackend(config.storeUrl) : undefined;
   const demo = backend ? await openDemo(backend.state) : undefined;
@@ -70,16 +75,18 @@ async function main(): Promise<number> {
     await core.close();
     return 0;
   }
+  // Not the console demo, so `stop` was set up above; `??` only satisfies the type checker.
+  const stopped = stop ?? stopSignal(logger);
   if (!platforms) {
     // Closes the HTTP server and the store itself on SIGTERM or SIGINT.
-    await runHeadless(core, logger);
+    await runHeadless(core, logger, stopped);
     return 0;
   }
-  return runPlatforms(config, core, logger);
+  return runPlatforms(config, core, logger, stopped);
 }
 
-/** Runs the configured platforms (Telegram, Slack, Feishu) with the durable outbox, reminders and the HTTP routes, until a stop signal. */
-async function runPlatforms(config: Config, core: Core, logger: Logger): Promise<number> {
+/** Runs the configured platforms (Telegram, Slack, Feishu) with the durable outbox, reminders and the HTTP routes, until `stop` resolves. */
+async function runPlatforms(config: Config, core: Core, logger: Logger, stop: Promise<NodeJS.Signals>): Promise<number> {
   const { backend } = core;
   const limits = { ...telegramLimits(config.outbox.maxPerSecond), feishu: FEISHU_LIMITS };
   const tuning = { maxRetryAfterMs: config.outbox.maxRetryAfterMs, leaseMs: config.outbox.leaseMs };
@@ -109,7 +116,7 @@ async function runPlatforms(config: Config, core: Core, logger: Logger): Promise
   logger.info('listening', { host: config.host, port, adapters: adapters.map((a) => a.name) });
   // Requests are taken from here on (a turn waits for the filings to settle); the rest of the start shares the loop (issue 12).
   void settleThenCatchUp(core, reminders, logger);
-  const signal = await stopSignal(logger);
+  const signal = await stop;
   await stopWithin({
     logger,
     signal,

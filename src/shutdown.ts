@@ -52,18 +52,24 @@ export function stopSignal(logger: Logger, proc: Pick<NodeJS.Process, 'on'> = pr
   });
 }
 
+/** Exits with 0 after `limitMs` and says so; unref'd, so it never holds up a process that ends by itself first. */
+export function exitAfter(logger: Logger, limitMs: number, exit: (code: number) => void = (code) => process.exit(code)): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    logger.error('stop took too long; exiting', { afterMs: limitMs });
+    exit(0);
+  }, limitMs);
+  timer.unref();
+  return timer;
+}
+
 /** Runs the stop: logs "stopping", stops the services within `graceMs`, closes the rest; exits the process with 0 if anything hangs past grace + margin. */
 export async function stopWithin(plan: StopPlan): Promise<void> {
   const { logger, graceMs } = plan;
   const limitMs = graceMs + (plan.marginMs ?? SHUTDOWN_MARGIN_MS);
   const exit = plan.exit ?? ((code: number) => process.exit(code));
   logger.info('stopping', { signal: plan.signal, graceMs });
-  // A hung send or store must not keep the process alive; unref'd, so it never holds up a stop that finished.
-  const hard = setTimeout(() => {
-    logger.error('stop took too long; exiting', { afterMs: limitMs });
-    exit(0);
-  }, limitMs);
-  hard.unref();
+  // A hung send or store must not keep the process alive.
+  const hard = exitAfter(logger, limitMs, exit);
   let graceTimer: NodeJS.Timeout | undefined;
   try {
     const stopped = Promise.all(
