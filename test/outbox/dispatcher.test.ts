@@ -4,7 +4,7 @@ import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable }
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, SendResult } from '../../src/outbox/outbox.types.js';
 import { SlidingWindowLimiter } from '../../src/outbox/rate.limiter.js';
-import { FakePlatform, hangingSender, ManualTimers, T0 } from './support.js';
+import { FakePlatform, hangingSender, ManualTimers, settle, T0 } from './support.js';
 
 const HOUR = 3_600_000;
 const CAP = 300_000;
@@ -60,6 +60,19 @@ describe('Dispatcher: order', () => {
     await timers.advance(5000);
     const reminders = platform.delivered().filter((p) => p !== 'reply');
     expect(reminders).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    await dispatcher.stop();
+  });
+});
+
+describe('Dispatcher: a stored reply is sent at once', () => {
+  it('an enqueue wakes an idle dispatcher: the reply is claimed and sent without the poll timer moving', async () => {
+    const { timers, platform, dispatcher } = setup({ options: { pollMs: 60_000 } });
+    dispatcher.start();
+    await timers.advance(0);
+    await settle();
+    await dispatcher.enqueue([msg('reply', 'asker', { priority: 'interactive', deadline: T0 })]);
+    await settle();
+    expect(platform.received.map((r) => [r.payload, r.at])).toEqual([['reply', T0]]);
     await dispatcher.stop();
   });
 });
