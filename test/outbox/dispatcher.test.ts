@@ -77,6 +77,28 @@ describe('Dispatcher: a stored reply is sent at once', () => {
   });
 });
 
+describe('Dispatcher: calls that are no stored message share the budget', () => {
+  it('a spare-only call is skipped while claimed messages wait for a slot; one that may wait takes the next slot, and no window holds more than 25 calls', async () => {
+    const { timers, platform, dispatcher } = setup();
+    await dispatcher.enqueue(Array.from({ length: 30 }, (_, i) => msg(`r${i}`, `p${i}`, { deadline: T0 + i })));
+    dispatcher.start();
+    await timers.advance(0);
+    expect(platform.received).toHaveLength(25);
+    const extra: number[] = [];
+    const call = async () => void extra.push(timers.now());
+    expect(await dispatcher.paced('telegram', 'asker', call, { waitMs: 0, spareOnly: true })).toBe(false);
+    expect(await dispatcher.paced('telegram', 'asker', call, { waitMs: 0 })).toBe(false);
+    const waiting = dispatcher.paced('telegram', 'asker', call, { waitMs: 2000 });
+    await timers.advance(2000);
+    expect(await waiting).toBe(true);
+    expect(extra).toEqual([T0 + 1000]);
+    expect(platform.delivered()).toHaveLength(30);
+    const all = [...platform.received.map((r) => r.at), ...extra].sort((a, b) => a - b);
+    for (const t of all) expect(all.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(25);
+    await dispatcher.stop();
+  });
+});
+
 describe('Dispatcher: claims waiting for a bot-wide window (issue 12)', () => {
   it('stay in hand across windows rather than being claimed again for every send, and still go out earliest deadline first', async () => {
     const store = new SqliteOutboxStore(':memory:');
