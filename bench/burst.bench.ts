@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Update } from 'telegraf/types';
 import { telegramChannel } from '../adapters/telegram/telegram.channel.js';
 import { TELEGRAM_CAPABILITIES } from '../adapters/telegram/telegram.translate.js';
-import { updateHandler } from '../adapters/telegram/telegram.turns.js';
+import { TYPING_AFTER_MS, updateHandler } from '../adapters/telegram/telegram.turns.js';
 import type { Channel } from '../src/channel.js';
 import { FakeClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -198,6 +198,7 @@ async function measureLookups(dir: string, due: number, count: number, everyMs: 
       log: silentLogger,
       optional: async () => undefined,
       now: Date.now,
+      typingAfterMs: TYPING_AFTER_MS,
     });
     const asked = new Map<string, number>();
     const sentBefore = sender.accepted.length;

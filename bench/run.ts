@@ -40,6 +40,12 @@ for (const store of ['memory', 'embedded'] as const) {
   add({ section: 'turns', name: `${store}: turns per second (serial)`, value: t.turnsPerSecond, unit: '1/s' });
   add({ section: 'turns', name: `${store}: turns per second (16 at once)`, value: t.concurrentPerSecond, unit: '1/s' });
 }
+if (turns.redis) {
+  const t = turns.redis;
+  add({ section: 'turns', name: 'redis: turn p50', value: t.turnP50, unit: 'ms', floor: turns.embedded.turnP50, floorName: 'embedded turn p50', goal: '≤ 2× embedded' });
+  add({ section: 'turns', name: 'redis: turn p99', value: t.turnP99, unit: 'ms' });
+  add({ section: 'turns', name: 'redis: turns per second (16 at once)', value: t.concurrentPerSecond, unit: '1/s', floor: t.floorPerSecond, floorName: 'bare Redis get+set pairs per second' });
+}
 
 const r = await runRemindersBench();
 add({ section: 'reminders', name: `load ${r.filings} filings in process (parseFilings + FilingSource)`, value: r.loadMs, unit: 'ms' });

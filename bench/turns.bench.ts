@@ -1,4 +1,7 @@
-/** Benchmark: turns through the runner, with the embedded store and memory, next to the raw floor of bare get+set pairs. */
+/**
+ * Benchmark: turns through the runner, with the embedded store, memory and Redis (when redis-server is
+ * on the PATH), each next to the raw floor of bare get+set pairs on the same store.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +17,9 @@ import type { StateStore } from '../src/store/state-store.js';
 import { CONSOLE_CAPABILITIES } from '../adapters/console/console.adapter.js';
 import { route } from '../flows/router.js';
 import { localBackend } from '../src/backends/local/local.backend.js';
+import type { Backend } from '../src/backends/backend.js';
+import { openRedisBackend } from '../src/backends/redis/redis.backend.js';
+import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 4000);
 const USERS = 100;
@@ -42,8 +48,8 @@ function script(user: number, i: number): Activity {
   }
 }
 
-async function measureTurns(store: KeyvStateStore): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
-  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(DEMO_ANCHOR), backend: localBackend(store), logger: silentLogger, metrics: createMetrics() });
+async function measureTurns(backend: Backend): Promise<{ perSecond: number; p50: number; p99: number; concurrentPerSecond: number }> {
+  const core = await createCore(loadConfig({ STORE_URL: 'memory://' }), { route, clock: new FakeClock(DEMO_ANCHOR), backend, logger: silentLogger, metrics: createMetrics() });
   for (let u = 0; u < USERS; u++) await core.runner.handle({ channel: 'console', userId: `u${u}`, conversationId: `c${u}`, input: { type: 'text', text: `/link ${DEMO_PRINCIPAL_PHONE}` } }, CONSOLE_CAPABILITIES);
   const times: number[] = [];
   const started = performance.now();
@@ -87,7 +93,10 @@ async function measureFloor(store: StateStore): Promise<{ perSecond: number; p50
 }
 
 /** The figures printed, per store, also returned for bench/run.ts. */
-export type TurnsBenchFigures = Record<'memory' | 'embedded', { floorPerSecond: number; floorP50: number; turnsPerSecond: number; turnP50: number; turnP99: number; concurrentPerSecond: number }>;
+export type TurnsBenchFigures = Record<'memory' | 'embedded', TurnFigures> & { redis?: TurnFigures };
+
+/** One store's figures. */
+export type TurnFigures = { floorPerSecond: number; floorP50: number; turnsPerSecond: number; turnP50: number; turnP99: number; concurrentPerSecond: number };
 
 /** Runs the turn benchmark and prints a table. */
 export async function runTurnsBench(): Promise<TurnsBenchFigures> {
@@ -95,16 +104,29 @@ export async function runTurnsBench(): Promise<TurnsBenchFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'beian-bench-'));
   console.log(`\n## Turns through the runner (${TURNS} turns, ${USERS} conversations; floor = the same number of bare store get+set pairs)`);
   console.log('store     | what             | per second | p50 ms | p99 ms | x floor (p50)');
-  for (const [name, open] of [
-    ['memory', () => KeyvStateStore.memory()],
-    ['embedded', () => KeyvStateStore.sqlite(join(dir, `${Math.random()}.sqlite`))],
-  ] as const) {
-    const floor = await measureFloor(open());
-    const turns = await measureTurns(open());
-    console.log(`${name.padEnd(9)} | floor get+set    | ${fmt(floor.perSecond, 0).padStart(10)} | ${fmt(floor.p50).padStart(6)} | ${fmt(floor.p99).padStart(6)} | 1`);
-    console.log(`${name.padEnd(9)} | turn (serial)    | ${fmt(turns.perSecond, 0).padStart(10)} | ${fmt(turns.p50).padStart(6)} | ${fmt(turns.p99).padStart(6)} | ${fmt(turns.p50 / floor.p50, 1)}`);
-    console.log(`${name.padEnd(9)} | turn (16 at once)| ${fmt(turns.concurrentPerSecond, 0).padStart(10)} |        |        |`);
-    figures[name] = { floorPerSecond: floor.perSecond, floorP50: floor.p50, turnsPerSecond: turns.perSecond, turnP50: turns.p50, turnP99: turns.p99, concurrentPerSecond: turns.concurrentPerSecond };
+  let redis: RedisServer | undefined;
+  try {
+    redis = await startRedisServer();
+  } catch (error) {
+    console.log(`(Redis skipped: ${(error as Error).message})`);
+  }
+  const stores: Array<[keyof TurnsBenchFigures, () => Backend]> = [
+    ['memory', () => localBackend(KeyvStateStore.memory())],
+    ['embedded', () => localBackend(KeyvStateStore.sqlite(join(dir, `${Math.random()}.sqlite`)))],
+  ];
+  // Each open gets a prefix of its own, so the turns start on an empty state like the other stores.
+  if (redis) stores.push(['redis', () => openRedisBackend(redis.url, { keyPrefix: `bench${Math.random()}` })]);
+  try {
+    for (const [name, open] of stores) {
+      const floor = await measureFloor(open().state);
+      const turns = await measureTurns(open());
+      console.log(`${name.padEnd(9)} | floor get+set    | ${fmt(floor.perSecond, 0).padStart(10)} | ${fmt(floor.p50).padStart(6)} | ${fmt(floor.p99).padStart(6)} | 1`);
+      console.log(`${name.padEnd(9)} | turn (serial)    | ${fmt(turns.perSecond, 0).padStart(10)} | ${fmt(turns.p50).padStart(6)} | ${fmt(turns.p99).padStart(6)} | ${fmt(turns.p50 / floor.p50, 1)}`);
+      console.log(`${name.padEnd(9)} | turn (16 at once)| ${fmt(turns.concurrentPerSecond, 0).padStart(10)} |        |        |`);
+      figures[name] = { floorPerSecond: floor.perSecond, floorP50: floor.p50, turnsPerSecond: turns.perSecond, turnP50: turns.p50, turnP99: turns.p99, concurrentPerSecond: turns.concurrentPerSecond };
+    }
+  } finally {
+    await redis?.stop();
   }
   rmSync(dir, { recursive: true, force: true });
   return figures;

@@ -85,8 +85,8 @@ export class TurnRunner {
     const { people } = this.deps;
     // Every turn refreshes the record's expiry (retention) and keeps the platform's language from first
     // contact: notices and reminders come later, with no Activity to read it from.
-    const user = await people.touch(activity.channel, activity.userId, this.deps.clock.now().toDate(), activity.locale);
-    const stored = await people.session<unknown>(activity.channel, activity.conversationId);
+    // Read together: on Redis the session's read rides in the same round trip as the user's (auto-pipelining).
+    const [user, stored] = await Promise.all([people.touch(activity.channel, activity.userId, this.deps.clock.now().toDate(), activity.locale), people.session<unknown>(activity.channel, activity.conversationId)]);
     const restarted = stored !== undefined && !isCurrent(stored);
     const session = isCurrent(stored) ? stored : undefined;
     const deps = this.flowDeps(activity, can, user);

@@ -25,7 +25,7 @@ import { optionalCaller, telegramChannel } from './telegram.channel.js';
 import { ALLOWED_UPDATES, startPolling, type Polling } from './telegram.polling.js';
 import { setBotProfile } from './telegram.profile.js';
 import { apiErrorOf, limitCallTime, TelegramSender } from './telegram.sender.js';
-import { updateHandler, type UpdateOutcome } from './telegram.turns.js';
+import { TYPING_AFTER_MS, updateHandler, type UpdateOutcome } from './telegram.turns.js';
 import { mountWebhook } from './telegram.webhook.js';
 
 /** What the Telegram adapter uses, and nothing more. */
@@ -38,7 +38,7 @@ export interface TelegramDeps {
   /** Remembers each handled update_id, and claims it while this instance handles it. */
   store: Pick<StateStore, 'get' | 'set' | 'setIfAbsent' | 'delete'>;
   /** The durable outbox: every reply is stored there before the update counts as handled. */
-  outbox: Pick<Outbox, 'enqueue' | 'register'>;
+  outbox: Pick<Outbox, 'enqueue' | 'register' | 'paced' | 'pending'>;
   logger: Logger;
   metrics: Metrics;
   /** Where the 'telegram' Channel is registered for reminders and nudges. */
@@ -55,6 +55,8 @@ export interface TelegramOptions {
   pollIdleMs?: number;
   /** Largest webhook body accepted. */
   webhookBodyLimit?: number;
+  /** How long a reply may take before the chat shows "typing" (1 s by default). */
+  typingAfterMs?: number;
 }
 
 /** The running adapter, with its Channel exposed for tests. */
@@ -110,7 +112,7 @@ export async function startTelegram(deps: TelegramDeps, server: HttpServer, opts
   const now = deps.now ?? Date.now;
   deps.outbox.register('telegram', new TelegramSender(bot.telegram, log));
   const optional = optionalCaller(log);
-  const handleUpdate = updateHandler({ turn: deps.turn, store: deps.store, outbox: deps.outbox, telegram: bot.telegram, botId: bot.botInfo!.id, log, optional, now });
+  const handleUpdate = updateHandler({ turn: deps.turn, store: deps.store, outbox: deps.outbox, telegram: bot.telegram, botId: bot.botInfo!.id, log, optional, now, typingAfterMs: opts.typingAfterMs ?? TYPING_AFTER_MS });
   const channel = telegramChannel({ outbox: deps.outbox, people: deps.people, metrics: deps.metrics, log, now });
   deps.channels.add(channel);
 

@@ -12,10 +12,14 @@ import { OutboxInputError, OutboxPrivacyError, type NewOutboxMessage } from '../
 import type { TurnOutcome } from '../../src/runner.js';
 import type { StateStore } from '../../src/store/state-store.js';
 import type { OptionalCall } from './telegram.channel.js';
-import { toOutboxMessages } from './telegram.sender.js';
+import { toOutboxMessages, type TgPayload } from './telegram.sender.js';
 import { toActivity } from './telegram.translate.js';
 
 const UPDATE_TTL_MS = 24 * 3_600_000;
+/** How long a callback answer may wait for a slot in the bot's budget; the app shows a spinner on the button until then. */
+const CALLBACK_ANSWER_WAIT_MS = 3000;
+/** How long a reply may take before the chat shows "typing" (sooner would spend a call on most replies). */
+export const TYPING_AFTER_MS = 1000;
 /**
  * How long one instance's claim on an update holds: longer than any turn, short enough that an
  * update whose instance died mid-turn is taken by another at Telegram's next retry.
@@ -35,13 +39,41 @@ export interface TurnDeps {
   turn(activity: Activity): Promise<TurnOutcome>;
   /** Where each handled update_id is remembered, and claimed while one instance handles it. */
   store: Pick<StateStore, 'get' | 'set' | 'setIfAbsent' | 'delete'>;
-  outbox: Pick<Outbox, 'enqueue'>;
+  /** Stores the replies, and paces the calls that are no stored message (callback answers, "typing") within the bot's budget. */
+  outbox: Pick<Outbox, 'enqueue' | 'paced' | 'pending'>;
   telegram: Pick<Telegram, 'answerCbQuery' | 'sendChatAction'>;
+  /** How long a text message's reply may take before the chat shows "typing". */
+  typingAfterMs: number;
   botId: number;
   log: Logger;
   optional: OptionalCall;
   /** Epoch ms (a reply's deadline is its arrival, so replies keep their order). */
   now(): number;
+}
+
+/**
+ * Shows "typing" in a chat whose reply is not out `typingAfterMs` after its message came in: never
+ * for a prompt reply, and only in a slot of the bot's budget no stored message waits for. `replyIs`
+ * names the reply once the turn made it (none: nothing is coming, so nothing shows).
+ */
+function watchForSlowReply(chatId: string, deps: TurnDeps): { replyIs(id: string | undefined): void } {
+  let turnDone = false;
+  let replyId: string | undefined;
+  const timer = setTimeout(() => {
+    void deps.optional('sendChatAction', async () => {
+      // A stored reply that is no longer pending went out (or was given up): "typing" would come after it.
+      if (turnDone && (replyId === undefined || !(await deps.outbox.pending(replyId)))) return;
+      await deps.outbox.paced('telegram', chatId, () => deps.telegram.sendChatAction(chatId, 'typing'), { waitMs: 0, spareOnly: true });
+    });
+  }, deps.typingAfterMs);
+  timer.unref();
+  return {
+    replyIs(id) {
+      turnDone = true;
+      replyId = id;
+      if (id === undefined) clearTimeout(timer);
+    },
+  };
 }
 
 /** A turn's result ready to store: its outbox records, and what the update comes to once they are stored. */
@@ -50,15 +82,24 @@ type Prepared = { records: NewOutboxMessage[]; outcome: UpdateOutcome };
 /** Translates an update and runs its turn (the deletion of a code-like message goes first among its records). */
 async function runTurn(update: Update, deps: TurnDeps): Promise<Prepared> {
   const { log, optional, telegram } = deps;
-  if ('callback_query' in update) void optional('answerCallbackQuery', () => telegram.answerCbQuery(update.callback_query.id));
+  if ('callback_query' in update) {
+    const query = update.callback_query;
+    void optional('answerCallbackQuery', () => deps.outbox.paced('telegram', String(query.from.id), () => telegram.answerCbQuery(query.id), { waitMs: CALLBACK_ANSWER_WAIT_MS }));
+  }
   const activity = toActivity(update);
   if (!activity) {
     log.debug('telegram update ignored', { updateId: update.update_id, kind: Object.keys(update).filter((k) => k !== 'update_id')[0] });
     return { records: [], outcome: { status: 'ignored' } };
   }
   const chatId = activity.conversationId;
-  if (activity.input.type === 'text') void optional('sendChatAction', () => telegram.sendChatAction(chatId, 'typing'));
-  const turn = await deps.turn(activity);
+  const slow = activity.input.type === 'text' ? watchForSlowReply(chatId, deps) : undefined;
+  let turn: TurnOutcome;
+  try {
+    turn = await deps.turn(activity);
+  } catch (error) {
+    slow?.replyIs(undefined);
+    throw error;
+  }
   const deleteMessageId = turn.messages.some((m) => m.deleteIncoming) && activity.messageId ? Number(activity.messageId) : undefined;
   const { records, dropped } = toOutboxMessages(turn.messages, {
     // Ids from the update_id: a replay stores nothing new. The try-again note has its own, so it goes out once however often the store fails.
@@ -71,6 +112,7 @@ async function runTurn(update: Update, deps: TurnDeps): Promise<Prepared> {
     deleteMessageId,
   });
   if (dropped > 0) log.error('telegram dropped buttons whose callback_data is over 64 bytes', { count: dropped });
+  slow?.replyIs(records.find((r) => (r.payload as unknown as TgPayload).op === 'send')?.id);
   if (turn.status === 'retry') return { records, outcome: { status: 'retry', reason: 'the turn could not save' } };
   return { records, outcome: { status: turn.status === 'failed' ? 'failed' : 'handled' } };
 }

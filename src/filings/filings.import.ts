@@ -54,7 +54,9 @@ export function alreadyImported(source: FilingsImport, imported: string | null |
 }
 
 /**
- * Writes `records` in batches, pausing between them so requests get in, and logs the progress.
+ * Writes `records` in batches, pausing between them so requests get in, and logs the progress. One
+ * batch's write stays in flight while the next is sealed, so a networked store's round trip overlaps
+ * this process's work (its commands still run in the order sent, so a later record wins).
  */
 export async function importInBatches(records: Filing[], write: (batch: Filing[]) => void | Promise<void>, logger: Logger | undefined): Promise<void> {
   const started = performance.now();
@@ -62,14 +64,20 @@ export async function importInBatches(records: Filing[], write: (batch: Filing[]
   const pause = loopYielder();
   logger?.info('filings import started', { filings: total });
   let nextReport = PROGRESS_EVERY;
+  let inFlight: Promise<void> = Promise.resolve();
   for (let i = 0; i < total; i += WRITE_BATCH) {
     const end = Math.min(total, i + WRITE_BATCH);
-    await write(records.slice(i, end));
-    if (end >= nextReport && end < total) {
-      logger?.info('filings import progress', { done: end, filings: total });
+    const written = Promise.resolve(write(records.slice(i, end)));
+    // Its failure is thrown at the next await; until then it must not count as unhandled.
+    written.catch(() => undefined);
+    await inFlight;
+    inFlight = written;
+    if (i >= nextReport) {
+      logger?.info('filings import progress', { done: i, filings: total });
       nextReport += PROGRESS_EVERY;
     }
     await pause();
   }
+  await inFlight;
   logger?.info('filings imported', { filings: total, ms: Math.round(performance.now() - started) });
 }

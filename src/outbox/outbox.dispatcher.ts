@@ -79,6 +79,14 @@ export interface DispatcherOptions {
   chatBusyRetryMs?: number;
 }
 
+/** How a call outside the stored messages takes its slot (see `Dispatcher.paced`). */
+export interface PacedCall {
+  /** How long it may wait for a slot before it is given up. */
+  waitMs: number;
+  /** Only in a slot no claimed message waits for (an optional call, such as "typing"). */
+  spareOnly?: boolean;
+}
+
 /** Whether the dispatcher keeps up: `stalledMs` > 0 when it finished no send for that long while work was due. */
 export interface Progress {
   stalledMs: number;
@@ -138,6 +146,31 @@ export class Dispatcher {
     if (last && messages.some((n) => moreUrgent(n, last))) this.overtaken = true;
     if (added > 0) this.wake();
     return added;
+  }
+
+  /**
+   * Runs a platform call that is no stored message (a chat action, a callback answer) within the
+   * bot-wide budget, so every call counts. Its per-chat pace is a lane of its own, so it never holds
+   * back that chat's messages. It waits at most `waitMs` for a slot; with `spareOnly` it is skipped
+   * while claimed messages wait for one. Resolves whether the call ran.
+   */
+  async paced(channel: OutboxChannel, chatId: string, call: () => Promise<unknown>, o: PacedCall): Promise<boolean> {
+    const giveUpAt = this.timers.now() + o.waitMs;
+    for (;;) {
+      if (o.spareOnly && this.buffer.some((m) => m.channel === channel)) return false;
+      const now = this.timers.now();
+      const grant = await this.limiter.acquire(channel, `${chatId}:call`, now);
+      if (grant.ok) {
+        try {
+          await call();
+        } finally {
+          this.limiter.sent?.(grant.ticket, this.timers.now());
+        }
+        return true;
+      }
+      if (grant.retryAt > giveUpAt) return false;
+      await new Promise<void>((resolve) => this.timers.setTimeout(resolve, grant.retryAt - now));
+    }
   }
 
   /** Starts draining whatever is pending, most urgent first. */

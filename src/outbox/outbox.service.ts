@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable } from './outbox.dispatcher.js';
+import { Dispatcher, type DispatcherOptions, type DropReason, type PacedCall, type Unreachable } from './outbox.dispatcher.js';
 import type { OutboxStats, OutboxStore } from './outbox.store.js';
 import type { NewOutboxMessage, OutboxChannel, OutboxMessage, OutboxTimers, Sender } from './outbox.types.js';
 import { DEFAULT_CHANNEL_LIMITS, limitsOf, SlidingWindowLimiter, type ChannelLimits, type RateLimiter } from './rate.limiter.js';
@@ -116,6 +116,16 @@ export class Outbox {
   enqueue(messages: readonly NewOutboxMessage[]): Promise<number> {
     if (messages.length === 0) return Promise.resolve(0);
     return this.dispatcher.enqueue(messages);
+  }
+
+  /** Runs a platform call that is no stored message within the bot's send budget; resolves whether it ran (see `Dispatcher.paced`). */
+  paced(channel: OutboxChannel, chatId: string, call: () => Promise<unknown>, o: PacedCall): Promise<boolean> {
+    return this.dispatcher.paced(channel, chatId, call, o);
+  }
+
+  /** Whether a message is stored and not yet accepted by its platform. */
+  async pending(id: string): Promise<boolean> {
+    return (await this.o.store.get(id)) !== undefined;
   }
 
   /** Starts sending whatever is pending, most urgent first. */

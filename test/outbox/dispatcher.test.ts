@@ -4,7 +4,7 @@ import { Dispatcher, type DispatcherOptions, type DropReason, type Unreachable }
 import type { OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { JsonValue, NewOutboxMessage, SendResult } from '../../src/outbox/outbox.types.js';
 import { SlidingWindowLimiter } from '../../src/outbox/rate.limiter.js';
-import { FakePlatform, hangingSender, ManualTimers, T0 } from './support.js';
+import { FakePlatform, hangingSender, ManualTimers, settle, T0 } from './support.js';
 
 const HOUR = 3_600_000;
 const CAP = 300_000;
@@ -60,6 +60,41 @@ describe('Dispatcher: order', () => {
     await timers.advance(5000);
     const reminders = platform.delivered().filter((p) => p !== 'reply');
     expect(reminders).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    await dispatcher.stop();
+  });
+});
+
+describe('Dispatcher: a stored reply is sent at once', () => {
+  it('an enqueue wakes an idle dispatcher: the reply is claimed and sent without the poll timer moving', async () => {
+    const { timers, platform, dispatcher } = setup({ options: { pollMs: 60_000 } });
+    dispatcher.start();
+    await timers.advance(0);
+    await settle();
+    await dispatcher.enqueue([msg('reply', 'asker', { priority: 'interactive', deadline: T0 })]);
+    await settle();
+    expect(platform.received.map((r) => [r.payload, r.at])).toEqual([['reply', T0]]);
+    await dispatcher.stop();
+  });
+});
+
+describe('Dispatcher: calls that are no stored message share the budget', () => {
+  it('a spare-only call is skipped while claimed messages wait for a slot; one that may wait takes the next slot, and no window holds more than 25 calls', async () => {
+    const { timers, platform, dispatcher } = setup();
+    await dispatcher.enqueue(Array.from({ length: 30 }, (_, i) => msg(`r${i}`, `p${i}`, { deadline: T0 + i })));
+    dispatcher.start();
+    await timers.advance(0);
+    expect(platform.received).toHaveLength(25);
+    const extra: number[] = [];
+    const call = async () => void extra.push(timers.now());
+    expect(await dispatcher.paced('telegram', 'asker', call, { waitMs: 0, spareOnly: true })).toBe(false);
+    expect(await dispatcher.paced('telegram', 'asker', call, { waitMs: 0 })).toBe(false);
+    const waiting = dispatcher.paced('telegram', 'asker', call, { waitMs: 2000 });
+    await timers.advance(2000);
+    expect(await waiting).toBe(true);
+    expect(extra).toEqual([T0 + 1000]);
+    expect(platform.delivered()).toHaveLength(30);
+    const all = [...platform.received.map((r) => r.at), ...extra].sort((a, b) => a - b);
+    for (const t of all) expect(all.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(25);
     await dispatcher.stop();
   });
 });

@@ -216,6 +216,9 @@ describe('Telegram, long polling against the emulator', () => {
   });
 
   it('survives the emulator’s 500 for setMyCommands and sendChatAction (logged, not fatal)', async () => {
+    // "typing" goes out only for a reply not out in time: with no time at all, every text gets it.
+    await rig.stop();
+    rig = await startRig({ telegram: { typingAfterMs: 0 } });
     const user = new TgUser(rig.emu, 1013);
     await user.send('/help');
     await user.expect(/What I can do/);

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { createCore } from '../../src/core.js';
 import { FilingEventSchema } from '../../src/filings/events.js';
 import type { Filing } from '../../src/filings/filing.js';
+import { importInBatches } from '../../src/filings/filings.import.js';
 import { LocalFilingSource } from '../../src/filings/filings.local.js';
 import { createLogger } from '../../src/log.js';
 import { KeyvStateStore } from '../../src/backends/local/keyv.store.js';
@@ -152,5 +153,37 @@ describe('FILINGS_FILE imported once per content', () => {
     expect((await second.core.filings.get('VE-TEST-0002'))?.cycle?.number).toBe(1);
     expect(await second.core.filings.countOpen()).toBe(2);
     await second.core.close();
+  });
+});
+
+describe('importInBatches', () => {
+  const records = Array.from({ length: 350 }, (_, i) => ({ id: `F${i}` }) as unknown as Filing);
+
+  it('keeps one write in flight while the next batch starts, in file order, and finishes them all', async () => {
+    const starts: string[] = [];
+    let open = 0;
+    let most = 0;
+    await importInBatches(
+      records,
+      async (batch) => {
+        starts.push(`${batch[0]!.id}+${batch.length}`);
+        open += 1;
+        most = Math.max(most, open);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        open -= 1;
+      },
+      undefined,
+    );
+    expect(starts).toEqual(['F0+100', 'F100+100', 'F200+100', 'F300+50']);
+    expect(most).toBe(2);
+    expect(open).toBe(0);
+  });
+
+  it('rejects with a failed write, including the last one', async () => {
+    const failing = (id: string) => async (batch: Filing[]) => {
+      if (batch[0]!.id === id) throw new Error(`store down at ${id}`);
+    };
+    await expect(importInBatches(records, failing('F100'), undefined)).rejects.toThrow('store down at F100');
+    await expect(importInBatches(records, failing('F300'), undefined)).rejects.toThrow('store down at F300');
   });
 });
