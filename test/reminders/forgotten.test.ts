@@ -65,7 +65,15 @@ describe('issue 22 §3 retention covers every trace', () => {
     const config = loadConfig({ STORE_URL: storeUrl, RETENTION_DAYS: '1', PHONE_KEY_SECRET: SECRET_KEY, DEFAULT_LOCALE: 'en' });
     const core = await createCore(config, { route, clock, logger: silentLogger, backend, filings: [makeFiling()] });
     const now = () => clock.now().valueOf();
-    const outbox = { enqueue: (messages: readonly NewOutboxMessage[]) => backend.outbox.enqueue(messages, now()) };
+    // The turn's own calls (a button's answer, "typing") are not what this test is about: made at once, unpaced.
+    const outbox = {
+      enqueue: (messages: readonly NewOutboxMessage[]) => backend.outbox.enqueue(messages, now()),
+      pending: async () => false,
+      paced: async (_channel: string, _chat: string, call: () => Promise<unknown>) => {
+        await call();
+        return true;
+      },
+    };
     core.channels.add(telegramChannel({ outbox, people: core.people, metrics: core.metrics, log: silentLogger, now }));
     const server = new HttpServer(silentLogger);
     const reminders = await startServices(core, server, { reminders: { intervalMs: 0 } });
@@ -77,6 +85,7 @@ describe('issue 22 §3 retention covers every trace', () => {
       botId: 7,
       log: silentLogger,
       optional: async (_method, call) => void (await call()),
+      typingAfterMs: 1000,
       now,
     });
     const say = async (chat: number, body: Parameters<typeof update>[1]) => expect(await handle(update(chat, body))).toEqual({ status: 'handled' });
