@@ -1,35 +1,19 @@
 /** Feishu's side of the durable outbox: the stored payloads (a card to a chat, a reply, an update in place) and the Sender that delivers them. */
 import type { Logger } from '../../src/log.js';
-import type { JsonValue, NewOutboxMessage, OutboxMeta, PriorityClass, Sender, SendResult } from '../../src/outbox/outbox.types.js';
+import { toOutboxRecords, type JsonValue, type NewOutboxMessage, type OutboxBatch, type Sender, type SendResult } from '../../src/outbox/outbox.types.js';
 import { toFeishuResult, type FeishuApi } from './feishu.api.js';
 import type { FeishuCard } from './feishu.cards.js';
 
 /** A stored Feishu call; the outbox's chat id is always the chat, so pacing and order are per chat. */
 export type FeishuPayload = { op: 'send'; card: FeishuCard } | { op: 'reply'; messageId: string; card: FeishuCard } | { op: 'update'; messageId: string; card: FeishuCard };
 
-/** How one batch of payloads is stored. */
-export interface FeishuRecordOptions {
-  /** Stable per cause (an event id, a reminder's marker key): each part adds its number, so a replay stores nothing new. */
-  idPrefix: string;
-  chatId: string;
-  priority: PriorityClass;
-  deadline: number;
-  expiresAt?: number;
-  meta?: OutboxMeta;
-}
-
 /** The outbox records of payloads for one chat, in order. */
-export function toRecords(payloads: FeishuPayload[], o: FeishuRecordOptions): NewOutboxMessage[] {
-  return payloads.map((payload, i) => ({
-    id: `${o.idPrefix}:${i}`,
-    channel: 'feishu',
-    chatId: o.chatId,
-    payload: payload as unknown as JsonValue,
-    priority: o.priority,
-    deadline: o.deadline,
-    ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
-    ...(o.meta ? { meta: o.meta } : {}),
-  }));
+export function toRecords(payloads: FeishuPayload[], o: OutboxBatch): NewOutboxMessage[] {
+  return toOutboxRecords(
+    'feishu',
+    payloads.map((payload, i) => [String(i), payload] as const),
+    o,
+  );
 }
 
 /** The Sender the outbox drains Feishu messages through. */

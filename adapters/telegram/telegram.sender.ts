@@ -6,7 +6,7 @@
 import type { Telegram } from 'telegraf';
 import type { OutgoingMessage } from '../../src/activity.js';
 import type { Logger } from '../../src/log.js';
-import type { JsonValue, NewOutboxMessage, OutboxMeta, PriorityClass, Sender, SendResult } from '../../src/outbox/outbox.types.js';
+import { toOutboxRecords, type JsonValue, type NewOutboxMessage, type OutboxBatch, type Sender, type SendResult } from '../../src/outbox/outbox.types.js';
 import { renderMessages, type TgSendArgs } from './telegram.translate.js';
 
 /** A stored Telegram call: a rendered sendMessage, or the deletion of a message that looked like a code. */
@@ -63,16 +63,7 @@ export function limitCallTime(telegram: Telegram, timeoutMs: number): void {
 }
 
 /** How one batch of messages is stored. */
-export interface ToOutboxOptions {
-  /** Stable per cause (`tg:<bot>:u<update_id>`, a reminder's marker key): each part adds its number, so a replay stores nothing new. */
-  idPrefix: string;
-  chatId: string;
-  priority: PriorityClass;
-  /** Epoch ms: within a class the earliest deadline goes first (a reply's is its arrival, so replies keep their order). */
-  deadline: number;
-  /** Epoch ms after which the messages are useless (a reminder after its deadline). */
-  expiresAt?: number;
-  meta?: OutboxMeta;
+export interface ToOutboxOptions extends OutboxBatch {
   /** Decided in translation: only private chats get the request_contact keyboard. */
   privateChat: boolean;
   removeKeyboard?: boolean;
@@ -86,18 +77,7 @@ export function toOutboxMessages(messages: OutgoingMessage[], o: ToOutboxOptions
   const payloads: Array<[string, TgPayload]> = [];
   if (o.deleteMessageId !== undefined) payloads.push(['del', { op: 'delete', messageId: o.deleteMessageId }]);
   for (const [i, s] of sends.entries()) payloads.push([String(i), { op: 'send', text: s.text, extra: s.extra }]);
-  const records = payloads.map(
-    ([part, payload]): NewOutboxMessage => ({
-      id: `${o.idPrefix}:${part}`,
-      channel: 'telegram',
-      chatId: o.chatId,
-      payload: payload as unknown as JsonValue,
-      priority: o.priority,
-      deadline: o.deadline,
-      ...(o.expiresAt !== undefined ? { expiresAt: o.expiresAt } : {}),
-      ...(o.meta ? { meta: o.meta } : {}),
-    }),
-  );
+  const records = toOutboxRecords('telegram', payloads, o);
   return { records, dropped };
 }
 

@@ -21,6 +21,33 @@ export interface OutboxMeta {
   kind?: string;
 }
 
+/** How one batch of a chat's messages is stored. */
+export interface OutboxBatch {
+  /** Stable per cause (an update or event id, a reminder's marker key): each part adds its own name, so a replay stores nothing new. */
+  idPrefix: string;
+  chatId: string;
+  priority: PriorityClass;
+  /** Epoch ms: within a class the earliest deadline goes first (a reply's is its arrival, so replies keep their order). */
+  deadline: number;
+  /** Epoch ms after which the messages are useless (a reminder after its deadline). */
+  expiresAt?: number;
+  meta?: OutboxMeta;
+}
+
+/** One chat's payloads as outbox records, in order, each with the batch's prefix and its part name as its id. */
+export function toOutboxRecords(channel: OutboxChannel, parts: ReadonlyArray<readonly [part: string, payload: unknown]>, b: OutboxBatch): NewOutboxMessage[] {
+  return parts.map(([part, payload]) => ({
+    id: `${b.idPrefix}:${part}`,
+    channel,
+    chatId: b.chatId,
+    payload: payload as JsonValue,
+    priority: b.priority,
+    deadline: b.deadline,
+    ...(b.expiresAt !== undefined ? { expiresAt: b.expiresAt } : {}),
+    ...(b.meta ? { meta: b.meta } : {}),
+  }));
+}
+
 /** A message as the caller hands it in. */
 export interface NewOutboxMessage {
   /**
